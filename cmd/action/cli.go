@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes of the command-line contract.
+const (
+	exitOK      = 0 // success
+	exitFailed  = 1 // the check failed: findings at the fail level, failed tests or runs
+	exitBadCall = 2 // bad invocation or input that could not be read
+)
+
+// invocation is everything a mode may use from the outside world. Modes
+// never read os.Getenv, os.Args or os.Stdout directly, so every mode is
+// testable with buffers and a map of variables.
+type invocation struct {
+	mode   string
+	args   []string // the arguments after the mode name (locally) or from inputs
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	// onActions is true inside a GitHub Actions step (GITHUB_ACTIONS=true).
+	onActions bool
+}
+
+// mode is one sub-command. Each lives in its own mode_<name>.go file and
+// registers itself in init.
+type mode struct {
+	name    string
+	summary string
+	// flags declares the mode's flags on fs; the returned function runs the
+	// mode once fs has been parsed. Flag names use hyphens; the matching
+	// action input is the name with underscores (force-lock → force_lock).
+	flags func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int
+}
+
+var modes = map[string]mode{}
+
+func register(m mode) {
+	if _, dup := modes[m.name]; dup {
+		panic("mode registered twice: " + m.name)
+	}
+	modes[m.name] = m
+}
+
+func modeNames() []string {
+	names := make([]string, 0, len(modes))
+	for n := range modes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Main runs brickci with the given arguments and environment and returns the
+// exit code. Outside Actions the first argument is the mode; inside Actions
+// (GITHUB_ACTIONS=true) the mode and its settings may come from INPUT_*
+// variables instead, and explicit arguments still win.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	inv := &invocation{getenv: getenv, stdout: stdout, stderr: stderr, onActions: getenv("GITHUB_ACTIONS") == "true"}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		usage(stdout)
+		return exitOK
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(stdout, "brickci", version)
+		return exitOK
+	}
+	name := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	} else if inv.onActions {
+		name = strings.TrimSpace(getenv("INPUT_MODE"))
+	}
+	if name == "" {
+		fmt.Fprintf(stderr, "brickci: missing mode, valid are %q\n", modeNames())
+		return exitBadCall
+	}
+	m, ok := modes[name]
+	if !ok {
+		fmt.Fprintf(stderr, "brickci: unknown mode %q, valid are %q\n", name, modeNames())
+		return exitBadCall
+	}
+	inv.mode = name
+	fs := flag.NewFlagSet("brickci "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	run := m.flags(fs)
+	if inv.onActions {
+		if err := applyInputs(fs, getenv); err != nil {
+			fmt.Fprintf(stderr, "brickci %s: %v\n", name, err)
+			return exitBadCall
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			modeUsage(stdout, m, fs)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
+		return exitBadCall
+	}
+	rest := fs.Args()
+	if inv.onActions && len(rest) == 0 {
+		rest = splitList(getenv("INPUT_JOBS"))
+	}
+	inv.args = rest
+	if err := ctx.Err(); err != nil {
+		fmt.Fprintf(stderr, "brickci %s: cancelled before start\n", name)
+		return exitFailed
+	}
+	return run(ctx, inv, rest)
+}
+
+// applyInputs sets every flag whose action input is present and non-empty.
+// Inputs arrive as INPUT_<NAME> with the name upper-cased; brickci's inputs
+// use underscores. A repeatable flag takes a comma or newline separated list.
+func applyInputs(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		key := "INPUT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			return
+		}
+		if _, ok := f.Value.(*listFlag); ok {
+			for _, item := range splitList(v) {
+				if err := f.Value.Set(item); err != nil {
+					errs = append(errs, fmt.Errorf("input %s: %w", strings.ToLower(key[len("INPUT_"):]), err))
+				}
+			}
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("input %s: invalid value %q: %w", strings.ToLower(key[len("INPUT_"):]), v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// splitList splits an input on commas, newlines and spaces, dropping empty
+// items.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t' })
+}
+
+// listFlag is a repeatable string flag (-t staging -t prod).
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set appends one value; a comma-separated value adds each item.
+func (l *listFlag) Set(v string) error {
+	for _, item := range splitList(v) {
+		*l = append(*l, item)
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: brickci MODE [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "modes:")
+	for _, n := range modeNames() {
+		fmt.Fprintf(w, "  %-9s %s\n", n, modes[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'brickci MODE -h' for a mode's flags. Exit codes: 0 success, 1 check failed, 2 bad invocation or input.")
+}
+
+func modeUsage(w io.Writer, m mode, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: brickci %s [flags]\n\n%s\n\nflags:\n", m.name, m.summary)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"

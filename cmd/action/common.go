@@ -1,0 +1,105 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gha"
+)
+
+// The flags several modes share. Declaring them in one place keeps their
+// names, defaults and help text (and so the action inputs) consistent.
+
+// targetFlag declares the repeatable -t/--target flag.
+func targetFlag(fs *flag.FlagSet) *listFlag {
+	var l listFlag
+	fs.Var(&l, "t", "bundle target (repeatable, or comma-separated)")
+	fs.Var(&l, "target", "same as -t")
+	return &l
+}
+
+// bundleFlag declares --bundle, the directory holding databricks.yml.
+func bundleFlag(fs *flag.FlagSet) *string {
+	return fs.String("bundle", ".", "directory holding databricks.yml")
+}
+
+// workspaceFlags are the flags of every mode that talks to a workspace.
+type workspaceFlags struct {
+	host    *string
+	profile *string
+}
+
+func declareWorkspaceFlags(fs *flag.FlagSet) workspaceFlags {
+	return workspaceFlags{
+		host:    fs.String("host", "", "workspace URL; overrides the target's workspace.host and DATABRICKS_HOST"),
+		profile: fs.String("profile", "", "profile in ~/.databrickscfg to authenticate with"),
+	}
+}
+
+// outputFlags are --format and --fail-level for modes that report findings.
+type outputFlags struct {
+	format    *string
+	failLevel *string
+}
+
+func declareOutputFlags(fs *flag.FlagSet, formats ...string) outputFlags {
+	return outputFlags{
+		format:    fs.String("format", "", "output format: "+strings.Join(formats, ", ")+" (default github inside Actions, text elsewhere)"),
+		failLevel: fs.String("fail-level", "error", "lowest severity that fails the check: error, warning or info"),
+	}
+}
+
+// resolve returns the format to use and the fail severity, or an error
+// naming the bad value.
+func (o outputFlags) resolve(inv *invocation, formats ...string) (string, diag.Severity, error) {
+	format := *o.format
+	if format == "" {
+		format = "text"
+		if inv.onActions {
+			format = "github"
+		}
+	}
+	ok := false
+	for _, f := range formats {
+		ok = ok || f == format
+	}
+	if !ok {
+		return "", 0, fmt.Errorf("unknown format %q, valid are %q", format, formats)
+	}
+	sev, err := diag.ParseSeverity(*o.failLevel)
+	if err != nil {
+		return "", 0, fmt.Errorf("--fail-level: %w", err)
+	}
+	return format, sev, nil
+}
+
+// newAction returns the Actions runtime wrapper for this invocation. Secret
+// inputs are masked before anything else can be printed.
+func newAction(inv *invocation) *gha.Action {
+	a := gha.New(inv.getenv, inv.stdout)
+	a.MaskInputs(secretInputs...)
+	for _, k := range secretEnv {
+		a.AddMask(inv.getenv(k))
+	}
+	return a
+}
+
+// secretInputs are the action inputs whose values are always masked.
+var secretInputs = []string{"github_token", "databricks_token", "databricks_client_secret"}
+
+// secretEnv are environment variables whose values are always masked.
+var secretEnv = []string{"DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "ARM_CLIENT_SECRET", "GITHUB_TOKEN"}
+
+// bad prints one line for a bad invocation and returns exit code 2.
+func bad(inv *invocation, format string, args ...any) int {
+	fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, fmt.Sprintf(format, args...))
+	return exitBadCall
+}
+
+// failed prints one line for a failure and returns exit code 1.
+func failed(inv *invocation, format string, args ...any) int {
+	fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, fmt.Sprintf(format, args...))
+	return exitFailed
+}

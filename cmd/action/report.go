@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gha"
+)
+
+// reportFindings renders findings in the chosen format and returns the exit
+// code for them: 1 when any finding is at or above failAt, else 0.
+//
+// Format "github" writes annotations (capped per level) to stdout, the text
+// lines to stderr so the log still has every finding, and the full markdown
+// table to the step summary under title.
+func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt diag.Severity, l diag.List, extra map[string]any) int {
+	l.Sort()
+	var err error
+	switch format {
+	case "json":
+		err = diag.WriteJSON(inv.stdout, l, extra)
+	case "markdown":
+		err = diag.WriteMarkdown(inv.stdout, l)
+	case "github":
+		dropped := a.Annotate(l)
+		err = diag.WriteText(inv.stderr, l)
+		var md strings.Builder
+		fmt.Fprintf(&md, "## %s\n\n", title)
+		if werr := diag.WriteMarkdown(&md, l); werr != nil {
+			err = werr
+		}
+		if dropped > 0 {
+			fmt.Fprintf(&md, "\n%d findings were not shown as annotations because GitHub shows at most %d per level; all are listed above.\n", dropped, gha.AnnotationsPerLevel)
+		}
+		md.WriteString("\n")
+		if serr := a.AddSummary(md.String()); serr != nil {
+			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)
+		}
+	default:
+		err = diag.WriteText(inv.stdout, l)
+		if len(l) > 0 {
+			fmt.Fprintln(inv.stdout, l.Summarize())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: failed to write findings: %v\n", inv.mode, err)
+		return exitBadCall
+	}
+	if l.AtLeast(failAt) {
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,13 @@
+// Package gha is brickci's one door to the GitHub Actions runtime: inputs,
+// outputs, environment files, the step summary, annotations, masks, log
+// groups, the triggering event and the OIDC token.
+//
+// It wraps github.com/sethvargo/go-githubactions and fixes its defects in
+// this one place: outputs use a random heredoc delimiter per value (and a
+// value containing it is refused), nothing panics when a runtime file is
+// unset or cannot be written (outside Actions those writes are skipped), the
+// step summary is kept under GitHub's 1 MiB limit with a truncation note,
+// and inputs can be required, boolean or multi-line.
+//
+// It reads the environment only through the getenv function it is given.
+package gha
