@@ -1,0 +1,108 @@
+package bundle
+
+// This file is the contract between the loader (which builds a Bundle for
+// one target) and its consumers: validate, plan, deploy, run and destroy.
+
+// Bundle is a Databricks bundle resolved for one target: includes read,
+// target overrides merged, variables substituted, presets of the target's
+// mode applied and local paths translated to workspace paths. References
+// to deploy-time values (`${resources.jobs.<key>.id}` and the like) are left
+// in place as strings for the deploy engine to resolve.
+type Bundle struct {
+	// Dir is the bundle root directory (holding databricks.yml) on disk.
+	Dir string
+	// RootFile is the path of databricks.yml (or .yaml) as given to the loader.
+	RootFile string
+	// Name is bundle.name.
+	Name string
+	// Target is the selected target's name.
+	Target string
+	// Mode is the target's mode: "development", "production" or "".
+	Mode string
+	// Workspace holds the resolved workspace settings.
+	Workspace Workspace
+	// RunAs is the identity jobs run as, if the target sets one.
+	RunAs *RunAs
+	// Variables are the resolved values of every declared variable.
+	Variables map[string]any
+	// Jobs are the job resources by resource key.
+	Jobs map[string]*Job
+	// ServingEndpoints are the model serving endpoint resources by key.
+	ServingEndpoints map[string]*ServingEndpoint
+	// Sync holds the sync include/exclude patterns, relative to Dir.
+	Sync Sync
+	// CurrentUser is the identity the bundle was resolved for; Placeholder
+	// is true when it was not looked up (offline).
+	CurrentUser User
+}
+
+// Workspace is the resolved `workspace` block.
+type Workspace struct {
+	Host      string
+	Profile   string
+	RootPath  string // default /Workspace/Users/<user>/.bundle/<name>/<target>
+	FilePath  string // default <RootPath>/files
+	StatePath string // default <RootPath>/state
+}
+
+// RunAs is the resolved `run_as` block; exactly one field is set.
+type RunAs struct {
+	UserName             string
+	ServicePrincipalName string
+}
+
+// User is the identity a bundle is resolved and deployed as.
+type User struct {
+	UserName           string // e.g. someone@example.com, or an application id
+	ShortName          string // the part before @, with non-alphanumerics as _
+	IsServicePrincipal bool
+	// Placeholder is true when the user was not looked up and UserName is
+	// a stand-in shown as such (offline validation).
+	Placeholder bool
+}
+
+// Location points at where a value was written.
+type Location struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Job is one job resource.
+type Job struct {
+	Key string
+	// Config is the job's settings as JSON-compatible values (maps, slices,
+	// strings, float64/int, bools) in the Jobs API 2.2 shape, ready to be
+	// decoded into jobs.JobSettings once deploy-time references are resolved.
+	// Notebook and file paths are already workspace paths.
+	Config map[string]any
+	// Permissions are the job's permissions from the bundle.
+	Permissions []Permission
+	// Location is where the job's key is defined.
+	Location Location
+}
+
+// ServingEndpoint is one model serving endpoint resource.
+type ServingEndpoint struct {
+	Key string
+	// Config is the endpoint in the serving endpoints create API shape
+	// (name, config, tags, ...), JSON-compatible as for Job.Config.
+	Config      map[string]any
+	Permissions []Permission
+	Location    Location
+}
+
+// Permission grants one principal a level on a resource.
+type Permission struct {
+	Level                string
+	UserName             string
+	GroupName            string
+	ServicePrincipalName string
+	Location             Location
+}
+
+// Sync is the bundle's `sync` block.
+type Sync struct {
+	Include []string
+	Exclude []string
+}
