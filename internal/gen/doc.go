@@ -1,0 +1,10 @@
+// Package gen turns a pipeline spec into the six workflow files of a
+// Databricks MLOps project, checks generated output with actionlint, and
+// detects drift between the spec and the files in the repository.
+//
+// It owns the shape of the generated workflows (triggers, permissions,
+// concurrency, pins of third-party actions, which brickci mode runs where).
+// It does not parse the spec (package spec) or format YAML (package
+// workflow), and only Write touches files: it never removes a workflow
+// that lacks the generated-code header.
+package gen

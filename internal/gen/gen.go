@@ -1,0 +1,419 @@
+package gen
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/brickci/brickci/internal/spec"
+	"github.com/brickci/brickci/internal/workflow"
+)
+
+// WorkflowsDir is where GitHub reads workflows; path filters refer to it.
+const WorkflowsDir = ".github/workflows"
+
+// The file names of the workflows that do not carry the project name.
+const (
+	DeployCICDFile = "deploy-cicd.yml"
+	LintFile       = "lint-cicd-workflow-files.yml"
+)
+
+// FileNames returns the names of the files Generate yields for s, in the
+// order of the pipeline: generate, lint, CI, tests, staging, prod. The
+// project name is used as written, underscores included, as the MLOps
+// Stacks template names its files.
+func FileNames(s *spec.Spec) []string {
+	names := []string{DeployCICDFile, LintFile, s.Project + "-bundle-ci.yml"}
+	if s.Tests.Unit != nil || s.Tests.Integration != nil {
+		names = append(names, s.Project+"-run-tests.yml")
+	}
+	return append(names, s.Project+"-bundle-cd-staging.yml", s.Project+"-bundle-cd-prod.yml")
+}
+
+// Generate renders the workflows of s. specPath is the spec's path
+// relative to the repository root; it is written into each file's header
+// and into the path filters. The map is keyed by file name.
+func Generate(s *spec.Spec, specPath string) (map[string][]byte, error) {
+	if s == nil {
+		return nil, errors.New("failed to generate workflows: no spec")
+	}
+	for _, req := range spec.RequiredTargets {
+		if _, ok := s.Target(req); !ok {
+			return nil, fmt.Errorf("failed to generate workflows: target %q is not defined", req)
+		}
+	}
+	g := &generator{s: s, specPath: path.Clean(strings.ReplaceAll(specPath, "\\", "/"))}
+	wfs := map[string]*workflow.Workflow{
+		DeployCICDFile:                       g.deployCICD(),
+		LintFile:                             g.lint(),
+		s.Project + "-bundle-ci.yml":         g.bundleCI(),
+		s.Project + "-bundle-cd-staging.yml": g.deploy("staging", s.Branches.Default, nil),
+		s.Project + "-bundle-cd-prod.yml":    g.deploy("prod", s.Branches.Release, s.Release.Run),
+	}
+	if s.Tests.Unit != nil || s.Tests.Integration != nil {
+		tests, err := g.runTests()
+		if err != nil {
+			return nil, err
+		}
+		wfs[s.Project+"-run-tests.yml"] = tests
+	}
+	header := &workflow.Header{Source: g.specPath, SHA256: s.SHA256}
+	out := make(map[string][]byte, len(wfs))
+	for name, wf := range wfs {
+		data, err := workflow.Marshal(wf, header)
+		if err != nil {
+			return nil, fmt.Errorf("failed to render %s: %w", name, err)
+		}
+		out[name] = data
+	}
+	return out, nil
+}
+
+type generator struct {
+	s        *spec.Spec
+	specPath string
+}
+
+// Expressions reused across workflows. They only appear in if:,
+// concurrency and env:, never inside run: scripts.
+const (
+	prGroup   = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
+	notFork   = "github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository"
+	localRoot = "./"
+)
+
+func (g *generator) prConcurrency() *workflow.Concurrency {
+	return &workflow.Concurrency{Group: prGroup, CancelInProgress: true}
+}
+
+// deployConcurrency is shared by everything that changes a target's
+// workspace, and is never cancelled by a newer run.
+func (g *generator) deployConcurrency(target string) *workflow.Concurrency {
+	return &workflow.Concurrency{Group: g.s.Project + "-deploy-" + target, CancelInProgress: false}
+}
+
+func (g *generator) branches() []string {
+	b := []string{g.s.Branches.Default}
+	if g.s.Branches.Release != g.s.Branches.Default {
+		b = append(b, g.s.Branches.Release)
+	}
+	return b
+}
+
+// bundlePaths are the path filters of the workflows that act on the bundle.
+func (g *generator) bundlePaths(file string) []string {
+	var p []string
+	if g.s.Bundle == "." {
+		p = append(p, "**")
+	} else {
+		p = append(p, g.s.Bundle+"/**")
+	}
+	p = append(p, WorkflowsDir+"/"+file, g.specPath)
+	return dedupe(append(p, g.s.Paths...))
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func checkout(persist bool, with ...workflow.KV) workflow.Step {
+	st := workflow.Step{Name: "Check out", Uses: Checkout.Uses(), UsesComment: Checkout.Version}
+	if !persist {
+		st.With = append(st.With, workflow.KV{Key: "persist-credentials", Value: "false"})
+	}
+	st.With = append(st.With, with...)
+	return st
+}
+
+// brickci returns a step that runs the brickci action with the inputs in
+// order; empty values are left out.
+func (g *generator) brickci(name string, inputs ...workflow.KV) workflow.Step {
+	st := workflow.Step{Name: name, Uses: g.s.Action, UsesComment: g.s.ActionVersion}
+	for _, in := range inputs {
+		if in.Value != "" {
+			st.With = append(st.With, in)
+		}
+	}
+	return st
+}
+
+func kv(k, v string) workflow.KV { return workflow.KV{Key: k, Value: v} }
+
+// auth returns the environment that lets Databricks unified auth reach the
+// target. The auth type is always explicit so that a stray credential in
+// the runner's environment cannot change which one is used.
+func authEnv(t spec.Target) []workflow.KV {
+	var env []workflow.KV
+	if t.Host != "" {
+		env = append(env, kv("DATABRICKS_HOST", t.Host))
+	}
+	secret := func(name string) string { return "${{ secrets." + name + " }}" }
+	a := t.Auth
+	switch a.Type {
+	case spec.AuthPAT:
+		env = append(env, kv("DATABRICKS_AUTH_TYPE", "pat"), kv("DATABRICKS_TOKEN", secret(a.TokenSecret)))
+	case spec.AuthOAuthM2M:
+		id := a.ClientID
+		if a.ClientIDSecret != "" {
+			id = secret(a.ClientIDSecret)
+		}
+		env = append(env, kv("DATABRICKS_AUTH_TYPE", "oauth-m2m"), kv("DATABRICKS_CLIENT_ID", id), kv("DATABRICKS_CLIENT_SECRET", secret(a.ClientSecretSecret)))
+	case spec.AuthAzureSP:
+		env = append(env, kv("DATABRICKS_AUTH_TYPE", "azure-client-secret"),
+			kv("ARM_CLIENT_ID", secret(a.ClientIDSecret)), kv("ARM_CLIENT_SECRET", secret(a.ClientSecretSecret)), kv("ARM_TENANT_ID", secret(a.TenantIDSecret)))
+	case spec.AuthGitHubOIDC:
+		env = append(env, kv("DATABRICKS_AUTH_TYPE", "github-oidc"), kv("DATABRICKS_CLIENT_ID", a.ClientID))
+		if a.Audience != "" {
+			env = append(env, kv("DATABRICKS_TOKEN_AUDIENCE", a.Audience))
+		}
+	}
+	return env
+}
+
+// targetPerms grants read access, OIDC token requests for github-oidc
+// targets, and the extra grants given.
+func targetPerms(t spec.Target, extra ...string) map[string]string {
+	p := map[string]string{"contents": "read"}
+	if t.Auth.Type == spec.AuthGitHubOIDC {
+		p["id-token"] = "write"
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		p[extra[i]] = extra[i+1]
+	}
+	return p
+}
+
+func (g *generator) deployCICD() *workflow.Workflow {
+	s := g.s
+	var co []workflow.KV
+	token := ""
+	if s.Generate.TokenSecret != "" {
+		token = "${{ secrets." + s.Generate.TokenSecret + " }}"
+		co = append(co, kv("token", token))
+	}
+	return &workflow.Workflow{
+		Name:        "Deploy CI/CD workflows",
+		On:          workflow.Triggers{WorkflowDispatch: true},
+		Permissions: map[string]string{},
+		Concurrency: &workflow.Concurrency{Group: s.Project + "-deploy-cicd", CancelInProgress: false},
+		Jobs: []workflow.Job{{
+			ID:             "generate",
+			Name:           "Regenerate workflows from the pipeline spec",
+			RunsOn:         s.Runner,
+			Permissions:    map[string]string{"contents": "write", "pull-requests": "write"},
+			TimeoutMinutes: s.Timeouts.Generate,
+			Steps: []workflow.Step{
+				// The branch with the regenerated files is pushed, so the
+				// credentials stay in the checkout.
+				checkout(true, co...),
+				g.brickci("Regenerate and open a pull request",
+					kv("mode", "generate"), kv("spec", g.specPath), kv("pull_request", "true"), kv("github_token", token)),
+			},
+		}},
+	}
+}
+
+func (g *generator) lint() *workflow.Workflow {
+	s := g.s
+	paths := []string{WorkflowsDir + "/**", g.specPath}
+	if strings.HasPrefix(s.Action, localRoot) {
+		paths = append(paths, path.Join(s.Action, "action.yml"))
+	}
+	const sarif = "brickci-lint.sarif"
+	return &workflow.Workflow{
+		Name:        "Lint CI/CD workflow files",
+		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: dedupe(paths)}, WorkflowDispatch: true},
+		Permissions: map[string]string{},
+		Concurrency: g.prConcurrency(),
+		Jobs: []workflow.Job{{
+			ID:             "lint",
+			Name:           "Lint workflow files",
+			RunsOn:         s.Runner,
+			Permissions:    map[string]string{"contents": "read", "security-events": "write"},
+			TimeoutMinutes: s.Timeouts.Lint,
+			Steps: []workflow.Step{
+				checkout(false),
+				g.brickci("Lint workflows and check them against the spec",
+					kv("mode", "lint"), kv("spec", g.specPath), kv("sarif_file", sarif)),
+				{
+					Name: "Upload findings to code scanning",
+					// Fork pull requests get a read-only token that cannot upload.
+					If:          "${{ !cancelled() && hashFiles('" + sarif + "') != '' && (" + notFork + ") }}",
+					Uses:        UploadSARIF.Uses(),
+					UsesComment: UploadSARIF.Version,
+					With:        []workflow.KV{kv("sarif_file", sarif), kv("category", "brickci-lint")},
+				},
+			},
+		}},
+	}
+}
+
+func (g *generator) bundleCI() *workflow.Workflow {
+	s := g.s
+	file := s.Project + "-bundle-ci.yml"
+	jobs := []workflow.Job{{
+		ID:             "validate",
+		Name:           "Validate bundle",
+		RunsOn:         s.Runner,
+		Permissions:    map[string]string{"contents": "read"},
+		TimeoutMinutes: s.Timeouts.CI,
+		Steps: []workflow.Step{
+			checkout(false),
+			// Offline, so it needs no secrets and also runs for forks.
+			g.brickci("Validate staging and prod",
+				kv("mode", "validate"), kv("target", "staging,prod"), kv("bundle", s.Bundle), kv("offline", "true")),
+		},
+	}}
+	for _, name := range spec.RequiredTargets {
+		t, _ := s.Target(name)
+		plan := g.brickci("Plan the "+name+" deploy",
+			kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true"))
+		plan.Env = authEnv(t)
+		jobs = append(jobs, workflow.Job{
+			ID:     "plan-" + name,
+			Name:   "Plan " + name,
+			RunsOn: s.Runner,
+			Needs:  []string{"validate"},
+			// Forks get no secrets; the offline validation above covers them.
+			If:             notFork,
+			Environment:    t.Environment,
+			Permissions:    targetPerms(t, "pull-requests", "write"),
+			TimeoutMinutes: s.Timeouts.CI,
+			Steps:          []workflow.Step{checkout(false), plan},
+		})
+	}
+	return &workflow.Workflow{
+		Name:        s.Project + " bundle CI",
+		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: g.bundlePaths(file)}, WorkflowDispatch: true},
+		Permissions: map[string]string{},
+		Concurrency: g.prConcurrency(),
+		Jobs:        jobs,
+	}
+}
+
+func (g *generator) runTests() (*workflow.Workflow, error) {
+	s := g.s
+	file := s.Project + "-run-tests.yml"
+	var jobs []workflow.Job
+	if u := s.Tests.Unit; u != nil {
+		steps := []workflow.Step{
+			checkout(false),
+			{Name: "Set up Python", Uses: SetupPython.Uses(), UsesComment: SetupPython.Version, With: []workflow.KV{kv("python-version", u.Python)}},
+		}
+		if u.Requirements != "" {
+			steps = append(steps, workflow.Step{
+				Name:             "Install requirements",
+				WorkingDirectory: s.Bundle,
+				Env:              []workflow.KV{kv("REQUIREMENTS", u.Requirements)},
+				Run:              "python -m pip install --upgrade pip\npython -m pip install -r \"$REQUIREMENTS\"\n",
+			})
+		}
+		steps = append(steps, g.brickci("Run unit tests",
+			kv("mode", "test"), kv("unit", "true"), kv("bundle", s.Bundle), kv("command", u.Command), kv("junit", u.JUnit)))
+		jobs = append(jobs, workflow.Job{
+			ID:             "unit-tests",
+			Name:           "Unit tests",
+			RunsOn:         s.Runner,
+			Permissions:    map[string]string{"contents": "read"},
+			TimeoutMinutes: s.Timeouts.Unit,
+			Steps:          steps,
+		})
+	}
+	if in := s.Tests.Integration; in != nil {
+		t, ok := s.Target(in.Target)
+		if !ok {
+			return nil, fmt.Errorf("failed to generate %s: integration target %q is not defined", file, in.Target)
+		}
+		var names []string
+		for _, j := range in.Jobs {
+			names = append(names, j.Name)
+		}
+		step := g.brickci("Deploy to "+t.Name+" and run jobs",
+			kv("mode", "test"), kv("integration", "true"), kv("target", t.Name), kv("bundle", s.Bundle),
+			kv("jobs", strings.Join(names, ",")), kv("cleanup", strconv.FormatBool(in.Cleanup)))
+		step.Env = authEnv(t)
+		job := workflow.Job{
+			ID:          "integration-tests",
+			Name:        "Integration tests on " + t.Name,
+			RunsOn:      s.Runner,
+			If:          notFork,
+			Environment: t.Environment,
+			Permissions: targetPerms(t),
+			// One integration run per target at a time; its own group, so a
+			// pull request never queues behind or cancels a deploy.
+			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name, CancelInProgress: false},
+			TimeoutMinutes: s.Timeouts.Integration,
+			Steps:          []workflow.Step{checkout(false), step},
+		}
+		if s.Tests.Unit != nil {
+			job.Needs = []string{"unit-tests"}
+		}
+		jobs = append(jobs, job)
+	}
+	return &workflow.Workflow{
+		Name:        s.Project + " tests",
+		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: g.bundlePaths(file)}, WorkflowDispatch: true},
+		Permissions: map[string]string{},
+		Concurrency: g.prConcurrency(),
+		Jobs:        jobs,
+	}, nil
+}
+
+// deploy builds the CD workflow of a target: validate, deploy and, for
+// prod, run the release jobs, all in one job so that an environment that
+// requires approval asks once.
+func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.Workflow {
+	s := g.s
+	t, _ := s.Target(target)
+	file := s.Project + "-bundle-cd-" + target + ".yml"
+	env := authEnv(t)
+	validate := g.brickci("Validate "+target, kv("mode", "validate"), kv("target", target), kv("bundle", s.Bundle))
+	validate.Env = env
+	deploy := g.brickci("Deploy to "+target, kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle))
+	deploy.Env = env
+	steps := []workflow.Step{checkout(false), validate, deploy}
+	timeout := s.Timeouts.Deploy
+	name := "Deploy to " + target
+	if len(run) > 0 {
+		var names []string
+		for _, j := range run {
+			names = append(names, j.Name)
+		}
+		r := g.brickci("Run release jobs", kv("mode", "run"), kv("target", target), kv("bundle", s.Bundle),
+			kv("jobs", strings.Join(names, ",")), kv("timeout", strconv.Itoa(s.Timeouts.Run)+"m"))
+		r.Env = env
+		steps = append(steps, r)
+		// The job outlives the run's own timeout, so brickci cancels the
+		// runs itself and reports every task before GitHub stops the job.
+		timeout += s.Timeouts.Run + 5
+		name = "Deploy to " + target + " and run release jobs"
+	}
+	return &workflow.Workflow{
+		Name: s.Project + " bundle CD " + target,
+		On: workflow.Triggers{
+			Push:             &workflow.Filter{Branches: []string{branch}, Paths: g.bundlePaths(file)},
+			WorkflowDispatch: true,
+		},
+		Permissions: map[string]string{},
+		Jobs: []workflow.Job{{
+			ID:             "deploy",
+			Name:           name,
+			RunsOn:         s.Runner,
+			Environment:    t.Environment,
+			Permissions:    targetPerms(t),
+			Concurrency:    g.deployConcurrency(target),
+			TimeoutMinutes: timeout,
+			Steps:          steps,
+		}},
+	}
+}

@@ -1,0 +1,9 @@
+// Package spec owns the pipeline spec (.github/pipeline.yaml): its typed
+// model, defaults and validation. Every problem is reported as a
+// diag.Finding with the file, line and column it comes from, and all of
+// them are reported at once.
+//
+// It reads only the files it is asked to (the spec, and databricks.yml's
+// existence in Check); it does not generate workflows (package gen) and does
+// not load the bundle itself (package bundle).
+package spec

@@ -1,0 +1,518 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate"}
+	branchKeys      = []string{"default", "release"}
+	targetKeys      = []string{"environment", "auth", "host"}
+	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
+	testsKeys       = []string{"unit", "integration"}
+	unitKeys        = []string{"python", "requirements", "command", "junit"}
+	integrationKeys = []string{"target", "jobs", "cleanup"}
+	releaseKeys     = []string{"run"}
+	timeoutKeys     = []string{"lint", "ci", "unit", "integration", "deploy", "run", "generate"}
+	generateKeys    = []string{"token-secret"}
+	authTypes       = []string{string(AuthPAT), string(AuthOAuthM2M), string(AuthAzureSP), string(AuthGitHubOIDC)}
+)
+
+func (p *parser) spec(root *yaml.Node, s *Spec) {
+	m := p.fields(root, "the pipeline spec", topKeys)
+	if m == nil {
+		return
+	}
+	if v, at := p.required(m, "project", "the project name", root); v != "" && !projectRe.MatchString(v) {
+		p.errorf(RuleProject, at, "project name %q may only hold letters, digits, '.', '_' and '-' and must start with a letter or digit", v)
+	} else {
+		s.Project = v
+	}
+
+	s.Bundle = "."
+	if f, ok := m["bundle"]; ok {
+		at := pos(f)
+		s.BundleLine, s.BundleColumn = at.Line, at.Column
+		if v := p.str(f, "bundle"); v != "" {
+			clean := path.Clean(strings.ReplaceAll(v, "\\", "/"))
+			switch {
+			case path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../"):
+				p.errorf(RuleBundle, at, "bundle directory %q must be relative to the repository root and stay inside it", v)
+			default:
+				s.Bundle = clean
+			}
+		}
+	}
+
+	s.Branches = Branches{Default: "main", Release: "release"}
+	if f, ok := m["branches"]; ok {
+		p.branches(f, &s.Branches)
+	}
+
+	if v, at := p.required(m, "action", "the brickci action reference", root); v != "" {
+		s.Action = v
+		if a := deref(m["action"].val); a != nil {
+			s.ActionVersion = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(a.LineComment), "#"))
+		}
+		p.actionRef(v, s.ActionVersion, at)
+	}
+
+	s.Runner = "ubuntu-latest"
+	if f, ok := m["runner"]; ok {
+		if v := p.str(f, "runner"); v != "" {
+			s.Runner = v
+		}
+	}
+
+	if f, ok := m["targets"]; ok {
+		p.targets(f, s)
+	} else {
+		p.errorf(RuleTargetMissing, root, "targets are missing; define at least %q", RequiredTargets)
+	}
+
+	if f, ok := m["tests"]; ok {
+		p.tests(f, s)
+	}
+	if f, ok := m["release"]; ok {
+		if rm := p.fields(f.val, "release", releaseKeys); rm != nil {
+			if rf, ok := rm["run"]; ok {
+				s.Release.Run = p.jobs(rf, "release.run")
+			}
+		}
+	}
+	if f, ok := m["paths"]; ok {
+		for _, r := range p.list(f, "paths") {
+			if strings.TrimSpace(r.Name) == "" || strings.HasPrefix(r.Name, "/") {
+				p.errorf(RuleValue, &yaml.Node{Line: r.Line, Column: r.Column}, "path filter %q must be a non-empty pattern relative to the repository root", r.Name)
+				continue
+			}
+			s.Paths = append(s.Paths, r.Name)
+		}
+	}
+	s.Timeouts = DefaultTimeouts
+	if f, ok := m["timeout-minutes"]; ok {
+		p.timeouts(f, &s.Timeouts)
+	}
+	if f, ok := m["generate"]; ok {
+		if gm := p.fields(f.val, "generate", generateKeys); gm != nil {
+			if tf, ok := gm["token-secret"]; ok {
+				s.Generate.TokenSecret = p.secret(tf, "generate.token-secret")
+			}
+		}
+	}
+	p.crossCheck(m, s)
+}
+
+func (p *parser) branches(f field, b *Branches) {
+	m := p.fields(f.val, "branches", branchKeys)
+	if m == nil {
+		return
+	}
+	read := func(key string, dst *string) {
+		bf, ok := m[key]
+		if !ok {
+			return
+		}
+		v := p.str(bf, "branches."+key)
+		if v == "" {
+			if isScalar(bf.val) {
+				p.errorf(RuleBranch, pos(bf), "branches.%s is empty; name a branch", key)
+			}
+			return
+		}
+		if why := badRef(v); why != "" {
+			p.errorf(RuleBranch, pos(bf), "branch name %q is not a valid git branch: %s", v, why)
+			return
+		}
+		*dst = v
+	}
+	read("default", &b.Default)
+	read("release", &b.Release)
+	if b.Default == b.Release {
+		at := f.key
+		if rf, ok := m["release"]; ok {
+			at = pos(rf)
+		}
+		p.errorf(RuleBranch, at, "default and release branches are both %q; the release branch must differ", b.Default)
+	}
+}
+
+// badRef applies git check-ref-format's rules to a branch name and says
+// what is wrong, or returns "".
+func badRef(name string) string {
+	switch {
+	case name == "@":
+		return `"@" alone is not allowed`
+	case strings.HasPrefix(name, "-"):
+		return "it must not start with '-'"
+	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
+		return "it must not start or end with '/'"
+	case strings.Contains(name, "//"):
+		return "it must not contain '//'"
+	case strings.Contains(name, ".."):
+		return "it must not contain '..'"
+	case strings.Contains(name, "@{"):
+		return "it must not contain '@{'"
+	case strings.HasSuffix(name, "."):
+		return "it must not end with '.'"
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return fmt.Sprintf("it must not contain %q", r)
+		}
+	}
+	for _, c := range strings.Split(name, "/") {
+		if strings.HasPrefix(c, ".") {
+			return fmt.Sprintf("component %q must not start with '.'", c)
+		}
+		if strings.HasSuffix(c, ".lock") {
+			return fmt.Sprintf("component %q must not end with \".lock\"", c)
+		}
+	}
+	return ""
+}
+
+func (p *parser) actionRef(v, version string, at *yaml.Node) {
+	if v == "." || strings.HasPrefix(v, "./") {
+		if strings.Contains(v, "..") {
+			p.errorf(RuleActionRef, at, "local action %q must stay inside the repository", v)
+		}
+		return
+	}
+	repo, ref, ok := strings.Cut(v, "@")
+	if !ok || !repoRe.MatchString(repo) || ref == "" {
+		p.errorf(RuleActionRef, at, "action reference %q must be \"./\" for the action in this repository or \"owner/repo@<40-hex commit sha>\"", v)
+		return
+	}
+	switch {
+	case shaRe.MatchString(ref):
+		if version == "" {
+			p.warnf(RuleActionRef, at, "action %q is pinned by sha without a version comment; add one such as \"# v1.2.3\"", v)
+		}
+	case versionRe.MatchString(ref):
+		p.warnf(RuleActionRef, at, "action %q is pinned by the tag %q, which can move; pin the 40-hex commit sha and keep the tag as a comment", v, ref)
+	default:
+		p.errorf(RuleActionRef, at, "action %q is pinned by %q, which is neither a commit sha nor a version tag; pin the 40-hex commit sha", v, ref)
+	}
+}
+
+func (p *parser) secret(f field, what string) string {
+	v := p.str(f, what)
+	if v == "" {
+		if isScalar(f.val) {
+			p.errorf(RuleSecretName, pos(f), "%s is empty; name a GitHub secret", what)
+		}
+		return ""
+	}
+	switch {
+	case !secretRe.MatchString(v):
+		p.errorf(RuleSecretName, pos(f), "secret name %q is invalid; GitHub secret names hold only letters, digits and '_' and do not start with a digit", v)
+		return ""
+	case strings.HasPrefix(strings.ToUpper(v), "GITHUB_"):
+		p.errorf(RuleSecretName, pos(f), "secret name %q is invalid; GitHub secret names must not start with \"GITHUB_\"", v)
+		return ""
+	}
+	return v
+}
+
+func (p *parser) targets(f field, s *Spec) {
+	n := deref(f.val)
+	if n == nil || n.Kind != yaml.MappingNode {
+		p.errorf(RuleType, pos(f), "targets must be a mapping of target name to settings, got %s", kindName(n))
+		return
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := deref(n.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode || k.Value == "" {
+			p.errorf(RuleType, n.Content[i], "target names must be strings, got %s", kindName(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			p.errorf(RuleType, k, "merge keys are not supported directly under targets; write each target out")
+			continue
+		}
+		name := k.Value
+		if line, dup := seen[name]; dup {
+			p.errorf(RuleTargetDuplicate, k, "target %q is already defined at line %d; remove one of them", name, line)
+			continue
+		}
+		seen[name] = k.Line
+		if !nameRe.MatchString(name) {
+			p.errorf(RuleValue, k, "target name %q may only hold letters, digits, '_' and '-'", name)
+			continue
+		}
+		t := Target{Name: name, Line: k.Line, Column: k.Column, Environment: name}
+		p.target(field{key: k, val: n.Content[i+1]}, &t)
+		s.Targets = append(s.Targets, t)
+	}
+	for _, req := range RequiredTargets {
+		if _, ok := seen[req]; !ok {
+			p.errorf(RuleTargetMissing, f.key, "target %q is missing; the %s deploy needs it", req, req)
+		}
+	}
+}
+
+func (p *parser) target(f field, t *Target) {
+	what := fmt.Sprintf("target %q", t.Name)
+	m := p.fields(f.val, what, targetKeys)
+	if m == nil {
+		return
+	}
+	if ef, ok := m["environment"]; ok {
+		if v := p.str(ef, what+" environment"); v != "" {
+			if strings.ContainsAny(v, "${}") || strings.TrimSpace(v) != v {
+				p.errorf(RuleValue, pos(ef), "environment %q of %s must be a plain GitHub environment name", v, what)
+			} else {
+				t.Environment = v
+			}
+		}
+	}
+	if hf, ok := m["host"]; ok {
+		if v := p.str(hf, what+" host"); v != "" {
+			if !strings.HasPrefix(v, "https://") || strings.ContainsAny(v, " \t") {
+				p.errorf(RuleValue, pos(hf), "host %q of %s must be an https:// workspace URL", v, what)
+			} else {
+				t.Host = v
+			}
+		}
+	}
+	af, ok := m["auth"]
+	if !ok {
+		p.errorf(RuleRequired, f.key, "%s has no auth; add auth: with a type of %q", what, authTypes)
+		return
+	}
+	p.auth(af, what, &t.Auth)
+}
+
+func (p *parser) auth(f field, what string, a *Auth) {
+	m := p.fields(f.val, what+" auth", authKeys)
+	if m == nil {
+		return
+	}
+	tf, ok := m["type"]
+	if !ok {
+		p.errorf(RuleRequired, f.key, "%s auth has no type; set type: to one of %q", what, authTypes)
+		return
+	}
+	typ := p.str(tf, what+" auth type")
+	if typ == "" {
+		return
+	}
+	if !contains(authTypes, typ) {
+		hint := ""
+		if dm := didYouMean(typ, authTypes); strings.HasPrefix(dm, "; did you mean") {
+			hint = dm
+		}
+		p.errorf(RuleAuth, pos(tf), "unknown auth type %q for %s; valid are %q%s", typ, what, authTypes, hint)
+		return
+	}
+	a.Type = AuthType(typ)
+	var allowed []string
+	switch a.Type {
+	case AuthPAT:
+		allowed = []string{"token-secret"}
+	case AuthOAuthM2M:
+		allowed = []string{"client-id", "client-id-secret", "client-secret-secret"}
+	case AuthAzureSP:
+		allowed = []string{"client-id-secret", "client-secret-secret", "tenant-id-secret"}
+	case AuthGitHubOIDC:
+		allowed = []string{"client-id", "audience"}
+	}
+	for _, k := range authKeys[1:] {
+		kf, ok := m[k]
+		if !ok {
+			continue
+		}
+		if !contains(allowed, k) {
+			p.errorf(RuleAuth, kf.key, "key %q does not apply to auth type %q of %s; remove it (%s takes %q)", k, typ, what, typ, allowed)
+			continue
+		}
+		switch k {
+		case "token-secret":
+			a.TokenSecret = p.secret(kf, what+" token-secret")
+		case "client-id-secret":
+			a.ClientIDSecret = p.secret(kf, what+" client-id-secret")
+		case "client-secret-secret":
+			a.ClientSecretSecret = p.secret(kf, what+" client-secret-secret")
+		case "tenant-id-secret":
+			a.TenantIDSecret = p.secret(kf, what+" tenant-id-secret")
+		case "client-id":
+			a.ClientID = p.expr(kf, what+" client-id")
+		case "audience":
+			a.Audience = p.expr(kf, what+" audience")
+		}
+	}
+	need := func(key string) {
+		if _, ok := m[key]; !ok {
+			p.errorf(RuleRequired, f.key, "%s auth type %q needs %s", what, typ, key)
+		}
+	}
+	switch a.Type {
+	case AuthPAT:
+		need("token-secret")
+	case AuthOAuthM2M:
+		_, id := m["client-id"]
+		_, idSecret := m["client-id-secret"]
+		switch {
+		case id && idSecret:
+			p.errorf(RuleAuth, m["client-id"].key, "%s sets both client-id and client-id-secret; keep one", what)
+		case !id && !idSecret:
+			p.errorf(RuleRequired, f.key, "%s auth type %q needs client-id-secret or client-id", what, typ)
+		}
+		need("client-secret-secret")
+	case AuthAzureSP:
+		need("client-id-secret")
+		need("client-secret-secret")
+		need("tenant-id-secret")
+	case AuthGitHubOIDC:
+		need("client-id")
+	}
+}
+
+// expr reads a literal value or a single ${{ }} expression.
+func (p *parser) expr(f field, what string) string {
+	v := p.str(f, what)
+	if v == "" {
+		if isScalar(f.val) {
+			p.errorf(RuleRequired, pos(f), "%s is empty; set a value or an expression such as \"${{ vars.CLIENT_ID }}\"", what)
+		}
+		return ""
+	}
+	if strings.Contains(v, "${{") && (!strings.HasPrefix(v, "${{") || !strings.HasSuffix(v, "}}") || strings.Count(v, "${{") != 1) {
+		p.errorf(RuleValue, pos(f), "%s %q must be a literal or one whole expression such as \"${{ vars.CLIENT_ID }}\"", what, v)
+		return ""
+	}
+	if strings.Contains(v, "\n") {
+		p.errorf(RuleValue, pos(f), "%s must be a single line", what)
+		return ""
+	}
+	return v
+}
+
+func (p *parser) tests(f field, s *Spec) {
+	m := p.fields(f.val, "tests", testsKeys)
+	if m == nil {
+		return
+	}
+	if uf, ok := m["unit"]; ok {
+		if um := p.fields(uf.val, "tests.unit", unitKeys); um != nil {
+			u := &UnitTests{Python: "3.11", Command: "pytest"}
+			if pf, ok := um["python"]; ok {
+				u.Python = p.python(pf)
+			}
+			if rf, ok := um["requirements"]; ok {
+				u.Requirements = p.str(rf, "tests.unit.requirements")
+			}
+			if cf, ok := um["command"]; ok {
+				if v := p.str(cf, "tests.unit.command"); v != "" {
+					u.Command = v
+				}
+			}
+			if jf, ok := um["junit"]; ok {
+				u.JUnit = p.str(jf, "tests.unit.junit")
+			}
+			s.Tests.Unit = u
+		}
+	}
+	if inf, ok := m["integration"]; ok {
+		if im := p.fields(inf.val, "tests.integration", integrationKeys); im != nil {
+			in := &Integration{Target: "test", Cleanup: true}
+			if tf, ok := im["target"]; ok {
+				if v := p.str(tf, "tests.integration.target"); v != "" {
+					in.Target = v
+					at := pos(tf)
+					in.TargetLine, in.TargetColumn = at.Line, at.Column
+				}
+			} else {
+				in.TargetLine, in.TargetColumn = inf.key.Line, inf.key.Column
+			}
+			if jf, ok := im["jobs"]; ok {
+				in.Jobs = p.jobs(jf, "tests.integration.jobs")
+			}
+			if len(in.Jobs) == 0 {
+				p.errorf(RuleRequired, inf.key, "tests.integration has no jobs; list the bundle jobs to run under jobs:")
+			}
+			if cf, ok := im["cleanup"]; ok {
+				in.Cleanup = p.boolean(cf, "tests.integration.cleanup")
+			}
+			s.Tests.Integration = in
+		}
+	}
+}
+
+func (p *parser) python(f field) string {
+	v := deref(f.val)
+	if v != nil && v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
+		p.errorf(RuleType, v, "python version %s is read by YAML as a number (3.10 becomes 3.1); quote it: python: \"%s\"", v.Value, v.Value)
+		return ""
+	}
+	s := p.str(f, "tests.unit.python")
+	if s == "" {
+		return "3.11"
+	}
+	return s
+}
+
+func (p *parser) jobs(f field, what string) []JobRef {
+	var out []JobRef
+	seen := map[string]bool{}
+	for _, j := range p.list(f, what) {
+		at := &yaml.Node{Line: j.Line, Column: j.Column}
+		switch {
+		case !nameRe.MatchString(j.Name):
+			p.errorf(RuleJob, at, "job key %q in %s may only hold letters, digits, '_' and '-'", j.Name, what)
+		case seen[j.Name]:
+			p.errorf(RuleJob, at, "job %q is listed twice in %s; remove one", j.Name, what)
+		default:
+			seen[j.Name] = true
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func (p *parser) timeouts(f field, t *Timeouts) {
+	m := p.fields(f.val, "timeout-minutes", timeoutKeys)
+	if m == nil {
+		return
+	}
+	set := func(key string, dst *int) {
+		if tf, ok := m[key]; ok {
+			if n := p.minutes(tf, "timeout-minutes."+key); n > 0 {
+				*dst = n
+			}
+		}
+	}
+	set("lint", &t.Lint)
+	set("ci", &t.CI)
+	set("unit", &t.Unit)
+	set("integration", &t.Integration)
+	set("deploy", &t.Deploy)
+	set("run", &t.Run)
+	set("generate", &t.Generate)
+}
+
+// crossCheck reports references to targets the spec does not define.
+func (p *parser) crossCheck(m map[string]field, s *Spec) {
+	if _, ok := m["targets"]; !ok {
+		return
+	}
+	if in := s.Tests.Integration; in != nil {
+		if _, ok := s.Target(in.Target); !ok {
+			p.errorf(RuleTargetMissing, &yaml.Node{Line: in.TargetLine, Column: in.TargetColumn}, "integration target %q is not defined under targets; add it or pick one of %q", in.Target, s.targetNames())
+		}
+	}
+}
+
+func (s *Spec) targetNames() []string {
+	var out []string
+	for _, t := range s.Targets {
+		out = append(out, t.Name)
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/brickci/brickci/internal/diag"
+)
+
+// AuthType names how a target authenticates against its workspace.
+type AuthType string
+
+// The supported authentication types.
+const (
+	AuthPAT        AuthType = "pat"
+	AuthOAuthM2M   AuthType = "oauth-m2m"
+	AuthAzureSP    AuthType = "azure-sp"
+	AuthGitHubOIDC AuthType = "github-oidc"
+)
+
+// Spec is a parsed pipeline spec with its defaults applied.
+type Spec struct {
+	// File is the name the spec was parsed under; findings carry it.
+	File string
+	// SHA256 is the hex SHA-256 of the spec's bytes; generated workflows
+	// record it so drift can tell a changed spec from a hand edit.
+	SHA256 string
+
+	Project string
+	Bundle  string
+	// BundleLine and BundleColumn locate the bundle value (0 when defaulted).
+	BundleLine, BundleColumn int
+	Branches                 Branches
+	// Action is the brickci action reference: "./" (or "./dir") or
+	// "owner/repo@<sha>".
+	Action string
+	// ActionVersion is the version comment written after the action
+	// reference in the spec ("v1.2.3"), empty when there is none.
+	ActionVersion string
+	Runner        string
+	// Targets are in the order the spec lists them.
+	Targets []Target
+	Tests   Tests
+	Release Release
+	// Paths are extra path filters for the bundle workflows.
+	Paths    []string
+	Timeouts Timeouts
+	Generate Generate
+}
+
+// Branches are the git branches the pipeline deploys from.
+type Branches struct {
+	// Default receives pull requests and deploys to staging.
+	Default string
+	// Release deploys to prod.
+	Release string
+}
+
+// Target is one bundle target and how CI reaches its workspace.
+type Target struct {
+	Name string
+	// Line and Column locate the target's key in the spec.
+	Line, Column int
+	// Environment is the GitHub environment the target's jobs run in.
+	Environment string
+	// Host, when set, is exported as DATABRICKS_HOST.
+	Host string
+	Auth Auth
+}
+
+// Auth holds the credentials a target uses. Fields ending in Secret name
+// GitHub secrets; ClientID is a literal value or an expression.
+type Auth struct {
+	Type               AuthType
+	TokenSecret        string
+	ClientID           string
+	ClientIDSecret     string
+	ClientSecretSecret string
+	TenantIDSecret     string
+	Audience           string
+}
+
+// Tests configures the run-tests workflow. Both parts are optional.
+type Tests struct {
+	Unit        *UnitTests
+	Integration *Integration
+}
+
+// UnitTests runs a Python unit-test command in the bundle directory.
+type UnitTests struct {
+	// Python is the version for actions/setup-python, always a string.
+	Python       string
+	Requirements string
+	Command      string
+	JUnit        string
+}
+
+// Integration deploys the bundle to a target and runs jobs there.
+type Integration struct {
+	Target string
+	// TargetLine and TargetColumn locate the target value (0 when defaulted).
+	TargetLine, TargetColumn int
+	Jobs                     []JobRef
+	Cleanup                  bool
+}
+
+// Release lists the jobs run after a prod deploy.
+type Release struct {
+	Run []JobRef
+}
+
+// JobRef names a bundle job and where the spec mentions it.
+type JobRef struct {
+	Name         string
+	Line, Column int
+}
+
+// Timeouts are the timeout-minutes of each kind of job.
+type Timeouts struct {
+	Lint        int
+	CI          int
+	Unit        int
+	Integration int
+	Deploy      int
+	Run         int
+	Generate    int
+}
+
+// Generate configures the deploy-cicd workflow.
+type Generate struct {
+	// TokenSecret names a secret holding a token with the workflow scope;
+	// the default GITHUB_TOKEN cannot push workflow files.
+	TokenSecret string
+}
+
+// DefaultTimeouts are used for every timeout the spec leaves out.
+var DefaultTimeouts = Timeouts{Lint: 10, CI: 20, Unit: 30, Integration: 90, Deploy: 30, Run: 120, Generate: 10}
+
+// Target returns the target with the given name.
+func (s *Spec) Target(name string) (Target, bool) {
+	for _, t := range s.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// Hash returns the hex SHA-256 of spec bytes as recorded in generated files.
+func Hash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Load reads and parses the spec at path. The error is only for a file
+// that cannot be read; problems in the spec are findings.
+func Load(path string) (*Spec, diag.List, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to read pipeline spec %q: %w", path, err)
+	}
+	s, l := Parse(filepath.ToSlash(path), data)
+	return s, l, nil
+}
