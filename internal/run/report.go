@@ -1,0 +1,182 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/brickci/brickci/internal/diag"
+)
+
+// excerptLines is how many lines of a failed task's output or trace the
+// reports keep; the full text is in the run page.
+const excerptLines = 20
+
+// WriteText writes a plain summary: one line per job, then one per task.
+func WriteText(w io.Writer, results []Result) {
+	for _, r := range results {
+		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), r.Duration.Round(time.Second), r.URL)
+		if r.Message != "" && !r.Succeeded() {
+			fmt.Fprintf(w, "  %s\n", r.Message)
+		}
+		for _, t := range r.Tasks {
+			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), t.Duration.Round(time.Second))
+			if t.Error != "" {
+				fmt.Fprintf(w, "    error: %s\n", firstLine(t.Error))
+			}
+		}
+	}
+}
+
+// Findings turns every failed task (and every job that did not succeed
+// without a failed task to blame) into an error finding for annotations.
+func Findings(results []Result) diag.List {
+	var l diag.List
+	for _, r := range results {
+		blamed := false
+		for _, t := range r.Tasks {
+			if t.Result != "FAILED" && t.Result != "TIMEDOUT" {
+				continue
+			}
+			blamed = true
+			msg := fmt.Sprintf("job %q task %q %s", r.Job.Key, t.Key, strings.ToLower(t.Result))
+			if t.Error != "" {
+				msg += ": " + firstLine(t.Error)
+			}
+			if t.URL != "" {
+				msg += " (" + t.URL + ")"
+			}
+			l = append(l, diag.Finding{Severity: diag.Error, Rule: "task-failed", Message: msg})
+		}
+		if !blamed && r.Result != "" && !r.Succeeded() {
+			msg := fmt.Sprintf("job %q run %d ended %s", r.Job.Key, r.RunID, r.Result)
+			if r.Message != "" {
+				msg += ": " + r.Message
+			}
+			l = append(l, diag.Finding{Severity: diag.Error, Rule: "run-failed", Message: msg})
+		}
+	}
+	return l
+}
+
+// WriteMarkdown writes the step summary: per job a table of tasks (state,
+// duration, link), a mermaid graph of the tasks coloured by result, and for
+// each failed task its error, trace and output excerpt.
+func WriteMarkdown(w io.Writer, results []Result) {
+	for _, r := range results {
+		fmt.Fprintf(w, "### %s %s\n\n", resultIcon(r.Result), diag.MarkdownCell(r.Job.Key))
+		fmt.Fprintf(w, "Run [%d](%s): **%s** in %s.", r.RunID, r.URL, orDash(r.Result), r.Duration.Round(time.Second))
+		if r.Message != "" && !r.Succeeded() {
+			fmt.Fprintf(w, " %s", diag.MarkdownCell(r.Message))
+		}
+		fmt.Fprint(w, "\n\n")
+		if len(r.Tasks) == 0 {
+			continue
+		}
+		fmt.Fprint(w, "| task | state | duration | run |\n|---|---|---|---|\n")
+		for _, t := range r.Tasks {
+			link := "-"
+			if t.URL != "" {
+				link = fmt.Sprintf("[%d](%s)", t.RunID, t.URL)
+			}
+			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCell(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), t.Duration.Round(time.Second), link)
+		}
+		fmt.Fprint(w, "\n")
+		writeMermaid(w, r.Tasks)
+		for _, t := range r.Tasks {
+			if t.Error == "" && t.Trace == "" && t.Output == "" {
+				continue
+			}
+			fmt.Fprintf(w, "<details><summary>%s: %s</summary>\n\n", diag.MarkdownCell(t.Key), diag.MarkdownCell(firstLine(t.Error)))
+			for _, part := range []struct{ name, text string }{{"trace", t.Trace}, {"output", t.Output}} {
+				if part.text == "" {
+					continue
+				}
+				fmt.Fprintf(w, "%s:\n\n```text\n%s\n```\n\n", part.name, fence(excerpt(part.text)))
+			}
+			fmt.Fprint(w, "</details>\n\n")
+		}
+	}
+}
+
+// writeMermaid draws the task graph with one colour per outcome.
+func writeMermaid(w io.Writer, tasks []Task) {
+	ids := map[string]string{}
+	for i, t := range tasks {
+		ids[t.Key] = fmt.Sprintf("t%d", i)
+	}
+	fmt.Fprint(w, "```mermaid\ngraph LR\n")
+	for _, t := range tasks {
+		fmt.Fprintf(w, "  %s[\"%s\"]:::%s\n", ids[t.Key], mermaidLabel(t.Key), class(taskStateWord(t)))
+	}
+	for _, t := range tasks {
+		for _, d := range t.DependsOn {
+			if id, ok := ids[d]; ok {
+				fmt.Fprintf(w, "  %s --> %s\n", id, ids[t.Key])
+			}
+		}
+	}
+	fmt.Fprint(w, "  classDef success fill:#d3f9d8,stroke:#2b8a3e\n")
+	fmt.Fprint(w, "  classDef failed fill:#ffe3e3,stroke:#c92a2a\n")
+	fmt.Fprint(w, "  classDef skipped fill:#f1f3f5,stroke:#868e96\n")
+	fmt.Fprint(w, "  classDef running fill:#fff3bf,stroke:#e67700\n")
+	fmt.Fprint(w, "```\n\n")
+}
+
+func class(state string) string {
+	switch state {
+	case "SUCCESS":
+		return "success"
+	case "FAILED", "TIMEDOUT", "INTERNAL_ERROR":
+		return "failed"
+	case "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "CANCELED", "SKIPPED", "EXCLUDED":
+		return "skipped"
+	default:
+		return "running"
+	}
+}
+
+func resultIcon(state string) string {
+	switch class(state) {
+	case "success":
+		return "✅"
+	case "failed":
+		return "❌"
+	case "skipped":
+		return "⏭️"
+	default:
+		return "⏳"
+	}
+}
+
+// mermaidLabel keeps a label inside its quotes.
+func mermaidLabel(s string) string {
+	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
+}
+
+// fence stops text from closing its code fence early.
+func fence(s string) string { return strings.ReplaceAll(s, "```", "` ` `") }
+
+func excerpt(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= excerptLines {
+		return strings.Join(lines, "\n")
+	}
+	return strings.Join(lines[:excerptLines], "\n") + fmt.Sprintf("\n… %d more lines", len(lines)-excerptLines)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
