@@ -22,6 +22,8 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 		err = diag.WriteJSON(inv.stdout, l, extra)
 	case "markdown":
 		err = diag.WriteMarkdown(inv.stdout, l)
+	case "sarif":
+		err = diag.WriteSARIF(inv.stdout, brickciTool(), l, modeRuleDocs[inv.mode])
 	case "github":
 		dropped := a.Annotate(l)
 		err = diag.WriteText(inv.stderr, l)

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/lint"
+)
+
+func init() {
+	modeRuleDocs["lint"] = lint.Rules()
+	register(mode{
+		name:    "lint",
+		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
+		flags:   lintFlags,
+	})
+}
+
+// lintFormats are the output formats of the lint mode.
+var lintFormats = []string{"text", "json", "sarif", "github", "markdown"}
+
+func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	out := declareOutputFlags(fs, lintFormats...)
+	sarifFile := fs.String("sarif-file", "", "also write the findings as SARIF 2.1.0 to this file (for code scanning upload)")
+	allowTags := fs.Bool("allow-tags", false, "accept uses: pinned by version tag; by default only a full commit sha is accepted")
+	root := fs.String("root", ".", "repository root; paths and findings are relative to it")
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		a := newAction(inv)
+		format, failAt, err := out.resolve(inv, lintFormats...)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		if st, err := os.Stat(*root); err != nil || !st.IsDir() {
+			return bad(inv, "root %q is not a directory; pass --root DIR", *root)
+		}
+		for _, p := range args {
+			full := p
+			if !filepath.IsAbs(p) {
+				full = filepath.Join(*root, p)
+			}
+			if _, err := os.Stat(full); err != nil {
+				return bad(inv, "path %q does not exist under %q; pass workflow files or directories", p, *root)
+			}
+		}
+		findings, err := lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv)})
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		if *sarifFile != "" {
+			if err := writeSARIFFile(*sarifFile, brickciTool(), findings); err != nil {
+				return bad(inv, "%v", err)
+			}
+		}
+		code := reportFindings(inv, a, "brickci lint", format, failAt, findings, nil)
+		result := "success"
+		if code != exitOK {
+			result = "failure"
+		}
+		n := 0
+		for _, f := range findings {
+			if f.Severity >= failAt {
+				n++
+			}
+		}
+		if a.OnActions() {
+			for k, v := range map[string]string{"result": result, "findings": strconv.Itoa(n)} {
+				if err := a.SetOutput(k, v); err != nil {
+					fmt.Fprintf(inv.stderr, "brickci lint: %v\n", err)
+				}
+			}
+		}
+		return code
+	}
+}
+
+func writeSARIFFile(path string, tool diag.ToolInfo, l diag.List) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("failed to create sarif file %q: %w", path, err)
+	}
+	if err := diag.WriteSARIF(f, tool, l, lint.Rules()); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to write sarif file %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("failed to write sarif file %q: %w", path, err)
+	}
+	return nil
+}
+
+// modeRuleDocs documents the rules each mode reports, for SARIF output.
+var modeRuleDocs = map[string][]diag.RuleDoc{}
+
+// brickciTool names this program in SARIF logs.
+func brickciTool() diag.ToolInfo {
+	return diag.ToolInfo{Name: "brickci", Version: version, InformationURI: "https://github.com/brickci/brickci"}
+}
+
+// lookPathIn finds an executable in the PATH that getenv returns, so that
+// the tools lint uses follow the invocation's environment.
+func lookPathIn(getenv func(string) string) func(string) (string, error) {
+	return func(name string) (string, error) {
+		for _, dir := range filepath.SplitList(getenv("PATH")) {
+			if dir == "" {
+				continue
+			}
+			p := filepath.Join(dir, name)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
+		return "", fmt.Errorf("%q not found in PATH", name)
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+// The test mode lives in mode_tests.go, not mode_test.go: Go would compile
+// a file named *_test.go only into the package's tests.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/brickci/brickci/internal/testrun"
+)
+
+func init() {
+	register(mode{
+		name:    "test",
+		summary: "run the bundle's unit tests (--unit) and report their JUnit results",
+		flags:   testFlags,
+	})
+}
+
+func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	unit := fs.Bool("unit", false, "run the unit tests with --command and read the JUnit report it writes")
+	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
+	junit := fs.String("junit", "", "where the command writes its JUnit report, relative to --bundle (default: a temporary file)")
+	bundle := bundleFlag(fs)
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		if !*unit {
+			return bad(inv, "nothing to run: pass --unit to run the unit tests")
+		}
+		if len(args) > 0 {
+			return bad(inv, "unexpected arguments %q: 'brickci test --unit' takes none; put test paths in --command", args)
+		}
+		return runUnitTests(ctx, inv, *bundle, *command, *junit)
+	}
+}
+
+// runUnitTests runs the unit-test command in the bundle directory and
+// reports the result: a text summary locally; inside Actions, annotations
+// at the failing lines, the markdown step summary and the outputs result,
+// passed, failed, errors and skipped.
+func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit string) int {
+	a := newAction(inv)
+	dir, err := filepath.Abs(bundle)
+	if err != nil {
+		return bad(inv, "failed to resolve the bundle directory %q: %v", bundle, err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return bad(inv, "bundle directory %q does not exist; pass --bundle DIR", bundle)
+	}
+	prefix, err := repoRelative(inv, dir)
+	if err != nil {
+		return bad(inv, "%v", err)
+	}
+
+	a.Group("unit tests")
+	res, err := testrun.Run(ctx, testrun.Options{
+		Dir:        dir,
+		Command:    command,
+		JUnit:      junit,
+		PathPrefix: prefix,
+		Stdout:     inv.stdout,
+		Stderr:     inv.stderr,
+		LookPath:   lookPathIn(inv.getenv),
+	})
+	a.EndGroup()
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return failed(inv, "%v", err)
+		}
+		return bad(inv, "%v", err)
+	}
+
+	code := exitOK
+	if !res.OK() {
+		code = exitFailed
+	}
+	if !inv.onActions {
+		if err := res.WriteText(inv.stdout); err != nil {
+			return bad(inv, "failed to write the test summary: %v", err)
+		}
+		return code
+	}
+
+	findings := res.Findings()
+	a.Annotate(findings)
+	if err := res.WriteText(inv.stderr); err != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: failed to write the test summary: %v\n", inv.mode, err)
+	}
+	var md strings.Builder
+	if err := res.WriteMarkdown(&md); err != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: failed to render the step summary: %v\n", inv.mode, err)
+	} else if err := a.AddSummary(md.String()); err != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+	}
+	c := res.Counts()
+	for _, o := range []struct{ name, value string }{
+		{"result", res.Status()},
+		{"passed", strconv.Itoa(c.Passed)},
+		{"failed", strconv.Itoa(c.Failed)},
+		{"errors", strconv.Itoa(c.Errors)},
+		{"skipped", strconv.Itoa(c.Skipped)},
+	} {
+		if err := a.SetOutput(o.name, o.value); err != nil {
+			fmt.Fprintf(inv.stderr, "brickci %s: failed to set output %s: %v\n", inv.mode, o.name, err)
+			code = exitBadCall
+		}
+	}
+	return code
+}
+
+// repoRelative returns dir as a slash path relative to the repository root
+// (GITHUB_WORKSPACE inside Actions, else the working directory), which is
+// what annotations need. A directory outside the root keeps its absolute
+// path.
+func repoRelative(inv *invocation, dir string) (string, error) {
+	root := inv.getenv("GITHUB_WORKSPACE")
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", fmt.Errorf("failed to read the working directory: %w", err)
+		}
+		root = wd
+	}
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(dir), nil
+	}
+	return filepath.ToSlash(rel), nil
+}

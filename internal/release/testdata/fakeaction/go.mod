@@ -1,0 +1,3 @@
+module example.com/fakeaction
+
+go 1.22

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the release binaries of brickci for one version and records their
+# sha256 in release/checksums.txt, the table the action's install step
+# verifies downloads against. Commit the table together with the tag.
+#
+#   scripts/release.sh v1.2.3 [dist-dir]
+#
+# Upload dist/<version>/brickci_* as the assets of the GitHub release <version>.
+set -euo pipefail
+
+version="${1:?usage: scripts/release.sh VERSION [DIST_DIR]}"
+case "$version" in
+v[0-9]*) ;;
+*) echo "release: version \"$version\" must look like v1.2.3" >&2; exit 2 ;;
+esac
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dist="${2:-$root/dist}/$version"
+table="$root/release/checksums.txt"
+mkdir -p "$dist"
+
+sha256_of() {
+	if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'; else shasum -a 256 "$1" | awk '{print $1}'; fi
+}
+
+entries=""
+for os in linux darwin windows; do
+	for arch in amd64 arm64; do
+		ext=""
+		[ "$os" = windows ] && ext=".exe"
+		asset="brickci_${os}_${arch}${ext}"
+		echo "release: building $asset"
+		(cd "$root" && CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$dist/$asset" ./cmd/action)
+		entries+="$(sha256_of "$dist/$asset")  $version/$asset"$'\n'
+	done
+done
+
+# Replace this version's lines, keep every other version's, stay sorted.
+tmp="$(mktemp)"
+{
+	grep '^#' "$table" 2>/dev/null || true
+	{
+		grep -v '^#' "$table" 2>/dev/null | awk -v v="$version/" 'NF && index($2, v) != 1' || true
+		printf '%s' "$entries"
+	} | sort -k2
+} >"$tmp"
+mv "$tmp" "$table"
+echo "release: wrote $(printf '%s' "$entries" | grep -c .) checksums for $version to release/checksums.txt"
