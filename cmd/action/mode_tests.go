@@ -59,6 +59,8 @@ func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit s
 	}
 
 	a.Group("unit tests")
+	// The suite's own output must not be able to issue workflow commands.
+	resume := a.StopCommands()
 	res, err := testrun.Run(ctx, testrun.Options{
 		Dir:        dir,
 		Command:    command,
@@ -68,6 +70,7 @@ func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit s
 		Stderr:     inv.stderr,
 		LookPath:   lookPathIn(inv.getenv),
 	})
+	resume()
 	a.EndGroup()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

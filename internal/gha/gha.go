@@ -295,3 +295,19 @@ func (a *Action) IDToken(ctx context.Context, audience string) (string, error) {
 	a.AddMask(tok)
 	return tok, nil
 }
+
+// StopCommands makes the runner ignore workflow commands (`::error::`,
+// `::set-output`, …) in what follows until the returned function is
+// called, so output of a program brickci streams (a test suite, say)
+// cannot forge annotations or masks. Outside Actions both are no-ops.
+func (a *Action) StopCommands() (resume func()) {
+	if !a.OnActions() {
+		return func() {}
+	}
+	tok, err := delimiter()
+	if err != nil {
+		return func() {}
+	}
+	a.issue(&githubactions.Command{Name: "stop-commands", Message: tok})
+	return func() { fmt.Fprintf(a.stdout, "::%s::\n", tok) }
+}

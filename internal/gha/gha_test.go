@@ -230,3 +230,25 @@ func TestIDToken(t *testing.T) {
 		t.Error("token not masked")
 	}
 }
+
+func TestStopCommands(t *testing.T) {
+	t.Parallel()
+	r := newFakeRunner(t)
+	a := r.action()
+	resume := a.StopCommands()
+	r.stdout.WriteString("::error::forged\n")
+	resume()
+	lines := strings.Split(strings.TrimSpace(r.stdout.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "::stop-commands::ghadelimiter_") {
+		t.Fatalf("lines = %q", lines)
+	}
+	tok := strings.TrimPrefix(lines[0], "::stop-commands::")
+	if lines[2] != "::"+tok+"::" {
+		t.Errorf("resume line = %q, want ::%s::", lines[2], tok)
+	}
+	var out bytes.Buffer
+	New(func(string) string { return "" }, &out).StopCommands()()
+	if out.Len() != 0 {
+		t.Errorf("wrote %q outside Actions", out.String())
+	}
+}
