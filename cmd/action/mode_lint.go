@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gen"
 	"github.com/brickci/brickci/internal/lint"
 )
 
@@ -29,6 +30,7 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	sarifFile := fs.String("sarif-file", "", "also write the findings as SARIF 2.1.0 to this file (for code scanning upload)")
 	allowTags := fs.Bool("allow-tags", false, "accept uses: pinned by version tag; by default only a full commit sha is accepted")
 	root := fs.String("root", ".", "repository root; paths and findings are relative to it")
+	specPath := fs.String("spec", defaultSpecPath, "pipeline spec whose generated workflows must be in sync (rule drift); skipped when the default is absent")
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		a := newAction(inv)
 		format, failAt, err := out.resolve(inv, lintFormats...)
@@ -47,7 +49,11 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				return bad(inv, "path %q does not exist under %q; pass workflow files or directories", p, *root)
 			}
 		}
-		findings, err := lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv)})
+		extra, err := driftCheck(*root, *specPath, *specPath != defaultSpecPath)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		findings, err := lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv), Extra: extra})
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
@@ -116,4 +122,30 @@ func lookPathIn(getenv func(string) string) func(string) (string, error) {
 		}
 		return "", fmt.Errorf("%q not found in PATH", name)
 	}
+}
+
+// defaultSpecPath is where the pipeline spec lives in a repository.
+const defaultSpecPath = ".github/pipeline.yaml"
+
+// defaultWorkflowDir is where the generated workflows live.
+const defaultWorkflowDir = ".github/workflows"
+
+// driftCheck returns the lint hook that reports spec problems and generated
+// workflows out of sync with the spec (the generator's own check). Without
+// a spec at the default path there is nothing to compare; a spec named
+// explicitly must exist.
+func driftCheck(root, specPath string, explicit bool) (func() (diag.List, error), error) {
+	if _, err := os.Stat(filepath.Join(root, specPath)); err != nil {
+		if explicit {
+			return nil, fmt.Errorf("spec %q does not exist under %q", specPath, root)
+		}
+		return nil, nil
+	}
+	return func() (diag.List, error) {
+		drifts, findings, err := gen.Check(root, specPath, defaultWorkflowDir)
+		if err != nil {
+			return nil, err
+		}
+		return append(findings, gen.Findings(drifts)...), nil
+	}, nil
 }
