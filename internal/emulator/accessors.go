@@ -1,0 +1,181 @@
+package emulator
+
+import (
+	"bytes"
+	"maps"
+	"reflect"
+	"slices"
+
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/serving"
+)
+
+// The accessors below expose the remote state of one workspace for
+// assertions. key is the bearer token of a personal access token, or the
+// client id for tokens issued by the OAuth endpoints. Workspace paths are
+// canonical: the "/Workspace" prefix is removed. Results are copies that
+// leave out ids and timestamps where they are not part of the state, so
+// that "the state after deploy A equals the state after deploy B" is one
+// cmp.Diff. An unknown key yields empty results.
+
+// Object is a workspace object as the accessors report it.
+type Object struct {
+	// Type is DIRECTORY, NOTEBOOK or FILE.
+	Type string
+	// Language is set for notebooks (PYTHON, SQL, SCALA, R).
+	Language string
+	// Content is the file content or notebook source (with its header
+	// line); nil for directories.
+	Content []byte
+}
+
+// Files returns path → content of every file and notebook.
+func (s *Server) Files(key string) map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]byte{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for p, o := range ws.objects {
+			if o.kind != kindDirectory {
+				out[p] = bytes.Clone(o.content)
+			}
+		}
+	}
+	return out
+}
+
+// Objects returns path → object for every object, directories included.
+func (s *Server) Objects(key string) map[string]Object {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]Object{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for p, o := range ws.objects {
+			obj := Object{Type: string(o.kind), Language: string(o.language)}
+			if o.kind != kindDirectory {
+				obj.Content = bytes.Clone(o.content)
+			}
+			out[p] = obj
+		}
+	}
+	return out
+}
+
+// Jobs returns job id → settings of every job.
+func (s *Server) Jobs(key string) map[int64]jobs.JobSettings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int64]jobs.JobSettings{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for id, j := range ws.jobs {
+			out[id] = normalized(j.settings)
+		}
+	}
+	return out
+}
+
+// JobsByName returns job name → settings; jobs sharing a name are all
+// listed under it in id order.
+func (s *Server) JobsByName(key string) map[string][]jobs.JobSettings {
+	byID := s.Jobs(key)
+	out := map[string][]jobs.JobSettings{}
+	for _, id := range sortedKeys(byID) {
+		out[byID[id].Name] = append(out[byID[id].Name], byID[id])
+	}
+	return out
+}
+
+// Runs returns every job run as runs/get reports it now, in run id order.
+// ForceSendFields are cleared in all accessor results.
+func (s *Server) Runs(key string) []jobs.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []jobs.Run
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for _, id := range sortedKeys(ws.runs) {
+			out = append(out, normalized(ws.runs[id].view(now)))
+		}
+	}
+	return out
+}
+
+// Endpoints returns endpoint name → endpoint as the get call reports it now.
+func (s *Server) Endpoints(key string) map[string]serving.ServingEndpointDetailed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]serving.ServingEndpointDetailed{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for name, e := range ws.endpoints {
+			out[name] = normalized(e.view(now))
+		}
+	}
+	return out
+}
+
+// Permissions returns "<type>/<id>" (for example "jobs/1001") → the access
+// control list the permissions API reports for that object.
+func (s *Server) Permissions(key string) map[string][]iam.AccessControlResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]iam.AccessControlResponse{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for k, a := range ws.acls {
+			out[k] = normalized(a.view().AccessControlList)
+		}
+	}
+	return out
+}
+
+// Workspaces returns the keys of all workspaces that received a request.
+func (s *Server) Workspaces() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.spaces))
+}
+
+// clearForceSend drops the SDK's ForceSendFields bookkeeping everywhere in
+// *v: it records which zero values were present in JSON and would make
+// equal states compare different.
+func clearForceSend(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			clearForceSend(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if !f.CanSet() {
+				continue
+			}
+			if v.Type().Field(i).Name == "ForceSendFields" {
+				f.SetZero()
+				continue
+			}
+			clearForceSend(f)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			clearForceSend(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			clearForceSend(e)
+			v.SetMapIndex(k, e)
+		}
+	}
+}
+
+func normalized[T any](v T) T {
+	var out T
+	if convert(v, &out) != nil {
+		return v
+	}
+	clearForceSend(reflect.ValueOf(&out))
+	return out
+}

@@ -1,0 +1,61 @@
+package emulator
+
+import (
+	"io"
+	"net/http"
+)
+
+// routes is the table of emulated endpoints. Paths follow databricks-sdk-go
+// v0.175.0 (service/*/impl.go) and the Databricks CLI.
+func (s *Server) routes() []route {
+	return []route{
+		{pattern: "GET /.well-known/databricks-config", public: true, handler: handleHostMetadata},
+		{pattern: "GET /oidc/.well-known/oauth-authorization-server", public: true, handler: handleOIDCDiscovery},
+		{pattern: "GET /api/2.0/preview/scim/v2/Me", handler: handleMe},
+
+		{pattern: "POST /api/2.0/workspace/mkdirs", handler: handleMkdirs},
+		{pattern: "POST /api/2.0/workspace/import", handler: handleImport},
+		{pattern: "GET /api/2.0/workspace/export", handler: handleExport},
+		{pattern: "GET /api/2.0/workspace/get-status", handler: handleGetStatus},
+		{pattern: "GET /api/2.0/workspace/list", handler: handleList},
+		{pattern: "POST /api/2.0/workspace/delete", handler: handleDelete},
+		{pattern: "POST /api/2.0/workspace-files/import-file/{path...}", handler: handleImportFile},
+		{pattern: "GET /api/2.0/workspace-files/{path...}", handler: handleReadFile},
+
+		{pattern: "POST /api/2.2/jobs/create", handler: handleJobCreate},
+		{pattern: "POST /api/2.2/jobs/reset", handler: handleJobReset},
+		{pattern: "POST /api/2.2/jobs/update", handler: handleJobUpdate},
+		{pattern: "POST /api/2.2/jobs/delete", handler: handleJobDelete},
+		{pattern: "GET /api/2.2/jobs/get", handler: handleJobGet},
+		{pattern: "GET /api/2.2/jobs/list", handler: handleJobList},
+		{pattern: "POST /api/2.2/jobs/run-now", handler: handleRunNow},
+		{pattern: "GET /api/2.2/jobs/runs/get", handler: handleRunGet},
+		{pattern: "GET /api/2.2/jobs/runs/get-output", handler: handleRunOutput},
+		{pattern: "POST /api/2.2/jobs/runs/cancel", handler: handleRunCancel},
+		{pattern: "POST /api/2.2/jobs/runs/cancel-all", handler: handleRunCancelAll},
+		{pattern: "GET /api/2.2/jobs/runs/list", handler: handleRunList},
+
+		{pattern: "GET /api/2.0/permissions/{type}/{id}", handler: handlePermissionsGet},
+		{pattern: "PUT /api/2.0/permissions/{type}/{id}", handler: handlePermissionsSet},
+		{pattern: "PATCH /api/2.0/permissions/{type}/{id}", handler: handlePermissionsUpdate},
+
+		{pattern: "POST /api/2.0/serving-endpoints", handler: handleEndpointCreate},
+		{pattern: "GET /api/2.0/serving-endpoints", handler: handleEndpointList},
+		{pattern: "GET /api/2.0/serving-endpoints/{name}", handler: handleEndpointGet},
+		{pattern: "PUT /api/2.0/serving-endpoints/{name}/config", handler: handleEndpointUpdateConfig},
+		{pattern: "DELETE /api/2.0/serving-endpoints/{name}", handler: handleEndpointDelete},
+	}
+}
+
+// registerToken serves the OAuth token endpoint, which answers with OAuth
+// error bodies and so bypasses the Databricks error handling of serveAPI.
+func (s *Server) registerToken() {
+	s.api.HandleFunc("POST /oidc/v1/token", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "failed to read request body"})
+			return
+		}
+		s.serveToken(w, r, body)
+	})
+}

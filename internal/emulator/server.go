@@ -1,0 +1,325 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBodyBytes bounds every request body the emulator reads.
+const maxBodyBytes = 64 << 20
+
+// DefaultUserName is the user name of workspaces reached with a personal
+// access token unless Options.UserName says otherwise.
+const DefaultUserName = "user@example.com"
+
+// Options configure a Server at construction.
+type Options struct {
+	// Tokens, when not empty, lists the only personal access tokens accepted;
+	// any other bearer token gets 401. Tokens issued by the OAuth endpoints
+	// are always accepted.
+	Tokens []string
+	// ClientSecrets, when not nil, maps the OAuth client ids accepted by the
+	// client_credentials grant to their secrets.
+	ClientSecrets map[string]string
+	// UserName is the user behind personal access tokens (DefaultUserName
+	// when empty).
+	UserName string
+	// Clock returns the current time; time.Now when nil. Run and serving
+	// endpoint lifecycles are computed from it.
+	Clock func() time.Time
+	// Sleep waits for d or until done is closed and reports whether the full
+	// duration elapsed; a real timer when nil. It implements injected latency.
+	Sleep func(d time.Duration, done <-chan struct{}) bool
+	// Config is the initial fault, latency and run configuration.
+	Config Config
+}
+
+// Server is the emulated workspace service. It implements http.Handler and is
+// safe for concurrent use.
+type Server struct {
+	opts     Options
+	tokens   map[string]bool
+	clock    func() time.Time
+	sleep    func(time.Duration, <-chan struct{}) bool
+	api      *http.ServeMux
+	control  *http.ServeMux
+	mu       sync.Mutex
+	cfg      Config
+	rng      *rand.Rand
+	spaces   map[string]*workspace
+	issued   map[string]principal
+	requests []Request
+	nextTok  int64
+}
+
+// principal is who a bearer token authenticates as, and which workspace it
+// reaches.
+type principal struct {
+	workspace string
+	userName  string
+	sp        bool
+}
+
+// New returns a Server that accepts any bearer token.
+func New() *Server {
+	return NewWithOptions(Options{})
+}
+
+// NewWithOptions returns a Server configured by opts.
+func NewWithOptions(opts Options) *Server {
+	s := &Server{
+		opts:    opts,
+		tokens:  map[string]bool{},
+		clock:   opts.Clock,
+		sleep:   opts.Sleep,
+		api:     http.NewServeMux(),
+		control: http.NewServeMux(),
+	}
+	for _, t := range opts.Tokens {
+		s.tokens[t] = true
+	}
+	if s.opts.UserName == "" {
+		s.opts.UserName = DefaultUserName
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.sleep == nil {
+		s.sleep = realSleep
+	}
+	s.resetLocked()
+	s.setConfigLocked(opts.Config)
+	for _, rt := range s.routes() {
+		rt := rt
+		s.api.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, rt) })
+	}
+	s.registerToken()
+	s.api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errNotFoundEndpoint(r.Method, r.URL.Path))
+	})
+	s.registerControl()
+	return s
+}
+
+func realSleep(d time.Duration, done <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// route binds a method and path pattern to a handler.
+type route struct {
+	pattern string
+	// public routes need no bearer token (OAuth discovery and token).
+	public  bool
+	handler func(s *Server, c *call) (any, error)
+}
+
+// call is one authenticated request, handled with the server lock held.
+type call struct {
+	r    *http.Request
+	body []byte
+	ws   *workspace
+	who  principal
+	now  time.Time
+	base string
+}
+
+// query returns the URL query parameter name.
+func (c *call) query(name string) string {
+	return c.r.URL.Query().Get(name)
+}
+
+// decode parses the JSON request body into v.
+func (c *call) decode(v any) error {
+	if len(strings.TrimSpace(string(c.body))) == 0 {
+		return errMalformed("request body is empty, expected a json object")
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return errMalformed("failed to parse request body: %v", err)
+	}
+	return nil
+}
+
+// rawBody is a handler result written as-is instead of JSON.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// statusRecorder remembers the status written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP serves the emulated REST API and the control endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
+		s.control.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
+		s.mu.Unlock()
+	}()
+	s.mu.Lock()
+	latency := s.cfg.Latency
+	s.mu.Unlock()
+	if latency > 0 && !s.sleep(latency, r.Context().Done()) {
+		// The client went away; 499 is what proxies record for it.
+		rec.WriteHeader(499)
+		return
+	}
+	s.api.ServeHTTP(rec, r)
+}
+
+// serveAPI authenticates, decides on a fault before anything is changed,
+// reads the body and runs the handler under the server lock.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeError(w, errInvalidParameter("failed to read request body: %v", err))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &call{r: r, body: body, now: s.clock(), base: "http://" + r.Host}
+	if !rt.public {
+		who, apiErr := s.authenticateLocked(r)
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		c.who = who
+		c.ws = s.workspaceLocked(who)
+		if fault := s.faultLocked(); fault != nil {
+			if fault.status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", strconv.Itoa(s.rng.IntN(2)))
+			}
+			writeError(w, fault)
+			return
+		}
+	}
+	out, err := rt.handler(s, c)
+	if err != nil {
+		var apiErr *apiError
+		if errors.As(err, &apiErr) {
+			writeError(w, apiErr)
+			return
+		}
+		writeError(w, newError(http.StatusInternalServerError, "INTERNAL_ERROR", "%v", err))
+		return
+	}
+	switch v := out.(type) {
+	case rawBody:
+		w.Header().Set("Content-Type", v.contentType)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(v.data)
+	case nil:
+		writeJSON(w, http.StatusOK, struct{}{})
+	default:
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func (s *Server) authenticateLocked(r *http.Request) (principal, *apiError) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return principal{}, errUnauthenticated("no bearer token in the authorization header")
+	}
+	if p, ok := s.issued[token]; ok {
+		return p, nil
+	}
+	if len(s.tokens) > 0 && !s.tokens[token] {
+		return principal{}, errUnauthenticated("invalid access token %q", redact(token))
+	}
+	return principal{workspace: token, userName: s.opts.UserName}, nil
+}
+
+// redact keeps a token recognisable in messages without echoing it whole.
+func redact(token string) string {
+	if len(token) <= 4 {
+		return "****"
+	}
+	return token[:4] + "****"
+}
+
+// faultLocked decides whether this request fails with an injected fault.
+func (s *Server) faultLocked() *apiError {
+	if s.cfg.FaultRate <= 0 || s.rng.Float64() >= s.cfg.FaultRate {
+		return nil
+	}
+	if s.rng.IntN(2) == 0 {
+		return errRateLimited()
+	}
+	return errUnavailable()
+}
+
+func (s *Server) workspaceLocked(who principal) *workspace {
+	ws, ok := s.spaces[who.workspace]
+	if !ok {
+		ws = newWorkspace(who, s.clock())
+		s.spaces[who.workspace] = ws
+	}
+	return ws
+}
+
+// peekWorkspace returns the workspace of key without creating it.
+func (s *Server) peekWorkspace(key string) *workspace {
+	return s.spaces[key]
+}
+
+// stableID derives a positive numeric id from a name, so that the same user
+// gets the same id in every run.
+func stableID(name string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return int64(h.Sum64()>>12) + 1
+}
+
+func sortedKeys[K interface{ ~string | ~int64 }, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,61 @@
+package emulator
+
+import (
+	"time"
+
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+)
+
+// workspace is the state behind one bearer token (or one OAuth client id).
+type workspace struct {
+	who       principal
+	userID    int64
+	nextID    int64
+	objects   map[string]*object
+	jobs      map[int64]*job
+	runs      map[int64]*run
+	taskRuns  map[int64]taskRef
+	idem      map[string]int64
+	endpoints map[string]*endpoint
+	acls      map[string]*acl
+}
+
+func newWorkspace(who principal, now time.Time) *workspace {
+	ws := &workspace{
+		who:       who,
+		userID:    stableID(who.userName),
+		nextID:    1000,
+		objects:   map[string]*object{},
+		jobs:      map[int64]*job{},
+		runs:      map[int64]*run{},
+		taskRuns:  map[int64]taskRef{},
+		idem:      map[string]int64{},
+		endpoints: map[string]*endpoint{},
+		acls:      map[string]*acl{},
+	}
+	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
+		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
+	}
+	return ws
+}
+
+// newID returns the next id of this workspace; ids are unique across object
+// kinds, as job, run and workspace object ids are in Databricks.
+func (ws *workspace) newID() int64 {
+	ws.nextID++
+	return ws.nextID
+}
+
+// taskRef locates a task run inside its job run.
+type taskRef struct {
+	runID int64
+	index int
+}
+
+// job is a stored job with its settings.
+type job struct {
+	id       int64
+	created  time.Time
+	creator  string
+	settings jobs.JobSettings
+}
