@@ -1,0 +1,155 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	gh "github.com/google/go-github/v75/github"
+)
+
+// MaxBodyLength is GitHub's limit for a comment or pull-request body
+// ("body is too long (maximum is 65536 characters)"). Bodies are capped at
+// this many bytes, which is within the limit however GitHub counts
+// characters.
+const MaxBodyLength = 65536
+
+// truncationNote ends a body that was cut to MaxBodyLength.
+const truncationNote = "\n\n> **Note:** this text was truncated to stay under GitHub's 65,536-character limit; the full result is in the workflow run's step summary and log.\n"
+
+// permComment is what commenting on a pull request needs.
+const permComment = "pull-requests: write"
+
+var checkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Marker returns the hidden HTML comment that identifies the living comment
+// of a check, `<!-- brickci:<check> -->`. It is the first line of every
+// comment brickci writes.
+func Marker(check string) string { return "<!-- brickci:" + check + " -->" }
+
+func validCheck(check string) error {
+	if !checkName.MatchString(check) {
+		return fmt.Errorf("invalid check name %q: use letters, digits, '.', '_' or '-'", check)
+	}
+	return nil
+}
+
+// hasMarker reports whether a comment body belongs to the check: its first
+// line is exactly the marker. Matching only the first line keeps a reply
+// that quotes brickci's comment from being taken for it.
+func hasMarker(body, marker string) bool {
+	first, _, _ := strings.Cut(body, "\n")
+	return strings.TrimSpace(first) == marker
+}
+
+// withMarker puts the marker on the first line of body (once) and caps the
+// result, so the marker survives truncation.
+func withMarker(body, marker string) string {
+	if hasMarker(body, marker) {
+		_, body, _ = strings.Cut(body, "\n")
+	}
+	return CapBody(marker + "\n" + body)
+}
+
+// CapBody cuts body to MaxBodyLength bytes at a line boundary, closes a
+// code fence or <details> block the cut left open, and appends a note
+// saying it was truncated. Bodies within the limit are returned unchanged.
+func CapBody(body string) string {
+	if len(body) <= MaxBodyLength {
+		return body
+	}
+	const closers = "\n```\n</details>\n"
+	cut := body[:MaxBodyLength-len(truncationNote)-len(closers)]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+		cut = cut[:i]
+	}
+	if strings.Count(cut, "```")%2 == 1 {
+		cut += "\n```"
+	}
+	if strings.Count(cut, "<details") > strings.Count(cut, "</details>") {
+		cut += "\n</details>"
+	}
+	return cut + truncationNote
+}
+
+// UpsertComment keeps one comment per check on a pull request: it edits the
+// comment whose first line is Marker(check) or, when there is none, creates
+// it. When older runs left several, the newest is edited and the others are
+// left alone. It returns the comment's URL and whether it was created. A
+// 403/404 yields a *PermissionError naming "pull-requests: write".
+func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, body string) (url string, created bool, err error) {
+	if c == nil {
+		return "", false, ErrNoToken
+	}
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return "", false, err
+	}
+	if pr <= 0 {
+		return "", false, fmt.Errorf("invalid pull request number %d: it must be positive", pr)
+	}
+	if err := validCheck(check); err != nil {
+		return "", false, err
+	}
+	marker := Marker(check)
+	body = withMarker(body, marker)
+
+	existing, err := c.findComment(ctx, owner, name, pr, marker)
+	if err != nil {
+		return "", false, err
+	}
+	if existing != nil {
+		if existing.GetBody() == body {
+			return existing.GetHTMLURL(), false, nil
+		}
+		got, _, err := c.gh.Issues.EditComment(ctx, owner, name, existing.GetID(), &gh.IssueComment{Body: &body})
+		if err != nil {
+			return "", false, apiError(err, fmt.Sprintf("update the %s comment on pull request #%d", check, pr), permComment)
+		}
+		return got.GetHTMLURL(), false, nil
+	}
+	got, _, err := c.gh.Issues.CreateComment(ctx, owner, name, pr, &gh.IssueComment{Body: &body})
+	if err != nil {
+		return "", false, apiError(err, fmt.Sprintf("create the %s comment on pull request #%d", check, pr), permComment)
+	}
+	return got.GetHTMLURL(), true, nil
+}
+
+// findComment returns the newest comment carrying the marker, or nil.
+func (c *Client) findComment(ctx context.Context, owner, name string, pr int, marker string) (*gh.IssueComment, error) {
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	var newest *gh.IssueComment
+	for {
+		page, resp, err := c.gh.Issues.ListComments(ctx, owner, name, pr, opts)
+		if err != nil {
+			return nil, apiError(err, fmt.Sprintf("list the comments of pull request #%d", pr), permComment)
+		}
+		for _, cm := range page {
+			if hasMarker(cm.GetBody(), marker) && newer(cm, newest) {
+				newest = cm
+			}
+		}
+		if resp.NextPage == 0 {
+			return newest, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// newer reports whether a was created after b (ids grow over time and
+// break ties).
+func newer(a, b *gh.IssueComment) bool {
+	if b == nil {
+		return true
+	}
+	at, bt := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+	if !at.Equal(bt) {
+		return at.After(bt)
+	}
+	return a.GetID() > b.GetID()
+}
