@@ -34,6 +34,30 @@ type Bundle struct {
 	// CurrentUser is the identity the bundle was resolved for; Placeholder
 	// is true when it was not looked up (offline).
 	CurrentUser User
+	// Targets are the names of every target the bundle defines, in file
+	// order (empty when it defines none and "default" is used).
+	Targets []string
+	// Resources lists every resource of every type, sorted by type and key,
+	// for summaries; Jobs and ServingEndpoints hold the full configuration.
+	Resources []Resource
+	// WorkspaceRefs are the literal cluster and warehouse ids the bundle
+	// names, for checks against a workspace.
+	WorkspaceRefs []WorkspaceRef
+}
+
+// Resource names one resource of any type.
+type Resource struct {
+	Type     string // the resources key: jobs, model_serving_endpoints, pipelines, ...
+	Key      string
+	Name     string // the resolved name, when the resource has one
+	Location Location
+}
+
+// WorkspaceRef is a literal id of a workspace object the bundle uses.
+type WorkspaceRef struct {
+	Kind     string // "cluster" or "warehouse"
+	ID       string
+	Location Location
 }
 
 // Workspace is the resolved `workspace` block.

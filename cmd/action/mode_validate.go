@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/apierr"
+	"github.com/databricks/databricks-sdk-go/service/compute"
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/databricks/databricks-sdk-go/service/sql"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/diag"
+)
+
+func init() {
+	register(mode{
+		name:    "validate",
+		summary: "check the bundle for each target: schema, variables, paths, task graph, permissions",
+		flags:   validateFlags,
+	})
+}
+
+// varFlag is the repeatable --var name=value flag. Unlike listFlag it does
+// not split on commas or spaces, which values may contain; an action input
+// gives one assignment per line.
+type varFlag map[string]string
+
+func (v varFlag) String() string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k+"="+v[k])
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "\n")
+}
+
+// Set adds one or more name=value lines.
+func (v varFlag) Set(s string) error {
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("invalid variable %q: write name=value", line)
+		}
+		v[strings.TrimSpace(name)] = value
+	}
+	return nil
+}
+
+func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	targets := targetFlag(fs)
+	dir := bundleFlag(fs)
+	offline := fs.Bool("offline", false, "skip checks that need a workspace even when credentials are present")
+	vars := varFlag{}
+	fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+	wf := declareWorkspaceFlags(fs)
+	formats := []string{"text", "json", "github", "markdown"}
+	out := declareOutputFlags(fs, formats...)
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		format, failAt, err := out.resolve(inv, formats...)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		if len(args) > 0 {
+			return bad(inv, "unexpected arguments %q; pass targets with -t", args)
+		}
+		names := []string(*targets)
+		if len(names) == 0 {
+			names = []string{""}
+		}
+		a := newAction(inv)
+		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars}
+		var all diag.List
+		resolved := map[string]any{}
+		var summaries []*bundle.Bundle
+		for _, name := range names {
+			b, l, err := v.validate(*dir, name)
+			if err != nil {
+				return bad(inv, "%v", err)
+			}
+			all = append(all, l...)
+			if b != nil {
+				resolved[b.Target] = b.Resolved()
+				summaries = append(summaries, b)
+			}
+		}
+		all = relativize(uniq(all))
+		switch format {
+		case "text":
+			for _, b := range summaries {
+				if err := bundle.WriteTextSummary(inv.stdout, b); err != nil {
+					return bad(inv, "failed to write the summary: %v", err)
+				}
+			}
+		case "markdown", "github":
+			var md strings.Builder
+			for _, b := range summaries {
+				if err := bundle.WriteSummary(&md, b); err != nil {
+					return bad(inv, "failed to write the summary: %v", err)
+				}
+				md.WriteString("\n")
+			}
+			if format == "markdown" {
+				fmt.Fprint(inv.stdout, md.String())
+			} else if err := a.AddSummary(md.String()); err != nil {
+				fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+			}
+		}
+		return reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved})
+	}
+}
+
+// validator loads and checks one target at a time, online when it can.
+type validator struct {
+	ctx     context.Context
+	inv     *invocation
+	wf      workspaceFlags
+	offline bool
+	vars    map[string]string
+	said    map[string]bool
+}
+
+// note prints a line once per run.
+func (v *validator) note(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if v.said == nil {
+		v.said = map[string]bool{}
+	}
+	if !v.said[line] {
+		v.said[line] = true
+		fmt.Fprintln(v.inv.stderr, line)
+	}
+}
+
+func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, error) {
+	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv}
+	b, l, err := bundle.Load(opts)
+	if err != nil || b == nil {
+		return b, l, err
+	}
+	switch {
+	case v.offline:
+		v.note("validating offline: --offline was given")
+		return b, l, nil
+	case !hasCredentials(v.inv, v.wf):
+		v.note("validating offline: no Databricks credentials")
+		return b, l, nil
+	}
+	w, err := workspaceClient(v.inv, v.wf, b.Workspace.Host)
+	if err != nil {
+		v.note("validating offline: %v", err)
+		return b, l, nil
+	}
+	me, err := w.CurrentUser.Me(v.ctx, iam.MeRequest{})
+	if err != nil {
+		v.note("validating offline: failed to read the current user from %s: %v", w.Config.Host, err)
+		return b, l, nil
+	}
+	v.note("validating online as %s on %s", me.UserName, w.Config.Host)
+	user := bundle.NewUser(me.UserName)
+	if user.IsServicePrincipal && me.DisplayName != "" {
+		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
+	}
+	opts.CurrentUser = &user
+	opts.Lookups = func(kind, name string) (string, error) { return lookup(v.ctx, w, kind, name) }
+	b, l, err = bundle.Load(opts)
+	if err != nil || b == nil {
+		return b, l, err
+	}
+	return b, append(l, v.checkRefs(w, b)...), nil
+}
+
+// checkRefs reports cluster and warehouse ids that do not exist.
+func (v *validator) checkRefs(w *databricks.WorkspaceClient, b *bundle.Bundle) diag.List {
+	var l diag.List
+	checked := map[string]error{}
+	for _, r := range b.WorkspaceRefs {
+		key := r.Kind + "\x00" + r.ID
+		err, done := checked[key]
+		if !done {
+			switch r.Kind {
+			case "cluster":
+				_, err = w.Clusters.Get(v.ctx, compute.GetClusterRequest{ClusterId: r.ID})
+			case "warehouse":
+				_, err = w.Warehouses.Get(v.ctx, sql.GetWarehouseRequest{Id: r.ID})
+			}
+			checked[key] = err
+		}
+		switch {
+		case err == nil:
+		case apierr.IsMissing(err):
+			l = append(l, diag.Errorf(r.Kind+"-missing", r.Location.File, r.Location.Line, r.Location.Column, "%s %q does not exist in %s; use an existing id or a job cluster", r.Kind, r.ID, w.Config.Host))
+		default:
+			l = append(l, diag.Warnf(r.Kind+"-missing", r.Location.File, r.Location.Line, r.Location.Column, "could not check %s %q: %v", r.Kind, r.ID, err))
+		}
+	}
+	return l
+}
+
+// lookup resolves a variable lookup to an id the way the Databricks CLI
+// does, by the object's name.
+func lookup(ctx context.Context, w *databricks.WorkspaceClient, kind, name string) (string, error) {
+	switch kind {
+	case "cluster":
+		c, err := w.Clusters.GetByClusterName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return c.ClusterId, nil
+	case "warehouse":
+		e, err := w.Warehouses.GetByName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return e.Id, nil
+	case "cluster_policy":
+		p, err := w.ClusterPolicies.GetByName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return p.PolicyId, nil
+	case "instance_pool":
+		p, err := w.InstancePools.GetByInstancePoolName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return p.InstancePoolId, nil
+	case "job":
+		j, err := w.Jobs.GetBySettingsName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(j.JobId), nil
+	case "pipeline":
+		p, err := w.Pipelines.GetByName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return p.PipelineId, nil
+	case "service_principal":
+		sp, err := w.ServicePrincipals.GetByDisplayName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return sp.ApplicationId, nil
+	case "query":
+		q, err := w.Queries.GetByDisplayName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return q.Id, nil
+	case "alert":
+		al, err := w.Alerts.GetByDisplayName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return al.Id, nil
+	}
+	return "", fmt.Errorf("lookup kind %q is not supported, valid are %q", kind, []string{"alert", "cluster", "cluster_policy", "instance_pool", "job", "pipeline", "query", "service_principal", "warehouse"})
+}
+
+// uniq drops findings repeated across targets (a shared resource file is
+// checked once per target).
+func uniq(l diag.List) diag.List {
+	seen := map[diag.Finding]bool{}
+	var out diag.List
+	for _, f := range l {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// relativize makes finding paths relative to the working directory.
+func relativize(l diag.List) diag.List {
+	wd, err := os.Getwd()
+	if err != nil {
+		return l
+	}
+	for i, f := range l {
+		if f.File == "" {
+			continue
+		}
+		abs, err := filepath.Abs(f.File)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(wd, abs); err == nil {
+			l[i].File = filepath.ToSlash(rel)
+		}
+	}
+	return l
+}

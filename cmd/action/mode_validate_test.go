@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const goodBundle = "../../internal/bundle/testdata/good/mlops"
+
+func runValidate(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	code := Main(context.Background(), append([]string{"validate"}, args...), getenv, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestValidateExitCodes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring
+		stderr string // substring
+	}{
+		{"good bundle, two targets", []string{"--bundle", goodBundle, "-t", "staging", "-t", "prod"}, 0, `bundle "mlops_demo", target "prod" (mode production)`, "validating offline: no Databricks credentials"},
+		{"findings fail", []string{"--bundle", "../../internal/bundle/testdata/bad/dependency-cycle"}, 1, "databricks.yml:7:21: tasks of job \"etl\" depend on each other in a cycle", ""},
+		{"warnings pass at error level", []string{"--bundle", "../../internal/bundle/testdata/bad/existing-cluster"}, 0, "[existing-cluster]", ""},
+		{"warnings fail at warning level", []string{"--bundle", "../../internal/bundle/testdata/bad/existing-cluster", "--fail-level", "warning"}, 1, "[existing-cluster]", ""},
+		{"unknown target is a finding", []string{"--bundle", goodBundle, "-t", "qa"}, 1, `target "qa" is not defined`, ""},
+		{"missing bundle", []string{"--bundle", "testdata/validate/nothing-here"}, 2, "", "no databricks.yml"},
+		{"bad format", []string{"--bundle", goodBundle, "--format", "sarif"}, 2, "", `unknown format "sarif"`},
+		{"bad var", []string{"--bundle", goodBundle, "--var", "novalue"}, 2, "", `invalid variable "novalue"`},
+		{"stray argument", []string{"--bundle", goodBundle, "extra"}, 2, "", "unexpected arguments"},
+		{"explicit offline", []string{"--bundle", goodBundle, "--offline", "-t", "dev"}, 0, "", "validating offline: --offline was given"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runValidate(t, nil, c.args...)
+			if code != c.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, c.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", c.stdout, stdout)
+			}
+			if !strings.Contains(stderr, c.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", c.stderr, stderr)
+			}
+		})
+	}
+}
+
+func TestValidateJSON(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runValidate(t, nil, "--bundle", goodBundle, "-t", "staging,dev", "--var", "catalog=from flag", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Findings []map[string]any          `json:"findings"`
+		Summary  map[string]int            `json:"summary"`
+		Targets  map[string]map[string]any `json:"targets"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, stdout)
+	}
+	if diff := cmp.Diff(map[string]int{"errors": 0, "warnings": 0, "infos": 1}, got.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if len(got.Findings) != 1 || got.Findings[0]["rule"] != "unresolved-lookup" || got.Findings[0]["file"] != "../../internal/bundle/testdata/good/mlops/databricks.yml" {
+		t.Errorf("findings = %v", got.Findings)
+	}
+	staging := got.Targets["staging"]
+	vars, _ := staging["variables"].(map[string]any)
+	if vars["catalog"] != "from flag" {
+		t.Errorf("--var did not win over the target value: %v", vars["catalog"])
+	}
+	jobs := staging["resources"].(map[string]any)["jobs"].(map[string]any)
+	name := jobs["model_workflow"].(map[string]any)["name"]
+	if name != "staging-model-workflow" {
+		t.Errorf("staging job name = %v", name)
+	}
+	devJobs := got.Targets["dev"]["resources"].(map[string]any)["jobs"].(map[string]any)
+	if n := devJobs["model_workflow"].(map[string]any)["name"]; !strings.HasPrefix(n.(string), "[dev ") {
+		t.Errorf("dev job name lacks the development prefix: %v", n)
+	}
+}
+
+func TestValidateGitHubSummary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	summary := dir + "/summary.md"
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "INPUT_BUNDLE": goodBundle, "INPUT_TARGET": "staging"}
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"validate"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := readFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### Bundle `mlops_demo`, target `staging`", "```mermaid\ngraph TD\n", "t0 --> t1", "## brickci validate"} {
+		if !strings.Contains(data, want) {
+			t.Errorf("step summary lacks %q:\n%s", want, data)
+		}
+	}
+	if !strings.Contains(stdout.String(), "title=unresolved-lookup::unresolved lookup") {
+		t.Errorf("want an annotation for the unresolved lookup, got:\n%s", stdout.String())
+	}
+}
+
+// fakeWorkspace answers the few endpoints online validation calls.
+func fakeWorkspace(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/2.0/preview/scim/v2/Me", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"userName": "jane.doe@example.com", "displayName": "Jane"}`))
+	})
+	mux.HandleFunc("/api/2.1/clusters/get", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Cluster 0000-000000-missing does not exist"}`))
+	})
+	mux.HandleFunc("/api/2.0/sql/warehouses", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"warehouses": [{"id": "wh1", "name": "Shared SQL"}]}`))
+	})
+	mux.HandleFunc("/api/2.0/sql/warehouses/wh1", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"id": "wh1", "name": "Shared SQL"}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestValidateOnline(t *testing.T) {
+	t.Parallel()
+	srv := fakeWorkspace(t)
+	env := map[string]string{"DATABRICKS_HOST": srv.URL, "DATABRICKS_TOKEN": "dapi-test"}
+	code, stdout, stderr := runValidate(t, env, "--bundle", "testdata/validate/online", "--format", "json")
+	if !strings.Contains(stderr, "validating online as jane.doe@example.com on "+srv.URL) {
+		t.Errorf("stderr lacks the online line:\n%s", stderr)
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 for the missing cluster\n%s", code, stdout)
+	}
+	var got struct {
+		Findings []struct{ Rule, File string } `json:"findings"`
+		Targets  map[string]map[string]any     `json:"targets"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, f := range got.Findings {
+		rules = append(rules, f.Rule)
+	}
+	if diff := cmp.Diff([]string{"cluster-missing", "existing-cluster"}, rules); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	ws := got.Targets["staging"]["workspace"].(map[string]any)
+	if cu := ws["current_user"].(map[string]any); cu["userName"] != "jane.doe@example.com" || cu["short_name"] != "jane_doe" {
+		t.Errorf("current user = %v", cu)
+	}
+	if v := got.Targets["staging"]["variables"].(map[string]any)["warehouse"]; v != "wh1" {
+		t.Errorf("lookup resolved to %v, want wh1", v)
+	}
+}
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}

@@ -1,0 +1,212 @@
+package bundle
+
+import (
+	"bufio"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// notebookExts are the extensions of files Databricks imports as notebooks;
+// a notebook's workspace path drops its extension.
+var notebookExts = []string{".py", ".sql", ".scala", ".r", ".ipynb"}
+
+// notebookHeaders are the first lines that mark a source file as a
+// Databricks notebook, by extension.
+var notebookHeaders = map[string]string{
+	".py":    "# Databricks notebook source",
+	".r":     "# Databricks notebook source",
+	".sql":   "-- Databricks notebook source",
+	".scala": "// Databricks notebook source",
+}
+
+// IsNotebook reports whether the file at path is a Databricks notebook: a
+// .ipynb file, or a .py/.sql/.scala/.r file whose first line is the
+// notebook header.
+func IsNotebook(path string) (bool, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".ipynb" {
+		return true, nil
+	}
+	header, ok := notebookHeaders[ext]
+	if !ok {
+		return false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 4096), 1<<20)
+	if !s.Scan() {
+		return false, s.Err()
+	}
+	return strings.TrimSpace(strings.TrimPrefix(s.Text(), "\ufeff")) == header, nil
+}
+
+// trimNotebookExt drops a notebook extension from a slash path.
+func trimNotebookExt(p string) string {
+	ext := strings.ToLower(path.Ext(p))
+	for _, e := range notebookExts {
+		if ext == e {
+			return strings.TrimSuffix(p, path.Ext(p))
+		}
+	}
+	return p
+}
+
+// isLocalPath reports whether a path in the configuration names a file of
+// the bundle (relative), rather than a workspace path, a URI or a reference.
+func isLocalPath(p string) bool {
+	if p == "" || strings.Contains(p, "${") || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") {
+		return false
+	}
+	if i := strings.Index(p, ":"); i > 0 && !strings.ContainsAny(p[:i], "/\\.") {
+		return false // dbfs:/, s3://, file:, workspace:/ ...
+	}
+	return true
+}
+
+type pathKind int
+
+const (
+	fileKind pathKind = iota
+	notebookKind
+	dirKind
+)
+
+// translate turns the local path in n (relative to the YAML file holding
+// it) into a workspace path under the bundle's file_path, reporting a path
+// that does not exist, leaves the bundle or is not what the field needs.
+func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
+	if n == nil || n.Kind != yaml.ScalarNode || !isLocalPath(n.Value) || strings.ContainsAny(n.Value, "*?[") {
+		return
+	}
+	file := l.t.fileOf(n)
+	if file == "" {
+		file = l.rootFile
+	}
+	abs := filepath.Join(filepath.Dir(file), filepath.FromSlash(n.Value))
+	rel, err := filepath.Rel(l.opts.Dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory; move the file into the bundle", n.Value))
+		return
+	}
+	info, err := os.Stat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		hint := ""
+		if kind == notebookKind {
+			for _, ext := range notebookExts {
+				if _, err := os.Stat(abs + ext); err == nil {
+					hint = "; did you mean \"" + n.Value + ext + "\"?"
+					break
+				}
+			}
+		}
+		l.add(l.t.errAt("path-missing", n, "path %q does not exist (relative to %s)%s", n.Value, filepath.ToSlash(filepath.Dir(file)), hint))
+		return
+	}
+	if err != nil {
+		l.add(l.t.errAt("path-missing", n, "path %q cannot be read: %v", n.Value, err))
+		return
+	}
+	remote := b.Workspace.FilePath + "/" + filepath.ToSlash(rel)
+	switch kind {
+	case dirKind:
+		if !info.IsDir() {
+			l.add(l.t.errAt("path-kind", n, "path %q is a file; this field needs a directory", n.Value))
+			return
+		}
+	case notebookKind:
+		if info.IsDir() {
+			l.add(l.t.errAt("path-kind", n, "path %q is a directory; notebook_path needs a notebook file", n.Value))
+			return
+		}
+		nb, err := IsNotebook(abs)
+		if err != nil {
+			l.add(l.t.errAt("path-missing", n, "path %q cannot be read: %v", n.Value, err))
+			return
+		}
+		if !nb {
+			l.add(l.t.errAt("notebook-header", n, "%q is not a notebook: its first line must be the Databricks notebook header (for .py \"# Databricks notebook source\"), or use spark_python_task for a plain script", n.Value))
+			return
+		}
+		remote = trimNotebookExt(remote)
+	default:
+		if info.IsDir() {
+			l.add(l.t.errAt("path-kind", n, "path %q is a directory; this field needs a file", n.Value))
+			return
+		}
+		if nb, _ := IsNotebook(abs); nb && !strings.EqualFold(filepath.Ext(abs), ".ipynb") {
+			remote = trimNotebookExt(remote)
+		}
+	}
+	n.Value, n.Tag = remote, "!!str"
+}
+
+// translatePaths rewrites the local paths of every job to workspace paths.
+func (l *loader) translatePaths(res *yaml.Node, b *Bundle) {
+	each(res, "jobs", func(key, job *yaml.Node) {
+		gitJob := !isNull(get(job, "git_source"))
+		if tasks := get(job, "tasks"); tasks != nil && tasks.Kind == yaml.SequenceNode {
+			for _, t := range tasks.Content {
+				l.translateTask(t, gitJob, b)
+			}
+		}
+		if envs := get(job, "environments"); envs != nil && envs.Kind == yaml.SequenceNode {
+			for _, e := range envs.Content {
+				deps := get(get(e, "spec"), "dependencies")
+				if deps == nil || deps.Kind != yaml.SequenceNode {
+					continue
+				}
+				for _, d := range deps.Content {
+					// Dependencies are pip requirement specifiers; only
+					// explicit relative paths name bundle files.
+					if strings.HasPrefix(d.Value, "./") || strings.HasPrefix(d.Value, "../") {
+						l.translate(d, fileKind, b)
+					}
+				}
+			}
+		}
+	})
+}
+
+func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {
+	if t == nil || t.Kind != yaml.MappingNode {
+		return
+	}
+	// Paths of tasks whose source is GIT are relative to the repository.
+	fromGit := func(task *yaml.Node) bool {
+		src := str(get(task, "source"))
+		return src == "GIT" || (gitJob && src != "WORKSPACE")
+	}
+	if nt := get(t, "notebook_task"); nt != nil && !fromGit(nt) {
+		l.translate(get(nt, "notebook_path"), notebookKind, b)
+	}
+	if pt := get(t, "spark_python_task"); pt != nil && !fromGit(pt) {
+		l.translate(get(pt, "python_file"), fileKind, b)
+	}
+	if f := get(get(t, "sql_task"), "file"); f != nil && !fromGit(f) {
+		l.translate(get(f, "path"), fileKind, b)
+	}
+	if dt := get(t, "dbt_task"); dt != nil && !fromGit(dt) {
+		l.translate(get(dt, "project_directory"), dirKind, b)
+	}
+	if libs := get(t, "libraries"); libs != nil && libs.Kind == yaml.SequenceNode {
+		for _, lib := range libs.Content {
+			for _, k := range []string{"whl", "jar", "requirements"} {
+				l.translate(get(lib, k), fileKind, b)
+			}
+		}
+	}
+	l.translateTask(get(get(t, "for_each_task"), "task"), gitJob, b)
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -1,0 +1,314 @@
+package bundle
+
+import (
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/serving"
+	"gopkg.in/yaml.v3"
+)
+
+// each calls fn for every entry of one resource type, in file order.
+func each(res *yaml.Node, typ string, fn func(key, n *yaml.Node)) {
+	m := get(res, typ)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i+1].Kind == yaml.MappingNode {
+			fn(m.Content[i], m.Content[i+1])
+		}
+	}
+}
+
+// checkResources checks every resource against its API type.
+func (l *loader) checkResources(res *yaml.Node) {
+	if isNull(res) {
+		return
+	}
+	if res.Kind != yaml.MappingNode {
+		l.add(l.t.errAt("type", res, "resources must be a mapping of resource types, not a %s", kindName(res)))
+		return
+	}
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		k, v := res.Content[i], res.Content[i+1]
+		typ, known := resourceTypes[k.Value]
+		if !known {
+			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, suggest(k.Value, mapKeys(resourceTypes))))
+			continue
+		}
+		if isNull(v) {
+			continue
+		}
+		if v.Kind != yaml.MappingNode {
+			l.add(l.t.errAt("type", v, "resources.%s must be a mapping of resource keys, not a %s", k.Value, kindName(v)))
+			continue
+		}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			key, entry := v.Content[j], v.Content[j+1]
+			if entry.Kind != yaml.MappingNode {
+				l.add(l.t.errAt("type", entry, "resources.%s.%s must be a mapping, not a %s", k.Value, key.Value, kindName(entry)))
+				continue
+			}
+			if typ != nil {
+				l.add(l.t.check(entry, typ, "resources."+k.Value+"."+key.Value)...)
+			}
+		}
+	}
+}
+
+// presets are the transformations a target applies to its resources.
+type presets struct {
+	namePrefix     string
+	servingPrefix  string
+	pauseStatus    string
+	maxConcurrent  int64
+	tags           map[string]string
+	pipelineDevel  bool
+	hasNamePrefix  bool
+	hasPauseStatus bool
+}
+
+var notIdentifier = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+// applyPresets applies the presets block and, for mode: development, the
+// presets Databricks documents for development targets
+// (https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes):
+//   - resource names get the prefix "[dev <short_name>] " (serving endpoint
+//     names, which allow only letters, digits, - and _, get "dev_<short_name>_");
+//   - jobs get the tag dev: <short_name>;
+//   - schedules, triggers and continuous runs whose pause_status is not set
+//     explicitly are PAUSED;
+//   - jobs that do not set max_concurrent_runs may run 4 at a time;
+//   - pipelines are marked development: true.
+//
+// Settings in the target's presets block win over these defaults.
+func (l *loader) applyPresets(root *yaml.Node, b *Bundle, target *yaml.Node) {
+	p := presets{tags: map[string]string{}}
+	short := b.CurrentUser.ShortName
+	if b.Mode == "development" {
+		p.namePrefix, p.hasNamePrefix = "[dev "+short+"] ", true
+		p.servingPrefix = "dev_" + short + "_"
+		if !b.CurrentUser.Placeholder {
+			p.servingPrefix = notIdentifier.ReplaceAllString(p.servingPrefix, "_")
+		}
+		p.pauseStatus, p.hasPauseStatus = string(jobs.PauseStatusPaused), true
+		p.maxConcurrent = 4
+		p.tags["dev"] = short
+		p.pipelineDevel = true
+	}
+	ps := get(root, "presets")
+	if v := get(ps, "name_prefix"); !isNull(v) {
+		p.namePrefix, p.hasNamePrefix = v.Value, true
+		p.servingPrefix = notIdentifier.ReplaceAllString(v.Value, "_")
+	}
+	if v := get(ps, "trigger_pause_status"); !isNull(v) {
+		p.pauseStatus, p.hasPauseStatus = v.Value, true
+	}
+	if v := get(ps, "jobs_max_concurrent_runs"); !isNull(v) {
+		if n, ok := intOf(v); ok {
+			p.maxConcurrent = n
+		}
+	}
+	if v := get(ps, "pipelines_development"); !isNull(v) {
+		p.pipelineDevel, _ = boolOf(v)
+	}
+	if tags := get(ps, "tags"); tags != nil && tags.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(tags.Content); i += 2 {
+			p.tags[tags.Content[i].Value] = str(tags.Content[i+1])
+		}
+	}
+	res := get(root, "resources")
+	each(res, "jobs", func(key, job *yaml.Node) {
+		name := get(job, "name")
+		if isNull(name) {
+			// A job without a name is named after its key, as Databricks does.
+			name = l.t.scalar(key.Value, key)
+			l.t.set(job, "name", name)
+		}
+		if p.hasNamePrefix && p.namePrefix != "" {
+			name.Value, name.Tag = p.namePrefix+name.Value, "!!str"
+		}
+		if len(p.tags) > 0 {
+			tags := get(job, "tags")
+			if tags == nil || tags.Kind != yaml.MappingNode {
+				tags = l.t.mapping(key)
+				l.t.set(job, "tags", tags)
+			}
+			for _, k := range mapKeys(p.tags) {
+				if get(tags, k) == nil {
+					l.t.set(tags, k, l.t.scalar(p.tags[k], key))
+				}
+			}
+		}
+		if p.maxConcurrent > 0 {
+			if v := get(job, "max_concurrent_runs"); isNull(v) || v.Value == "0" {
+				n := l.t.scalar(strconv.FormatInt(p.maxConcurrent, 10), key)
+				n.Tag = "!!int"
+				l.t.set(job, "max_concurrent_runs", n)
+			}
+		}
+		if p.hasPauseStatus {
+			for _, k := range []string{"schedule", "trigger", "continuous"} {
+				if s := get(job, k); s != nil && s.Kind == yaml.MappingNode && isNull(get(s, "pause_status")) {
+					l.t.set(s, "pause_status", l.t.scalar(p.pauseStatus, s))
+				}
+			}
+		}
+	})
+	each(res, "model_serving_endpoints", func(key, ep *yaml.Node) {
+		if name := get(ep, "name"); !isNull(name) && p.hasNamePrefix && p.servingPrefix != "" {
+			name.Value, name.Tag = p.servingPrefix+name.Value, "!!str"
+		}
+	})
+	each(res, "pipelines", func(key, pl *yaml.Node) {
+		if name := get(pl, "name"); !isNull(name) && p.hasNamePrefix && p.namePrefix != "" {
+			name.Value, name.Tag = p.namePrefix+name.Value, "!!str"
+		}
+		if p.pipelineDevel && b.Mode == "development" && isNull(get(pl, "development")) {
+			n := l.t.scalar("true", key)
+			n.Tag = "!!bool"
+			l.t.set(pl, "development", n)
+		}
+	})
+}
+
+// checkProduction enforces what Databricks requires of mode: production.
+func (l *loader) checkProduction(b *Bundle, targetKey *yaml.Node, explicitRoot bool, res *yaml.Node) {
+	sp := b.CurrentUser.IsServicePrincipal || (b.RunAs != nil && b.RunAs.ServicePrincipalName != "")
+	if !explicitRoot && !sp && targetKey != nil {
+		l.add(l.t.errAt("production-root-path", targetKey,
+			"target %q has mode: production but no workspace.root_path; set one so only one copy is deployed, for example /Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}, or run as a service principal", b.Target))
+	}
+	each(res, "pipelines", func(key, pl *yaml.Node) {
+		if v := get(pl, "development"); v != nil {
+			if on, _ := boolOf(v); on {
+				l.add(l.t.errAt("production-development", v, "pipeline %q sets development: true in production target %q; remove it", key.Value, b.Target))
+			}
+		}
+	})
+}
+
+// build fills the model from the resolved resources.
+func (l *loader) build(root, res *yaml.Node, b *Bundle) {
+	top := l.permissions(get(root, "permissions"), bundleLevels, "bundle")
+	b.Jobs = map[string]*Job{}
+	b.ServingEndpoints = map[string]*ServingEndpoint{}
+	jobType := reflect.TypeOf(jobs.JobSettings{})
+	servingType := reflect.TypeOf(serving.CreateServingEndpoint{})
+	each(res, "jobs", func(key, n *yaml.Node) {
+		j := &Job{Key: key.Value, Location: l.t.loc(key), Config: map[string]any{}}
+		if m, ok := toValue(without(n, "permissions"), jobType).(map[string]any); ok {
+			j.Config = m
+		}
+		j.Permissions = withTop(l.permissions(get(n, "permissions"), jobLevels, "job"), top, map[string]string{"CAN_RUN": "CAN_MANAGE_RUN"})
+		b.Jobs[key.Value] = j
+	})
+	each(res, "model_serving_endpoints", func(key, n *yaml.Node) {
+		e := &ServingEndpoint{Key: key.Value, Location: l.t.loc(key), Config: map[string]any{}}
+		if m, ok := toValue(without(n, "permissions"), servingType).(map[string]any); ok {
+			e.Config = m
+		}
+		e.Permissions = withTop(l.permissions(get(n, "permissions"), servingLevels, "serving endpoint"), top, map[string]string{"CAN_RUN": "CAN_QUERY"})
+		b.ServingEndpoints[key.Value] = e
+	})
+	if res != nil && res.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(res.Content); i += 2 {
+			typ := res.Content[i].Value
+			each(res, typ, func(key, n *yaml.Node) {
+				b.Resources = append(b.Resources, Resource{Type: typ, Key: key.Value, Name: str(get(n, "name")), Location: l.t.loc(key)})
+			})
+		}
+	}
+	sort.Slice(b.Resources, func(i, j int) bool {
+		if b.Resources[i].Type != b.Resources[j].Type {
+			return b.Resources[i].Type < b.Resources[j].Type
+		}
+		return b.Resources[i].Key < b.Resources[j].Key
+	})
+}
+
+// without returns a shallow copy of mapping n without key.
+func without(n *yaml.Node, key string) *yaml.Node {
+	c := *n
+	c.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			c.Content = append(c.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return &c
+}
+
+// permissions reads and checks a permissions list: each entry needs a known
+// level and exactly one principal.
+func (l *loader) permissions(n *yaml.Node, levels []string, what string) []Permission {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []Permission
+	for _, e := range n.Content {
+		if e.Kind != yaml.MappingNode {
+			continue
+		}
+		p := Permission{
+			Level:                str(get(e, "level")),
+			UserName:             str(get(e, "user_name")),
+			GroupName:            str(get(e, "group_name")),
+			ServicePrincipalName: str(get(e, "service_principal_name")),
+			Location:             l.t.loc(e),
+		}
+		lv := get(e, "level")
+		switch {
+		case lv == nil:
+			l.add(l.t.errAt("permission-level", e, "permission has no level; set level to one of %s", quoteList(levels)))
+		case !hasRef(lv) && !contains(levels, p.Level):
+			l.add(l.t.errAt("permission-level", lv, "permission level %q is not valid for a %s, valid are %s%s", p.Level, what, quoteList(levels), suggest(p.Level, levels)))
+		}
+		count := 0
+		for _, s := range []string{p.UserName, p.GroupName, p.ServicePrincipalName} {
+			if s != "" {
+				count++
+			}
+		}
+		switch {
+		case count == 0:
+			l.add(l.t.errAt("permission-principal", e, "permission %q names no principal; set one of user_name, group_name or service_principal_name", p.Level))
+		case count > 1:
+			l.add(l.t.errAt("permission-principal", e, "permission %q names more than one principal; set only one of user_name, group_name or service_principal_name", p.Level))
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// withTop adds the bundle's top-level permissions to a resource's own,
+// mapping their levels, unless the principal already has one.
+func withTop(own, top []Permission, levelMap map[string]string) []Permission {
+	has := map[string]bool{}
+	for _, p := range own {
+		has[p.UserName+"\x00"+p.GroupName+"\x00"+p.ServicePrincipalName] = true
+	}
+	for _, p := range top {
+		if has[p.UserName+"\x00"+p.GroupName+"\x00"+p.ServicePrincipalName] {
+			continue
+		}
+		if m, ok := levelMap[p.Level]; ok {
+			p.Level = m
+		}
+		own = append(own, p)
+	}
+	return own
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,1 @@
+# Databricks notebook source
