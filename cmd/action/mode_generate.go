@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gen"
+	"github.com/brickci/brickci/internal/github"
+	"github.com/brickci/brickci/internal/spec"
+)
+
+func init() {
+	register(mode{
+		name:    "generate",
+		summary: "regenerate the workflows from the pipeline spec; --check reports drift, --pull-request proposes the change",
+		flags:   generateFlags,
+	})
+}
+
+func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	specPath := fs.String("spec", defaultSpecPath, "pipeline spec, relative to --root")
+	root := fs.String("root", ".", "repository root")
+	out := fs.String("out", defaultWorkflowDir, "directory of the generated workflows, relative to --root")
+	check := fs.Bool("check", false, "report drift between the spec and the workflows instead of writing them (exit 1 on drift)")
+	pullRequest := fs.Bool("pull-request", false, "commit the regenerated workflows to one branch per project and open or update its pull request")
+	remote := fs.String("remote", "", "git remote to push to (default: the repository on GITHUB_SERVER_URL)")
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		if len(args) > 0 {
+			return bad(inv, "unexpected argument %q; all settings are flags", args[0])
+		}
+		if *check && *pullRequest {
+			return bad(inv, "--check and --pull-request cannot be combined: --check never writes")
+		}
+		if _, err := os.Stat(filepath.Join(*root, *specPath)); err != nil {
+			return bad(inv, "spec %q does not exist under %q; pass --spec FILE", *specPath, *root)
+		}
+		a := newAction(inv)
+		if *check {
+			drifts, findings, err := gen.Check(*root, *specPath, *out)
+			if err != nil {
+				return bad(inv, "%v", err)
+			}
+			if code := specFindings(inv, findings); code != exitOK {
+				return code
+			}
+			for _, d := range drifts {
+				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.File, d.Kind, d.Diff)
+			}
+			_ = a.SetOutput("changed", fmt.Sprint(len(drifts) > 0))
+			if len(drifts) > 0 {
+				return failed(inv, "%d workflow file(s) out of sync with %s; run \"brickci generate\" or \"go generate ./...\"", len(drifts), *specPath)
+			}
+			fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", *specPath)
+			return exitOK
+		}
+
+		res, err := gen.Write(*root, *specPath, *out)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		if code := specFindings(inv, res.Findings); code != exitOK {
+			return code
+		}
+		changed := append(append([]string{}, res.Changed...), res.Removed...)
+		for _, f := range res.Changed {
+			fmt.Fprintf(inv.stdout, "wrote %s\n", f)
+		}
+		for _, f := range res.Removed {
+			fmt.Fprintf(inv.stdout, "removed %s\n", f)
+		}
+		if !*pullRequest {
+			if len(changed) == 0 {
+				fmt.Fprintf(inv.stdout, "workflows are already in sync with %s\n", *specPath)
+			}
+			_ = a.SetOutput("changed", fmt.Sprint(len(changed) > 0))
+			return exitOK
+		}
+		return proposeChange(ctx, inv, *root, *specPath, *out, *remote, res.Removed)
+	}
+}
+
+// specFindings prints spec and actionlint findings and returns 2 when the
+// spec itself is unusable, 1 when only the generated output has errors.
+func specFindings(inv *invocation, findings diag.List) int {
+	if len(findings) == 0 {
+		return exitOK
+	}
+	_ = diag.WriteText(inv.stderr, findings)
+	if !findings.AtLeast(diag.Error) {
+		return exitOK
+	}
+	for _, f := range findings {
+		if f.Severity == diag.Error && !strings.HasPrefix(f.Rule, gen.RuleActionlintPrefix) {
+			return exitBadCall
+		}
+	}
+	return exitFailed
+}
+
+// proposeChange commits every generated workflow to the project's stable
+// branch and opens or updates its pull request. It compares against the
+// remote, not the working tree, so a run on an up-to-date repository pushes
+// nothing and opens nothing.
+func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir, remote string, removed []string) int {
+	a := newAction(inv)
+	s, _, err := spec.Load(filepath.Join(root, specPath))
+	if err != nil || s == nil {
+		return bad(inv, "failed to read %s: %v", specPath, err)
+	}
+	files, err := gen.Generate(s, specPath)
+	if err != nil {
+		return bad(inv, "%v", err)
+	}
+	var paths []string
+	for name := range files {
+		paths = append(paths, filepath.ToSlash(filepath.Join(outDir, name)))
+	}
+	// Stale generated files were removed from the working tree by Write;
+	// listing them commits their deletion.
+	paths = append(paths, removed...)
+	sort.Strings(paths)
+	repo := inv.getenv("GITHUB_REPOSITORY")
+	if repo == "" {
+		return bad(inv, "--pull-request needs GITHUB_REPOSITORY (owner/name); it runs inside GitHub Actions")
+	}
+	base := s.Branches.Default
+	if remote == "" {
+		server := strings.TrimRight(inv.getenv("GITHUB_SERVER_URL"), "/")
+		if server == "" {
+			server = "https://github.com"
+		}
+		remote = server + "/" + repo + ".git"
+	}
+	opts := github.OptionsFromEnv(inv.getenv)
+	client, err := github.New(opts)
+	if err != nil {
+		return bad(inv, "%v", err)
+	}
+	branch := github.RegenerateBranch(s.Project)
+	git := github.Git{Env: gitEnv(inv)}
+	push, err := git.CommitAndPush(ctx, root, branch, base, "Regenerate workflows from "+specPath, paths, remote, opts.Token, github.DefaultIdentity)
+	if err != nil {
+		return failed(inv, "%v", err)
+	}
+	if !push.Changed {
+		fmt.Fprintf(inv.stdout, "the workflows on %s already match %s; no pull request needed\n", base, specPath)
+		_ = a.SetOutput("changed", "false")
+		return exitOK
+	}
+	var body strings.Builder
+	fmt.Fprintf(&body, "Regenerated from `%s` (sha256 `%.12s`) by `brickci generate`.\n\nFiles:\n", specPath, s.SHA256)
+	for _, p := range paths {
+		fmt.Fprintf(&body, "- `%s`\n", p)
+	}
+	if run := a.RunURL(); run != "" {
+		fmt.Fprintf(&body, "\n[Workflow run](%s)\n", run)
+	}
+	var reviewers []string
+	if actor := inv.getenv("GITHUB_ACTOR"); actor != "" {
+		reviewers = append(reviewers, actor)
+	}
+	url, created, err := client.EnsurePullRequest(ctx, repo, branch, base, "Regenerate "+s.Project+" workflows", body.String(), reviewers)
+	if err != nil && url == "" {
+		return failed(inv, "%v", err)
+	}
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "brickci generate: %v\n", err)
+	}
+	verb := "updated"
+	if created {
+		verb = "opened"
+	}
+	if !push.Pushed {
+		verb += " (branch already up to date)"
+	}
+	fmt.Fprintf(inv.stdout, "%s pull request %s\n", verb, url)
+	_ = a.SetOutput("changed", "true")
+	_ = a.SetOutput("pull_request_url", url)
+	_ = a.AddSummary(fmt.Sprintf("## Workflows regenerated\n\nPull request %s: %s\n", verb, url))
+	return exitOK
+}
+
+// gitEnv is the environment git runs with: the invocation's, so tests and
+// the runner decide HOME and git's configuration.
+func gitEnv(inv *invocation) []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "XDG_CONFIG_HOME", "TMPDIR"} {
+		if v := inv.getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
