@@ -17,6 +17,8 @@ import (
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/github"
+	"github.com/brickci/brickci/internal/spec"
 )
 
 func init() {
@@ -66,6 +68,8 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 	wf := declareWorkspaceFlags(fs)
 	formats := []string{"text", "json", "github", "markdown"}
 	out := declareOutputFlags(fs, formats...)
+	specPath := fs.String("spec", defaultSpecPath, "pipeline spec to cross-check: its targets, integration and release jobs must exist in the bundle; skipped when the default is absent")
+	comment := fs.Bool("comment", false, "post or update the pull request's validate comment with the result")
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		format, failAt, err := out.resolve(inv, formats...)
 		if err != nil {
@@ -77,6 +81,10 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		names := []string(*targets)
 		if len(names) == 0 {
 			names = []string{""}
+		}
+		pipeline, err := loadPipelineSpec(*specPath)
+		if err != nil {
+			return bad(inv, "%v", err)
 		}
 		a := newAction(inv)
 		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars}
@@ -92,6 +100,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			if b != nil {
 				resolved[b.Target] = b.Resolved()
 				summaries = append(summaries, b)
+				all = append(all, bundle.CheckPipelineRefs(b, pipelineRefs(pipeline, b.Target))...)
 			}
 		}
 		all = relativize(uniq(all))
@@ -116,7 +125,20 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 				fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
 			}
 		}
-		return reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved})
+		code := reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved})
+		if *comment {
+			c := github.Comment{Check: "validate", Status: github.StatusOf(all, failAt), Findings: all}
+			for _, b := range summaries {
+				var md strings.Builder
+				if err := bundle.WriteSummary(&md, b); err == nil {
+					c.Sections = append(c.Sections, github.Section{Title: "Target " + b.Target, Markdown: md.String(), Collapsed: true})
+				}
+			}
+			if cc := publishComment(ctx, inv, a, c, format == "github"); code == exitOK {
+				code = cc
+			}
+		}
+		return code
 	}
 }
 
@@ -302,4 +324,48 @@ func relativize(l diag.List) diag.List {
 		}
 	}
 	return l
+}
+
+// loadPipelineSpec reads the pipeline spec for cross-checks. Without a spec
+// at the default path there is nothing to check; a spec named explicitly
+// must exist. Problems in the spec itself are lint's and generate's to
+// report, so a spec that does not parse is skipped here.
+func loadPipelineSpec(path string) (*spec.Spec, error) {
+	if _, err := os.Stat(path); err != nil {
+		if path != defaultSpecPath {
+			return nil, fmt.Errorf("spec %q does not exist; pass --spec FILE", path)
+		}
+		return nil, nil
+	}
+	s, _, err := spec.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// pipelineRefs lists what the pipeline needs from the bundle when it is
+// deployed to target: every target the spec names, the integration jobs on
+// the integration target, and the release jobs on prod (where the release
+// workflow runs them).
+func pipelineRefs(s *spec.Spec, target string) []bundle.Ref {
+	if s == nil {
+		return nil
+	}
+	var refs []bundle.Ref
+	for _, t := range s.Targets {
+		refs = append(refs, bundle.Ref{Kind: "target", Name: t.Name, File: s.File, Line: t.Line, Column: t.Column})
+	}
+	jobs := func(list []spec.JobRef) {
+		for _, j := range list {
+			refs = append(refs, bundle.Ref{Kind: "job", Name: j.Name, File: s.File, Line: j.Line, Column: j.Column})
+		}
+	}
+	if in := s.Tests.Integration; in != nil && in.Target == target {
+		jobs(in.Jobs)
+	}
+	if target == "prod" {
+		jobs(s.Release.Run)
+	}
+	return refs
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/github"
+)
+
+// publishComment keeps the check's one pull-request comment up to date with
+// the comment's content. It never fails the step for reasons outside the
+// check (a fork, no token, a missing permission, no pull request): the
+// result then stays in the step summary and one line says why. An
+// unexpected GitHub failure is printed and turned into exit code 1 only
+// when the check itself passed, so a broken comment is not silent.
+//
+// summaryWritten is true when the mode already wrote the same content to
+// the step summary, so the fallback does not write it twice.
+func publishComment(ctx context.Context, inv *invocation, a *gha.Action, c github.Comment, summaryWritten bool) int {
+	c.RunURL = a.RunURL()
+	c.Commit = inv.getenv("GITHUB_SHA")
+	pr, err := a.PullRequestEvent()
+	if err != nil && !errors.Is(err, gha.ErrNoPullRequest) {
+		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+		pr = nil
+	}
+	client, err := github.New(github.OptionsFromEnv(inv.getenv))
+	if err != nil && !errors.Is(err, github.ErrNoToken) {
+		return bad(inv, "%v", err)
+	}
+	var commenter github.Commenter
+	if client != nil {
+		commenter = client
+	}
+	summary := a.AddSummary
+	if summaryWritten {
+		summary = func(string) error { return nil }
+	}
+	posted, err := github.PostOrSummarize(ctx, commenter, github.Post{Repo: inv.getenv("GITHUB_REPOSITORY"), PR: pr, Check: c.Check, Body: c.Markdown()}, summary, inv.stderr)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: failed to update the pull-request comment: %v\n", inv.mode, err)
+		return exitFailed
+	}
+	if posted.URL != "" {
+		_ = a.SetOutput("comment_url", posted.URL)
+	}
+	return exitOK
+}
