@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,28 +31,6 @@ func lintRepo(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func lintReadOutputs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	for sc.Scan() {
-		name, delim, ok := strings.Cut(sc.Text(), "<<")
-		if !ok {
-			t.Fatalf("unexpected output line %q", sc.Text())
-		}
-		var val []string
-		for sc.Scan() && sc.Text() != delim {
-			val = append(val, sc.Text())
-		}
-		out[name] = strings.Join(val, "\n")
-	}
-	return out
 }
 
 func TestLintOnActions(t *testing.T) {
@@ -109,7 +86,7 @@ func TestLintOnActions(t *testing.T) {
 		t.Errorf("summary does not say annotations were dropped:\n%s", summary)
 	}
 
-	outputs := lintReadOutputs(t, env["GITHUB_OUTPUT"])
+	outputs := readOutputs(t, env["GITHUB_OUTPUT"])
 	if diff := cmp.Diff(map[string]string{"result": "failure", "findings": "24"}, outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}

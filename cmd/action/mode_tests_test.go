@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -99,35 +97,6 @@ func utActionsEnv(t *testing.T, workspace string) (map[string]string, string, st
 	}, out, summary
 }
 
-// utReadOutputs parses the heredoc entries of a GITHUB_OUTPUT file.
-func utReadOutputs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("no outputs written: %v", err)
-	}
-	out := map[string]string{}
-	lines := strings.Split(string(data), "\n")
-	for i := 0; i+2 < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
-}
-
-func utRun(env map[string]string, args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), args, func(k string) string { return env[k] }, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
-
 func utArgs(bundle, command string) []string {
 	args := []string{"test", "--unit", "--bundle", bundle}
 	if command != "" {
@@ -148,7 +117,7 @@ func TestUnitTestsPassOnExample(t *testing.T) {
 
 	t.Run("locally", func(t *testing.T) {
 		t.Parallel()
-		code, stdout, stderr := utRun(map[string]string{"PATH": os.Getenv("PATH")}, utArgs(bundle, command)...)
+		code, stdout, stderr := runMain(map[string]string{"PATH": os.Getenv("PATH")}, utArgs(bundle, command)...)
 		if code != exitOK {
 			t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
@@ -161,12 +130,12 @@ func TestUnitTestsPassOnExample(t *testing.T) {
 	t.Run("in Actions", func(t *testing.T) {
 		t.Parallel()
 		env, outFile, summaryFile := utActionsEnv(t, root)
-		code, stdout, stderr := utRun(env, utArgs(bundle, command)...)
+		code, stdout, stderr := runMain(env, utArgs(bundle, command)...)
 		if code != exitOK {
 			t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
 		wantOut := map[string]string{"result": "passed", "passed": strconv.Itoa(want), "failed": "0", "errors": "0", "skipped": "0"}
-		if diff := cmp.Diff(wantOut, utReadOutputs(t, outFile)); diff != "" {
+		if diff := cmp.Diff(wantOut, readOutputs(t, outFile)); diff != "" {
 			t.Errorf("outputs (-want +got):\n%s", diff)
 		}
 		if strings.Contains(stdout, "::error") {
@@ -208,7 +177,7 @@ func TestUnitTestFailureIsAnnotated(t *testing.T) {
 	}
 
 	env, outFile, summaryFile := utActionsEnv(t, root)
-	code, stdout, stderr := utRun(env, utArgs(bundle, command)...)
+	code, stdout, stderr := runMain(env, utArgs(bundle, command)...)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -221,7 +190,7 @@ func TestUnitTestFailureIsAnnotated(t *testing.T) {
 		t.Errorf("%d error annotations, want 1:\n%s", n, stdout)
 	}
 	wantOut := map[string]string{"result": "failed", "passed": strconv.Itoa(total - 1), "failed": "1", "errors": "0", "skipped": "0"}
-	if diff := cmp.Diff(wantOut, utReadOutputs(t, outFile)); diff != "" {
+	if diff := cmp.Diff(wantOut, readOutputs(t, outFile)); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
 	summary, err := os.ReadFile(summaryFile)
@@ -252,7 +221,7 @@ func TestUnitTestBadInvocations(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			code, _, stderr := utRun(env, c.args...)
+			code, _, stderr := runMain(env, c.args...)
 			if code != exitBadCall {
 				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
 			}

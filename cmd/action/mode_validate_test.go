@@ -17,10 +17,7 @@ const goodBundle = "../../internal/bundle/testdata/good/mlops"
 
 func runValidate(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	getenv := func(k string) string { return env[k] }
-	code := Main(context.Background(), append([]string{"validate"}, args...), getenv, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	return runMain(env, append([]string{"validate"}, args...)...)
 }
 
 func TestValidateExitCodes(t *testing.T) {
