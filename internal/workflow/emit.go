@@ -232,11 +232,7 @@ func writePair(b *bytes.Buffer, k, v *yaml.Node, indent int) error {
 	pad := strings.Repeat(" ", indent)
 	key := k.Value
 	if !keyRe.MatchString(key) {
-		q, err := scalar(key)
-		if err != nil {
-			return err
-		}
-		key = q
+		key = scalar(key)
 	}
 	b.WriteString(pad + key + ":")
 	return writeValue(b, v, indent)
@@ -292,14 +288,14 @@ func writeValue(b *bytes.Buffer, v *yaml.Node, indent int) error {
 			return nil
 		}
 		if strings.Contains(v.Value, "\n") {
-			writeLiteral(b, v.Value, indent+2)
+			if lit, ok := literal(v.Value, indent+2); ok {
+				b.WriteString(lit)
+				return nil
+			}
+			b.WriteString(" " + quote(v.Value) + comment(v) + "\n")
 			return nil
 		}
-		s, err := scalar(v.Value)
-		if err != nil {
-			return err
-		}
-		b.WriteString(" " + s + comment(v) + "\n")
+		b.WriteString(" " + scalar(v.Value) + comment(v) + "\n")
 		return nil
 	}
 	return fmt.Errorf("failed to emit workflow: unsupported YAML node kind %d", v.Kind)
@@ -312,15 +308,23 @@ func comment(v *yaml.Node) string {
 	return " " + v.LineComment
 }
 
-// writeLiteral writes a multi-line string as a literal block scalar so
-// scripts read as they run.
-func writeLiteral(b *bytes.Buffer, s string, indent int) {
+// literal renders a multi-line string as a literal block scalar, so
+// scripts read as they run. Not every string survives a literal block (a
+// carriage return, a tab or space that would read as indentation, only
+// white space), so the result is read back and ok is false when it differs;
+// callers then write the string double-quoted.
+func literal(s string, indent int) (string, bool) {
+	if strings.ContainsAny(s, "\r\x00") {
+		return "", false
+	}
+	// Keep chomping ("|+") would also take the blank line the emitter puts
+	// between sections, so values ending in several newlines are quoted.
+	if strings.HasSuffix(s, "\n\n") || strings.TrimSpace(s) == "" {
+		return "", false
+	}
 	chomp := "-"
 	body := s
 	switch {
-	case strings.HasSuffix(s, "\n\n"):
-		chomp = "+"
-		body = strings.TrimSuffix(s, "\n")
 	case strings.HasSuffix(s, "\n"):
 		chomp = ""
 		body = strings.TrimSuffix(s, "\n")
@@ -329,15 +333,29 @@ func writeLiteral(b *bytes.Buffer, s string, indent int) {
 	if strings.HasPrefix(body, " ") || strings.HasPrefix(body, "\n") {
 		indicator = "2"
 	}
-	b.WriteString(" |" + indicator + chomp + "\n")
+	header := " |" + indicator + chomp + "\n"
+	var b, check strings.Builder
+	b.WriteString(header)
+	check.WriteString("k:" + header)
 	pad := strings.Repeat(" ", indent)
 	for _, line := range strings.Split(body, "\n") {
 		if line == "" {
 			b.WriteString("\n")
+			check.WriteString("\n")
 			continue
 		}
 		b.WriteString(pad + line + "\n")
+		// The check document has its key at column 0, so the block sits two
+		// spaces in, as it sits two spaces under its key in the real one.
+		check.WriteString("  " + line + "\n")
 	}
+	var back struct {
+		K *string `yaml:"k"`
+	}
+	if err := yaml.Unmarshal([]byte(check.String()), &back); err != nil || back.K == nil || *back.K != s {
+		return "", false
+	}
+	return b.String(), true
 }
 
 // keyRe matches keys written plain; "on" is one of them, as GitHub's own
@@ -349,14 +367,11 @@ var versionLike = regexp.MustCompile(`^[0-9][0-9._x*-]*$`)
 // scalar renders a one-line string: plain when YAML reads it back as the
 // same string, double-quoted otherwise, and always quoted when it looks
 // like a version number.
-func scalar(s string) (string, error) {
-	if strings.ContainsAny(s, "\n\r") {
-		return "", fmt.Errorf("failed to emit workflow: value %q spans lines where one line is required", s)
-	}
+func scalar(s string) string {
 	if s != "" && !versionLike.MatchString(s) && plainSafe(s) {
-		return s, nil
+		return s
 	}
-	return quote(s), nil
+	return quote(s)
 }
 
 func plainSafe(s string) bool {
@@ -391,8 +406,17 @@ func quote(s string) string {
 			b.WriteString(`\\`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			// YAML allows none of the C0 and C1 control characters raw.
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == 0x2028 || r == 0x2029 || r == 0xfeff:
+			// Line and paragraph separators would break the line; a byte
+			// order mark inside a document is not allowed.
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
 		}
