@@ -24,6 +24,16 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Each fuzz target for FUZZTIME; crashers land in the package's
+# testdata/fuzz and then run as regression tests in `make test`.
+FUZZTIME ?= 15s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME); \
+	  done; \
+	done
+
 cover:
 	$(GO) test -coverprofile=bin/cover.out ./... && $(GO) tool cover -func=bin/cover.out | tail -n 1
 
