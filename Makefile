@@ -21,6 +21,10 @@ lint:
 generate:
 	$(GO) generate ./...
 
+# Fails when .github/workflows differ from what .github/pipeline.yaml yields.
+check-generated:
+	$(GO) run ./cmd/genworkflows -check
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
