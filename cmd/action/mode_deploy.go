@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/deploy"
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/service/iam"
+)
+
+func init() {
+	register(mode{
+		name:    "deploy",
+		summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints",
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+			targets := targetFlag(fs)
+			dir := bundleFlag(fs)
+			wf := declareWorkspaceFlags(fs)
+			vars := varFlag{}
+			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
+			parallel := fs.Int("parallel", 8, "files uploaded at once")
+			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
+			return func(ctx context.Context, inv *invocation, args []string) int {
+				if *parallel < 1 {
+					return bad(inv, "--parallel %d must be at least 1", *parallel)
+				}
+				t, code := oneTarget(inv, *targets)
+				if code != exitOK {
+					return code
+				}
+				a := newAction(inv)
+				dt, code := loadForDeploy(ctx, inv, wf, *dir, t, vars)
+				if dt == nil {
+					return code
+				}
+				res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
+					Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr,
+				})
+				changed := res != nil && res.Changed
+				ids := map[string]int64{}
+				if res != nil {
+					ids = res.JobIDs
+				}
+				idJSON, _ := json.Marshal(ids)
+				result := "success"
+				if err != nil {
+					result = "failure"
+				}
+				if inv.onActions {
+					for k, v := range map[string]string{"changed": fmt.Sprint(changed), "job_ids": string(idJSON), "result": result} {
+						if oerr := a.SetOutput(k, v); oerr != nil {
+							fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
+						}
+					}
+					if serr := a.AddSummary(deploySummary(dt.b, res, err)); serr != nil {
+						fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
+					}
+				}
+				if err != nil {
+					return failed(inv, "failed to deploy target %q: %v", t, err)
+				}
+				for _, k := range sortedJobKeys(res.JobURLs) {
+					fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
+				}
+				return exitOK
+			}
+		},
+	})
+}
+
+// oneTarget returns the single target a workspace mode works on.
+func oneTarget(inv *invocation, targets listFlag) (string, int) {
+	switch len(targets) {
+	case 0:
+		return "", bad(inv, "missing target: pass -t TARGET")
+	case 1:
+		return targets[0], exitOK
+	}
+	return "", bad(inv, "%s takes one target, got %q; run it once per target", inv.mode, []string(targets))
+}
+
+// deployTarget is a bundle loaded for one target with the client and the
+// files to sync.
+type deployTarget struct {
+	w     *databricks.WorkspaceClient
+	b     *bundle.Bundle
+	files []bundle.File
+}
+
+// loadForDeploy loads the bundle, builds the client for its host, resolves
+// the bundle again as the current user and lists its files. On failure it
+// returns nil and the exit code, having printed why.
+func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, dir, target string, vars varFlag) (*deployTarget, int) {
+	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: vars, Getenv: inv.getenv}
+	b, l, err := bundle.Load(opts)
+	if err != nil {
+		return nil, bad(inv, "failed to load the bundle in %q: %v", dir, err)
+	}
+	if l.AtLeast(diag.Error) {
+		l.Sort()
+		_ = diag.WriteText(inv.stderr, l)
+		return nil, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+	}
+	w, err := workspaceClient(inv, wf, b.Workspace.Host)
+	if err != nil {
+		return nil, bad(inv, "%v", err)
+	}
+	me, err := w.CurrentUser.Me(ctx, iam.MeRequest{})
+	if err != nil {
+		return nil, failed(inv, "failed to read the current user from %s: %v", w.Config.Host, err)
+	}
+	user := bundle.NewUser(me.UserName)
+	if user.IsServicePrincipal && me.DisplayName != "" {
+		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
+	}
+	opts.CurrentUser = &user
+	b, l, err = bundle.Load(opts)
+	if err != nil {
+		return nil, bad(inv, "failed to load the bundle in %q: %v", dir, err)
+	}
+	if l.AtLeast(diag.Error) {
+		l.Sort()
+		_ = diag.WriteText(inv.stderr, l)
+		return nil, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+	}
+	files, err := bundle.Files(b)
+	if err != nil {
+		return nil, bad(inv, "failed to list the bundle's files: %v", err)
+	}
+	return &deployTarget{w: w, b: b, files: files}, exitOK
+}
+
+// deploySummary is the step summary of a deploy.
+func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
+	var s strings.Builder
+	if b == nil {
+		return ""
+	}
+	fmt.Fprintf(&s, "## Deploy `%s` → `%s`\n\n", b.Name, b.Target)
+	if err != nil {
+		fmt.Fprintf(&s, "**Failed:** %s\n\n", diag.MarkdownCell(err.Error()))
+	}
+	if res != nil && res.Plan != nil {
+		_ = res.Plan.WriteMarkdown(&s)
+		s.WriteString("\n")
+	}
+	if res != nil && len(res.JobURLs) > 0 {
+		s.WriteString("| job | id |\n|---|---|\n")
+		for _, k := range sortedJobKeys(res.JobURLs) {
+			fmt.Fprintf(&s, "| `%s` | [%d](%s) |\n", k, res.JobIDs[k], res.JobURLs[k])
+		}
+	}
+	fmt.Fprintf(&s, "\n_%s_\n", time.Now().UTC().Format(time.RFC3339))
+	return s.String()
+}
+
+func sortedJobKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/brickci/brickci/internal/emulator"
+)
+
+func TestDeployModes(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
+	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	cases := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"plan", "-t", "dev", "--bundle", dir}, 0, "create job hello"},
+		{[]string{"deploy", "-t", "dev", "--bundle", dir}, 0, "job hello: " + ts.URL + "/jobs/"},
+		{[]string{"plan", "-t", "dev", "--bundle", dir}, 0, "no changes"},
+		{[]string{"destroy", "-t", "dev", "--bundle", dir}, 2, "refusing to destroy target \"dev\" without --auto-approve"},
+		{[]string{"deploy", "--bundle", dir}, 2, "missing target"},
+		{[]string{"destroy", "-t", "dev", "--bundle", dir, "--auto-approve"}, 0, ""},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.contains) {
+			t.Fatalf("%q: exit %d, want %d containing %q\nstdout: %s\nstderr: %s", c.args, code, c.code, c.contains, out, errOut)
+		}
+	}
+	if n := len(srv.Jobs("tok")); n != 0 {
+		t.Errorf("destroy left %d jobs", n)
+	}
+}

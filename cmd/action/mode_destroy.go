@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/brickci/brickci/internal/deploy"
+)
+
+func init() {
+	register(mode{
+		name:    "destroy",
+		summary: "delete a bundle target's jobs, serving endpoints and workspace files",
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+			targets := targetFlag(fs)
+			dir := bundleFlag(fs)
+			wf := declareWorkspaceFlags(fs)
+			vars := varFlag{}
+			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			approve := fs.Bool("auto-approve", false, "destroy without asking (required when not interactive, as in CI)")
+			return func(ctx context.Context, inv *invocation, args []string) int {
+				t, code := oneTarget(inv, *targets)
+				if code != exitOK {
+					return code
+				}
+				if !*approve {
+					// brickci reads no terminal input: every run is treated
+					// as non-interactive.
+					return bad(inv, "refusing to destroy target %q without --auto-approve", t)
+				}
+				dt, code := loadForDeploy(ctx, inv, wf, *dir, t, vars)
+				if dt == nil {
+					return code
+				}
+				if err := deploy.Destroy(ctx, dt.w, dt.b, deploy.Options{Progress: inv.stderr}); err != nil {
+					return failed(inv, "failed to destroy target %q: %v", t, err)
+				}
+				return exitOK
+			}
+		},
+	})
+}

@@ -1,0 +1,564 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/google/uuid"
+)
+
+// Options tune Apply and Destroy. The zero value is usable.
+type Options struct {
+	// Parallel bounds concurrent file uploads; default 8.
+	Parallel int
+	// LockTimeout is how long to wait for a lock held by someone else
+	// before failing; zero fails at once.
+	LockTimeout time.Duration
+	// LockPoll is the interval between lock attempts; default 2s.
+	LockPoll time.Duration
+	// ForceLock takes over a lock held by someone else.
+	ForceLock bool
+	// EndpointTimeout bounds the wait for a serving endpoint to become
+	// ready; default 20m.
+	EndpointTimeout time.Duration
+	// Progress receives one line per step; nil discards them.
+	Progress io.Writer
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// User is the deploying identity written into the lock and given
+	// ownership of resources; default the bundle's current user.
+	User string
+	// NewID returns lock ids and state lineages; default random UUIDs.
+	NewID func() string
+}
+
+func (o Options) withDefaults(b *bundle.Bundle) Options {
+	if o.Parallel <= 0 {
+		o.Parallel = 8
+	}
+	if o.LockPoll <= 0 {
+		o.LockPoll = 2 * time.Second
+	}
+	if o.EndpointTimeout <= 0 {
+		o.EndpointTimeout = 20 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.User == "" {
+		o.User = b.CurrentUser.UserName
+	}
+	if o.NewID == nil {
+		o.NewID = func() string { return uuid.NewString() }
+	}
+	return o
+}
+
+// Result is what Apply did.
+type Result struct {
+	// Plan is the plan that was applied.
+	Plan *PlanResult
+	// Changed is true when anything was uploaded, deleted or changed.
+	Changed bool
+	// JobIDs are the job ids by resource key.
+	JobIDs map[string]int64
+	// JobURLs are <host>/jobs/<id> by resource key.
+	JobURLs map[string]string
+	// Endpoints are the serving endpoint names by resource key.
+	Endpoints map[string]string
+	// Uploaded and Deleted count files.
+	Uploaded, Deleted int
+}
+
+// deployer holds what one Apply or Destroy works with.
+type deployer struct {
+	w    *databricks.WorkspaceClient
+	fs   workspaceFS
+	b    *bundle.Bundle
+	opts Options
+	st   *remoteState
+	lock *locker
+}
+
+func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle, opts Options) (*deployer, error) {
+	if b.Workspace.StatePath == "" || b.Workspace.FilePath == "" || b.Workspace.RootPath == "" {
+		return nil, fmt.Errorf("bundle %q target %q has no workspace root, file or state path; set workspace.root_path", b.Name, b.Target)
+	}
+	opts = opts.withDefaults(b)
+	if opts.User == "" {
+		return nil, errors.New("the deploying user is unknown; look up the current user before deploying")
+	}
+	return &deployer{w: w, fs: fs, b: b, opts: opts, lock: &locker{
+		fs: fs, statePath: b.Workspace.StatePath, id: opts.NewID(), user: opts.User, now: opts.Now, sleep: sleepCtx,
+	}}, nil
+}
+
+func (d *deployer) progress(format string, args ...any) {
+	fmt.Fprintf(d.opts.Progress, format+"\n", args...)
+}
+
+// withLock runs fn holding the deploy lock and releases it afterwards,
+// whatever fn returned and even when ctx was cancelled.
+func (d *deployer) withLock(ctx context.Context, fn func() error) (err error) {
+	defer func() {
+		if rerr := d.lock.release(ctx); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+	if err := d.lock.acquire(ctx, d.opts.ForceLock, d.opts.LockTimeout, d.opts.LockPoll); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// applyFiles is Apply over files already hashed; see Apply.
+func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile, opts Options) (*Result, error) {
+	d, err := newDeployer(w, sdkFS{w}, b, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{JobIDs: map[string]int64{}, JobURLs: map[string]string{}, Endpoints: map[string]string{}}
+	err = d.withLock(ctx, func() error {
+		st, err := readState(ctx, d.fs, b.Workspace.StatePath)
+		if err != nil {
+			return err
+		}
+		d.st = st
+		if st.resources.Lineage == "" {
+			st.resources.Lineage = d.opts.NewID()
+		}
+		if err := d.adoptPending(ctx); err != nil {
+			return err
+		}
+		plan, err := computePlan(b, files, st, d.opts.User)
+		if err != nil {
+			return err
+		}
+		res.Plan = plan
+		res.Changed = plan.Changed()
+		if res.Changed {
+			if err := d.syncFiles(ctx, plan, res); err != nil {
+				return err
+			}
+			if err := d.applyJobs(ctx, plan); err != nil {
+				return err
+			}
+			if err := d.applyEndpoints(ctx, plan); err != nil {
+				return err
+			}
+			if err := d.writeMetadata(ctx); err != nil {
+				return err
+			}
+			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
+		}
+		return nil
+	})
+	if d.st != nil {
+		for k := range b.Jobs {
+			if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
+				id, _ := strconv.ParseInt(e.ID, 10, 64)
+				res.JobIDs[k] = id
+				res.JobURLs[k] = strings.TrimRight(w.Config.Host, "/") + "/jobs/" + e.ID
+			}
+		}
+		for k := range b.ServingEndpoints {
+			if e, ok := d.st.resources.State[endpointAddr(k)]; ok {
+				res.Endpoints[k] = e.ID
+			}
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	d.progress("deployed bundle %s to target %s", b.Name, b.Target)
+	return res, nil
+}
+
+// syncFiles uploads added and changed files in parallel, deletes removed
+// ones and prepares the new snapshot. deployment.json is written last, once
+// everything else is applied, so that an interrupted deploy is redone.
+func (d *deployer) syncFiles(ctx context.Context, plan *PlanResult, res *Result) error {
+	byRel := make(map[string]localFile, len(plan.files))
+	for _, f := range plan.files {
+		byRel[f.Rel] = f
+	}
+	upload := make([]localFile, 0, len(plan.Files.Added)+len(plan.Files.Changed))
+	for _, rel := range append(append([]string{}, plan.Files.Added...), plan.Files.Changed...) {
+		upload = append(upload, byRel[rel])
+	}
+	if err := d.mkdirs(ctx, upload); err != nil {
+		return err
+	}
+	if err := d.uploadAll(ctx, upload); err != nil {
+		return err
+	}
+	res.Uploaded = len(upload)
+	old := map[string]StateFile{}
+	for _, f := range d.st.deployment.Files {
+		old[f.LocalPath] = f
+	}
+	for _, rel := range plan.Files.Deleted {
+		remote := remoteOf(d.b.Workspace.FilePath, old[rel])
+		if err := d.fs.remove(ctx, remote, false); err != nil {
+			return fmt.Errorf("failed to delete %q: %w", remote, err)
+		}
+		res.Deleted++
+	}
+	if len(upload) > 0 || res.Deleted > 0 {
+		d.progress("files: uploaded %d, deleted %d, unchanged %d", len(upload), res.Deleted, plan.Files.Unchanged)
+	}
+	ds := &d.st.deployment
+	ds.Version = 1
+	ds.Seq++
+	ds.CLIVersion = CLIVersion
+	ds.Timestamp = d.opts.Now().UTC()
+	if ds.ID == "" {
+		ds.ID = d.opts.NewID()
+	}
+	ds.Files = make([]StateFile, 0, len(plan.files))
+	for _, f := range plan.files {
+		ds.Files = append(ds.Files, StateFile{LocalPath: f.Rel, IsNotebook: f.Notebook, Remote: f.Remote, SHA256: f.Hash})
+	}
+	return nil
+}
+
+// mkdirs creates the parent directories of uploads that are not known to
+// exist, one request per deepest directory (mkdirs creates the parents).
+func (d *deployer) mkdirs(ctx context.Context, upload []localFile) error {
+	known := map[string]bool{}
+	for _, f := range d.st.deployment.Files {
+		for dir := path.Dir(remoteOf(d.b.Workspace.FilePath, f)); dir != "/" && dir != "."; dir = path.Dir(dir) {
+			known[dir] = true
+		}
+	}
+	need := map[string]bool{}
+	for _, f := range upload {
+		if dir := path.Dir(f.Remote); !known[dir] {
+			need[dir] = true
+		}
+	}
+	dirs := sortedKeys(need)
+	for i, dir := range dirs {
+		// Sorted order puts a/b/c right after a/b; skip a/b when a deeper
+		// directory below it is created anyway.
+		if i+1 < len(dirs) && strings.HasPrefix(dirs[i+1], dir+"/") {
+			continue
+		}
+		if err := d.fs.mkdirs(ctx, dir); err != nil {
+			return fmt.Errorf("failed to create directory %q: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// uploadAll uploads files with at most Options.Parallel in flight and stops
+// at the first error.
+func (d *deployer) uploadAll(ctx context.Context, upload []localFile) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, d.opts.Parallel)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for _, f := range upload {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(f localFile) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := d.upload(ctx, f); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(f)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func (d *deployer) upload(ctx context.Context, f localFile) error {
+	data, err := os.ReadFile(f.Abs)
+	if err != nil {
+		return fmt.Errorf("failed to read %q: %w", f.Abs, err)
+	}
+	err = d.fs.write(ctx, f.Remote, data, f.Lang, true)
+	if isNotFound(err) {
+		// The parent was deleted behind our back since the last deploy.
+		if err := d.fs.mkdirs(ctx, path.Dir(f.Remote)); err != nil {
+			return fmt.Errorf("failed to create directory %q: %w", path.Dir(f.Remote), err)
+		}
+		err = d.fs.write(ctx, f.Remote, data, f.Lang, true)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to upload %q to %q: %w", f.Rel, f.Remote, err)
+	}
+	return nil
+}
+
+func (d *deployer) saveResources(ctx context.Context) error {
+	return writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources)
+}
+
+// adoptPending finds resources whose create was sent by an interrupted
+// deploy but whose id never reached state: a job with the bundle's name
+// stamped with this target's metadata path, or an endpoint by its name.
+func (d *deployer) adoptPending(ctx context.Context) error {
+	if len(d.st.resources.Pending) == 0 {
+		return nil
+	}
+	meta := path.Join(d.b.Workspace.StatePath, metadataFile)
+	for _, addr := range d.st.resources.Pending {
+		if e, ok := d.st.resources.State[addr]; ok && e.ID != "" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(addr, "resources.jobs."):
+			j, ok := d.b.Jobs[strings.TrimPrefix(addr, "resources.jobs.")]
+			if !ok {
+				continue
+			}
+			name, _ := j.Config["name"].(string)
+			found, err := d.w.Jobs.ListAll(ctx, jobs.ListJobsRequest{Name: name})
+			if err != nil {
+				return fmt.Errorf("failed to look for job %q created by an interrupted deploy: %w", name, err)
+			}
+			var ids []int64
+			for _, bj := range found {
+				if bj.Settings != nil && bj.Settings.Deployment != nil && bj.Settings.Deployment.MetadataFilePath == meta && bj.Settings.Name == name {
+					ids = append(ids, bj.JobId)
+				}
+			}
+			sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
+			if len(ids) > 0 {
+				d.st.resources.State[addr] = ResourceEntry{ID: strconv.FormatInt(ids[0], 10), State: map[string]any{}}
+				d.progress("adopted job %s (id %d) created by an interrupted deploy", name, ids[0])
+			}
+			for _, extra := range ids[min(1, len(ids)):] {
+				if err := d.w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: extra}); err != nil && !isNotFound(err) {
+					return fmt.Errorf("failed to delete duplicate job %d: %w", extra, err)
+				}
+			}
+		case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
+			e, ok := d.b.ServingEndpoints[strings.TrimPrefix(addr, "resources.model_serving_endpoints.")]
+			if !ok {
+				continue
+			}
+			name, _ := e.Config["name"].(string)
+			if _, err := d.w.ServingEndpoints.GetByName(ctx, name); err == nil {
+				d.st.resources.State[addr] = ResourceEntry{ID: name, State: map[string]any{}}
+			} else if !isNotFound(err) {
+				return fmt.Errorf("failed to look for serving endpoint %q: %w", name, err)
+			}
+		}
+	}
+	d.st.resources.Pending = nil
+	return d.saveResources(ctx)
+}
+
+// applyJobs creates, resets and deletes jobs in dependency order, recording
+// state after every change.
+func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
+	changes := map[string]ResourceChange{}
+	var creates []string
+	for _, r := range plan.Resources {
+		if r.Kind != KindJob {
+			continue
+		}
+		changes[r.Key] = r
+		if r.Action == Create {
+			creates = append(creates, jobAddr(r.Key))
+		}
+	}
+	for _, r := range plan.Resources {
+		if r.Kind == KindServingEndpoint && r.Action == Create {
+			creates = append(creates, endpointAddr(r.Key))
+		}
+	}
+	if len(creates) > 0 {
+		// Record the intent first so that a create whose answer is lost is
+		// adopted by the next deploy rather than duplicated.
+		d.st.resources.Pending = creates
+		if err := d.saveResources(ctx); err != nil {
+			return err
+		}
+	}
+	ids := map[string]string{}
+	for _, k := range plan.order {
+		if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
+			ids[k] = e.ID
+		}
+	}
+	for _, k := range plan.order {
+		rc := changes[k]
+		j := d.b.Jobs[k]
+		settings, norm, err := jobSettings(d.b, j, ids)
+		if err != nil {
+			return err
+		}
+		addr := jobAddr(k)
+		entry := d.st.resources.State[addr]
+		// A job whose settings depend on a job created in this deploy is
+		// reset even if planned as unchanged.
+		var drift []FieldChange
+		diffValues("", entry.State, norm, &drift)
+		desiredACL := acl(j.Permissions, d.opts.User, iam.PermissionLevelIsOwner)
+		switch {
+		case rc.Action == Create || entry.ID == "":
+			resp, err := d.w.Jobs.Create(ctx, createRequest(settings))
+			if err != nil {
+				return fmt.Errorf("failed to create job %q: %w", k, err)
+			}
+			entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm}
+			d.st.resources.State[addr] = entry
+			d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
+			if err := d.saveResources(ctx); err != nil {
+				return err
+			}
+			d.progress("created job %s (id %s)", k, entry.ID)
+		case len(drift) > 0:
+			id, _ := strconv.ParseInt(entry.ID, 10, 64)
+			err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
+			if isNotFound(err) {
+				return fmt.Errorf("failed to update job %q: job %s recorded in state no longer exists; delete it from %s/%s or run destroy: %w", k, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
+			}
+			if err != nil {
+				return fmt.Errorf("failed to update job %q (id %s): %w", k, entry.ID, err)
+			}
+			entry.State = norm
+			d.st.resources.State[addr] = entry
+			if err := d.saveResources(ctx); err != nil {
+				return err
+			}
+			d.progress("updated job %s (id %s)", k, entry.ID)
+		}
+		ids[k] = entry.ID
+		if err := d.applyACL(ctx, addr, "jobs", entry.ID, "/jobs/"+entry.ID, desiredACL); err != nil {
+			return fmt.Errorf("failed to set permissions of job %q: %w", k, err)
+		}
+	}
+	for _, r := range plan.Resources {
+		if r.Kind != KindJob || r.Action != Delete {
+			continue
+		}
+		id, _ := strconv.ParseInt(r.ID, 10, 64)
+		if err := d.w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: id}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("failed to delete job %q (id %s): %w", r.Key, r.ID, err)
+		}
+		delete(d.st.resources.State, jobAddr(r.Key))
+		delete(d.st.resources.State, permAddr(jobAddr(r.Key)))
+		if err := d.saveResources(ctx); err != nil {
+			return err
+		}
+		d.progress("deleted job %s (id %s)", r.Key, r.ID)
+	}
+	return nil
+}
+
+// applyACL sets a resource's access control list when it differs from the
+// one recorded in state. A resource whose permissions were removed from the
+// bundle is reset to the deployer's ownership alone.
+func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, objectID string, desired []iam.AccessControlRequest) error {
+	pa := permAddr(addr)
+	old, had := d.st.resources.State[pa]
+	if desired == nil && !had {
+		return nil
+	}
+	owner := iam.PermissionLevelIsOwner
+	if objectType != "jobs" {
+		owner = iam.PermissionLevelCanManage
+	}
+	removed := desired == nil
+	if removed {
+		desired = []iam.AccessControlRequest{{UserName: d.opts.User, PermissionLevel: owner}}
+	}
+	want := aclState(objectID, desired)
+	norm, err := normalise(want)
+	if err != nil {
+		return err
+	}
+	if had && fmt.Sprint(old.State["permissions"]) == fmt.Sprint(norm["permissions"]) && old.State["object_id"] == objectID {
+		return nil
+	}
+	if _, err := d.w.Permissions.Set(ctx, iam.SetObjectPermissions{RequestObjectType: objectType, RequestObjectId: requestID, AccessControlList: desired}); err != nil {
+		return err
+	}
+	if removed {
+		delete(d.st.resources.State, pa)
+	} else {
+		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm}
+	}
+	return d.saveResources(ctx)
+}
+
+func createRequest(s *jobs.JobSettings) jobs.CreateJob {
+	return jobs.CreateJob{
+		AccessControlList:    nil,
+		BudgetPolicyId:       s.BudgetPolicyId,
+		Continuous:           s.Continuous,
+		Deployment:           s.Deployment,
+		Description:          s.Description,
+		EditMode:             s.EditMode,
+		EmailNotifications:   s.EmailNotifications,
+		Environments:         s.Environments,
+		Format:               s.Format,
+		GitSource:            s.GitSource,
+		Health:               s.Health,
+		JobClusters:          s.JobClusters,
+		MaxConcurrentRuns:    s.MaxConcurrentRuns,
+		Name:                 s.Name,
+		NotificationSettings: s.NotificationSettings,
+		Parameters:           s.Parameters,
+		PerformanceTarget:    s.PerformanceTarget,
+		Queue:                s.Queue,
+		RunAs:                s.RunAs,
+		Schedule:             s.Schedule,
+		Tags:                 s.Tags,
+		Tasks:                s.Tasks,
+		TimeoutSeconds:       s.TimeoutSeconds,
+		Trigger:              s.Trigger,
+		UsagePolicyId:        s.UsagePolicyId,
+		WebhookNotifications: s.WebhookNotifications,
+		ForceSendFields:      s.ForceSendFields,
+	}
+}
+
+func removeString(l []string, s string) []string {
+	out := l[:0]
+	for _, x := range l {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,51 @@
+package deploy
+
+import (
+	"context"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/databricks/databricks-sdk-go"
+)
+
+// localFiles hashes the files bundle.Files chose and places them under the
+// target's file path.
+func localFiles(b *bundle.Bundle, files []bundle.File) ([]localFile, error) {
+	out := make([]localFile, 0, len(files))
+	for _, f := range files {
+		h, err := hashFile(f.Abs)
+		if err != nil {
+			return nil, err
+		}
+		lf := localFile{Rel: f.Rel, Abs: f.Abs, Remote: f.RemotePath(b.Workspace.FilePath), Notebook: f.Notebook, Hash: h}
+		if f.Notebook {
+			lf.Lang = notebookLanguage(f.Rel)
+		}
+		out = append(out, lf)
+	}
+	return out, nil
+}
+
+// Plan reports what Apply would change, comparing the bundle with the
+// settings recorded in the target's state (two exports: resources.json and
+// deployment.json). It takes no lock and writes nothing. files are what
+// bundle.Files returned for b.
+func Plan(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []bundle.File) (*PlanResult, error) {
+	lf, err := localFiles(b, files)
+	if err != nil {
+		return nil, err
+	}
+	return planLocal(ctx, w, b, lf)
+}
+
+// Apply deploys b: it takes the deploy lock, uploads changed files,
+// creates, resets and deletes jobs and serving endpoints, sets permissions
+// and records state after every change, then releases the lock, also on
+// failure and cancellation. A Result is returned with the job ids known so
+// far even when err is not nil.
+func Apply(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []bundle.File, opts Options) (*Result, error) {
+	lf, err := localFiles(b, files)
+	if err != nil {
+		return nil, err
+	}
+	return applyFiles(ctx, w, b, lf, opts)
+}

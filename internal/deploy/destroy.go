@@ -1,0 +1,95 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/serving"
+)
+
+// planLocal reads the remote state (two exports, no lock) and compares.
+func planLocal(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile) (*PlanResult, error) {
+	if b.Workspace.StatePath == "" {
+		return nil, fmt.Errorf("bundle %q target %q has no state path; set workspace.root_path", b.Name, b.Target)
+	}
+	st, err := readState(ctx, sdkFS{w}, b.Workspace.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	return computePlan(b, files, st, b.CurrentUser.UserName)
+}
+
+// Destroy deletes every resource recorded in the target's state (jobs and
+// serving endpoints) and then the bundle's workspace directories (root,
+// and the file and state paths when they lie outside it), holding the
+// deploy lock throughout. Whether the user agreed is the caller's concern.
+func Destroy(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, opts Options) error {
+	d, err := newDeployer(w, sdkFS{w}, b, opts)
+	if err != nil {
+		return err
+	}
+	return d.withLock(ctx, func() error {
+		st, err := readState(ctx, d.fs, b.Workspace.StatePath)
+		if err != nil {
+			return err
+		}
+		d.st = st
+		if err := d.adoptPending(ctx); err != nil {
+			return err
+		}
+		for _, addr := range sortedKeys(st.resources.State) {
+			e := st.resources.State[addr]
+			switch {
+			case strings.HasSuffix(addr, ".permissions"):
+				continue
+			case strings.HasPrefix(addr, "resources.jobs."):
+				id, err := strconv.ParseInt(e.ID, 10, 64)
+				if err != nil {
+					return fmt.Errorf("failed to read the id %q of %s in %s: %w", e.ID, addr, resourcesFile, err)
+				}
+				if err := w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: id}); err != nil && !isNotFound(err) {
+					return fmt.Errorf("failed to delete job %s (id %s): %w", strings.TrimPrefix(addr, "resources.jobs."), e.ID, err)
+				}
+				d.progress("deleted job %s (id %s)", strings.TrimPrefix(addr, "resources.jobs."), e.ID)
+			case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
+				if err := w.ServingEndpoints.Delete(ctx, serving.DeleteServingEndpointRequest{Name: e.ID}); err != nil && !isNotFound(err) {
+					return fmt.Errorf("failed to delete serving endpoint %q: %w", e.ID, err)
+				}
+				d.progress("deleted serving endpoint %s", e.ID)
+			default:
+				continue
+			}
+			delete(st.resources.State, addr)
+			delete(st.resources.State, permAddr(addr))
+			if err := d.saveResources(ctx); err != nil {
+				return err
+			}
+		}
+		root := b.Workspace.RootPath
+		for _, dir := range []string{b.Workspace.FilePath, b.Workspace.StatePath} {
+			if !strings.HasPrefix(dir, root+"/") && dir != root && dir != b.Workspace.StatePath {
+				if err := d.fs.remove(ctx, dir, true); err != nil {
+					return fmt.Errorf("failed to delete %q: %w", dir, err)
+				}
+			}
+		}
+		if err := d.fs.remove(ctx, root, true); err != nil {
+			return fmt.Errorf("failed to delete %q: %w", root, err)
+		}
+		if !strings.HasPrefix(b.Workspace.StatePath, root+"/") {
+			// The lock lives in the state path; deleting that last ends the
+			// deployment and releases the lock at once.
+			if err := d.fs.remove(ctx, b.Workspace.StatePath, true); err != nil {
+				return fmt.Errorf("failed to delete %q: %w", b.Workspace.StatePath, err)
+			}
+		}
+		d.progress("destroyed bundle %s target %s (%s)", b.Name, b.Target, path.Clean(root))
+		return nil
+	})
+}

@@ -1,0 +1,169 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"time"
+)
+
+// lockInfo is deploy.lock, in the Databricks CLI's shape so that the CLI and
+// brickci exclude each other.
+type lockInfo struct {
+	ID              string    `json:"ID"`
+	AcquisitionTime time.Time `json:"AcquisitionTime"`
+	IsForced        bool      `json:"IsForced"`
+	User            string    `json:"User"`
+}
+
+// LockHeldError is returned when another deployer holds the lock beyond the
+// lock timeout.
+type LockHeldError struct {
+	User  string
+	Since time.Time
+	Age   time.Duration
+}
+
+func (e *LockHeldError) Error() string {
+	return fmt.Sprintf("deploy lock held by %s since %s (%s ago); rerun with --force-lock to take it over",
+		e.User, e.Since.UTC().Format(time.RFC3339), e.Age.Round(time.Second))
+}
+
+// locker acquires and releases deploy.lock in one state path.
+type locker struct {
+	fs        workspaceFS
+	statePath string
+	id        string
+	user      string
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+	// attempted is true once a lock write was sent, even if its answer was
+	// lost; release then checks whether the lock became ours.
+	attempted bool
+}
+
+func (l *locker) path() string { return path.Join(l.statePath, lockFile) }
+
+// acquire takes the lock, waiting up to timeout (polling every poll) while
+// someone else holds it. With force it takes over a held lock.
+func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Duration) error {
+	// Waiting is measured as the sum of the pauses, so that it does not
+	// depend on the clock used for timestamps.
+	var waited time.Duration
+	madeDir := false
+	for {
+		info := lockInfo{ID: l.id, AcquisitionTime: l.now().UTC(), User: l.user}
+		l.attempted = true
+		err := l.write(ctx, info, false)
+		switch {
+		case err == nil:
+			return l.confirm(ctx)
+		case isNotFound(err) && !madeDir:
+			// First deploy: the state directory does not exist yet.
+			madeDir = true
+			if err := l.fs.mkdirs(ctx, l.statePath); err != nil {
+				return fmt.Errorf("failed to create the state directory %q: %w", l.statePath, err)
+			}
+			continue
+		case !isExists(err):
+			return fmt.Errorf("failed to create the deploy lock %q: %w", l.path(), err)
+		}
+		holder, err := l.read(ctx)
+		if isNotFound(err) {
+			continue // released between our write and read
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read the deploy lock %q: %w", l.path(), err)
+		}
+		if holder.ID == l.id {
+			return nil
+		}
+		if force {
+			info.IsForced = true
+			if err := l.write(ctx, info, true); err != nil {
+				return fmt.Errorf("failed to take over the deploy lock %q: %w", l.path(), err)
+			}
+			return l.confirm(ctx)
+		}
+		if waited >= timeout {
+			return &LockHeldError{User: holder.User, Since: holder.AcquisitionTime, Age: l.now().Sub(holder.AcquisitionTime)}
+		}
+		pause := min(poll, timeout-waited)
+		if err := l.sleep(ctx, pause); err != nil {
+			return fmt.Errorf("failed to acquire the deploy lock: %w", err)
+		}
+		waited += pause
+	}
+}
+
+// confirm reads the lock back: two deployers may both believe they wrote it.
+func (l *locker) confirm(ctx context.Context) error {
+	got, err := l.read(ctx)
+	if err != nil {
+		return fmt.Errorf("failed to read back the deploy lock %q: %w", l.path(), err)
+	}
+	if got.ID != l.id {
+		return &LockHeldError{User: got.User, Since: got.AcquisitionTime, Age: l.now().Sub(got.AcquisitionTime)}
+	}
+	return nil
+}
+
+func (l *locker) write(ctx context.Context, info lockInfo, overwrite bool) error {
+	data, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	return l.fs.write(ctx, l.path(), data, "", overwrite)
+}
+
+func (l *locker) read(ctx context.Context) (lockInfo, error) {
+	var info lockInfo
+	data, err := l.fs.read(ctx, l.path())
+	if err != nil {
+		return info, err
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		return info, fmt.Errorf("failed to parse the deploy lock %q: %w", l.path(), err)
+	}
+	return info, nil
+}
+
+// release deletes the lock if it is still ours. It runs on a fresh
+// short-lived context so that a cancelled deploy still releases its lock
+// (Actions kills the step about 10 s after cancelling it).
+func (l *locker) release(ctx context.Context) error {
+	if !l.attempted {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	got, err := l.read(ctx)
+	if err != nil && !isNotFound(err) && ctx.Err() == nil {
+		got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
+	}
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("failed to read the deploy lock %q before releasing it: %w", l.path(), err)
+	case got.ID != l.id:
+		return nil // taken over with --force-lock; it is no longer ours to delete
+	}
+	if err := l.fs.remove(ctx, l.path(), false); err != nil {
+		return fmt.Errorf("failed to release the deploy lock %q: %w", l.path(), err)
+	}
+	return nil
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

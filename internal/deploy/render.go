@@ -1,0 +1,124 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteText writes the plan for a terminal or a log.
+func (p *PlanResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan for bundle %s, target %s", p.Bundle, p.Target)
+	if p.FirstDeploy {
+		b.WriteString(" (first deploy)")
+	}
+	b.WriteString(":\n")
+	for _, r := range p.Resources {
+		fmt.Fprintf(&b, "  %s\n", r.describe())
+		for _, f := range r.Fields {
+			fmt.Fprintf(&b, "      %s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
+		}
+	}
+	fc := p.Files
+	fmt.Fprintf(&b, "files: %d added, %d changed, %d deleted, %d unchanged\n", len(fc.Added), len(fc.Changed), len(fc.Deleted), fc.Unchanged)
+	for _, f := range fc.Added {
+		fmt.Fprintf(&b, "  + %s\n", f)
+	}
+	for _, f := range fc.Changed {
+		fmt.Fprintf(&b, "  ~ %s\n", f)
+	}
+	for _, f := range fc.Deleted {
+		fmt.Fprintf(&b, "  - %s\n", f)
+	}
+	if !p.Changed() {
+		b.WriteString("no changes\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the plan as one indented JSON object.
+func (p *PlanResult) WriteJSON(w io.Writer) error {
+	out := struct {
+		*PlanResult
+		Changed bool `json:"changed"`
+	}{p, p.Changed()}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// WriteMarkdown writes the plan for a pull-request comment or a step
+// summary: a table of resource changes, the field differences in a
+// collapsed block and the file changes.
+func (p *PlanResult) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Deploy plan: `%s` → `%s`\n\n", p.Bundle, p.Target)
+	if !p.Changed() {
+		b.WriteString("No changes.\n")
+	}
+	if len(p.Resources) > 0 {
+		b.WriteString("| action | resource | name | id |\n|---|---|---|---|\n")
+		for _, r := range p.Resources {
+			fmt.Fprintf(&b, "| %s | %s `%s` | %s | %s |\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), r.Key, mdCell(r.Name), mdCell(r.ID))
+		}
+		b.WriteString("\n")
+	}
+	for _, r := range p.Resources {
+		if len(r.Fields) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n```\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), r.Key, len(r.Fields))
+		for _, f := range r.Fields {
+			fmt.Fprintf(&b, "%s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
+		}
+		b.WriteString("```\n\n</details>\n\n")
+	}
+	fc := p.Files
+	fmt.Fprintf(&b, "**Files:** %d added, %d changed, %d deleted, %d unchanged\n", len(fc.Added), len(fc.Changed), len(fc.Deleted), fc.Unchanged)
+	const maxListed = 50
+	listed := 0
+	for _, group := range []struct {
+		sign  string
+		paths []string
+	}{{"+", fc.Added}, {"~", fc.Changed}, {"-", fc.Deleted}} {
+		for _, f := range group.paths {
+			if listed == maxListed {
+				break
+			}
+			if listed == 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "- `%s` %s\n", group.sign, mdCell(f))
+			listed++
+		}
+	}
+	if total := len(fc.Added) + len(fc.Changed) + len(fc.Deleted); total > listed {
+		fmt.Fprintf(&b, "- … and %d more\n", total-listed)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// show renders a value in a field change compactly.
+func show(v any) string {
+	if v == nil {
+		return "(none)"
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	const limit = 200
+	if len(raw) > limit {
+		return string(raw[:limit]) + "…"
+	}
+	return string(raw)
+}
+
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
