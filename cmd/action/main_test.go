@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -66,4 +67,23 @@ func TestMainDispatch(t *testing.T) {
 	if code, stdout, _ := runMain(nil, "--help"); code != 0 || !strings.Contains(stdout, "validate") {
 		t.Errorf("--help: %d %q", code, stdout)
 	}
+}
+
+// syncBuf is a bytes.Buffer safe for a child process's output and a
+// polling reader.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

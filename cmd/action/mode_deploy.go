@@ -38,7 +38,7 @@ func init() {
 					return code
 				}
 				a := newAction(inv)
-				dt, code := loadForDeploy(ctx, inv, wf, *dir, t, vars)
+				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, files: true})
 				if dt == nil {
 					return code
 				}
@@ -96,47 +96,63 @@ type deployTarget struct {
 	files []bundle.File
 }
 
+// loadRequest says which bundle target to load for a workspace mode.
+type loadRequest struct {
+	dir, target string
+	vars        varFlag
+	// isolate moves the deployment under a sub-directory (integration tests).
+	isolate string
+	// files lists the files to sync; only plan and deploy need them.
+	files bool
+}
+
 // loadForDeploy loads the bundle, builds the client for its host, resolves
-// the bundle again as the current user and lists its files. On failure it
-// returns nil and the exit code, having printed why.
-func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, dir, target string, vars varFlag) (*deployTarget, int) {
-	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: vars, Getenv: inv.getenv}
+// the bundle again as the current user and, when asked, lists its files. On
+// failure it returns nil and the exit code, having printed why.
+//
+// The findings of the load (also printed) come back for pull-request
+// comments.
+func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req loadRequest) (*deployTarget, diag.List, int) {
+	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate}
 	b, l, err := bundle.Load(opts)
 	if err != nil {
-		return nil, bad(inv, "failed to load the bundle in %q: %v", dir, err)
+		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		l.Sort()
 		_ = diag.WriteText(inv.stderr, l)
-		return nil, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
 	w, err := workspaceClient(inv, wf, b.Workspace.Host)
 	if err != nil {
-		return nil, bad(inv, "%v", err)
+		return nil, l, bad(inv, "%v", err)
 	}
 	me, err := w.CurrentUser.Me(ctx, iam.MeRequest{})
 	if err != nil {
-		return nil, failed(inv, "failed to read the current user from %s: %v", w.Config.Host, err)
+		return nil, l, failed(inv, "failed to read the current user from %s: %v", w.Config.Host, err)
 	}
 	user := bundle.NewUser(me.UserName)
 	if user.IsServicePrincipal && me.DisplayName != "" {
 		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
 	}
+	// The first load found the host; paths and names depend on the user.
 	opts.CurrentUser = &user
 	b, l, err = bundle.Load(opts)
 	if err != nil {
-		return nil, bad(inv, "failed to load the bundle in %q: %v", dir, err)
+		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		l.Sort()
 		_ = diag.WriteText(inv.stderr, l)
-		return nil, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
-	files, err := bundle.Files(b)
-	if err != nil {
-		return nil, bad(inv, "failed to list the bundle's files: %v", err)
+	dt := &deployTarget{w: w, b: b}
+	if req.files {
+		if dt.files, err = bundle.Files(b); err != nil {
+			return nil, l, bad(inv, "failed to list the bundle's files: %v", err)
+		}
 	}
-	return &deployTarget{w: w, b: b, files: files}, exitOK
+	return dt, l, exitOK
 }
 
 // deploySummary is the step summary of a deploy.

@@ -28,7 +28,7 @@ func init() {
 					// as non-interactive.
 					return bad(inv, "refusing to destroy target %q without --auto-approve", t)
 				}
-				dt, code := loadForDeploy(ctx, inv, wf, *dir, t, vars)
+				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars})
 				if dt == nil {
 					return code
 				}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/github"
 )
 
 func init() {
@@ -20,6 +23,7 @@ func init() {
 			vars := varFlag{}
 			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
 			format := fs.String("format", "text", "output format: text, json or markdown")
+			comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *format != "text" && *format != "json" && *format != "markdown" {
 					return bad(inv, "unknown format %q, valid are [\"text\" \"json\" \"markdown\"]", *format)
@@ -29,12 +33,23 @@ func init() {
 					return code
 				}
 				a := newAction(inv)
-				dt, code := loadForDeploy(ctx, inv, wf, *dir, t, vars)
+				check := "plan-" + t
+				dt, findings, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, files: true})
 				if dt == nil {
+					if *comment {
+						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure, Findings: relativize(findings),
+							Sections: []github.Section{{Title: "Plan", Markdown: "The plan could not be made; the findings above and the run log say why."}}}
+						publishComment(ctx, inv, a, c, false)
+					}
 					return code
 				}
 				p, err := deploy.Plan(ctx, dt.w, dt.b, dt.files)
 				if err != nil {
+					if *comment {
+						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure,
+							Sections: []github.Section{{Title: "Plan", Markdown: diag.MarkdownCell(err.Error())}}}
+						publishComment(ctx, inv, a, c, false)
+					}
 					return failed(inv, "failed to plan target %q: %v", t, err)
 				}
 				switch *format {
@@ -48,15 +63,20 @@ func init() {
 				if err != nil {
 					return failed(inv, "failed to write the plan: %v", err)
 				}
-				if inv.onActions {
-					var md strings.Builder
-					_ = p.WriteMarkdown(&md)
-					if serr := a.AddSummary(md.String() + "\n"); serr != nil {
-						fmt.Fprintf(inv.stderr, "brickci plan: %v\n", serr)
-					}
-					if oerr := a.SetOutput("changed", fmt.Sprint(p.Changed())); oerr != nil {
-						fmt.Fprintf(inv.stderr, "brickci plan: %v\n", oerr)
-					}
+				var md strings.Builder
+				_ = p.WriteMarkdown(&md)
+				if serr := a.AddSummary(md.String() + "\n"); serr != nil {
+					fmt.Fprintf(inv.stderr, "brickci plan: %v\n", serr)
+				}
+				if oerr := a.SetOutput("changed", fmt.Sprint(p.Changed())); oerr != nil {
+					fmt.Fprintf(inv.stderr, "brickci plan: %v\n", oerr)
+				}
+				if *comment {
+					var dag strings.Builder
+					_ = bundle.WriteSummary(&dag, dt.b)
+					c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusOf(findings, diag.Error), Findings: relativize(findings),
+						Sections: []github.Section{{Title: "Plan", Markdown: md.String()}, {Title: "Resources", Markdown: dag.String(), Collapsed: true}}}
+					return publishComment(ctx, inv, a, c, true)
 				}
 				return exitOK
 			}

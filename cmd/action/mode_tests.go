@@ -19,7 +19,7 @@ import (
 func init() {
 	register(mode{
 		name:    "test",
-		summary: "run the bundle's unit tests (--unit) and report their JUnit results",
+		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
 		flags:   testFlags,
 	})
 }
@@ -29,9 +29,29 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
 	junit := fs.String("junit", "", "where the command writes its JUnit report, relative to --bundle (default: a temporary file)")
 	bundle := bundleFlag(fs)
+	integration := fs.Bool("integration", false, "deploy the bundle to -t TARGET under a path of its own, run the named jobs and report them")
+	targets := targetFlag(fs)
+	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
+	isolate := fs.String("isolate", "", "--integration: sub-directory of the target's root path to deploy under (default pr-<number> on a pull request, run-<id> in other workflow runs)")
+	vars := varFlag{}
+	fs.Var(vars, "var", "--integration: set a bundle variable: name=value (repeatable)")
+	wf := declareWorkspaceFlags(fs)
+	rf := declareRunFlags(fs)
 	return func(ctx context.Context, inv *invocation, args []string) int {
-		if !*unit {
-			return bad(inv, "nothing to run: pass --unit to run the unit tests")
+		switch {
+		case *unit && *integration:
+			return bad(inv, "--unit and --integration run separately: call brickci test once for each")
+		case *integration:
+			t, code := oneTarget(inv, *targets)
+			if code != exitOK {
+				return code
+			}
+			if len(args) == 0 {
+				return bad(inv, "name the jobs to run: brickci test --integration -t %s JOB_KEY...", t)
+			}
+			return runIntegration(ctx, inv, wf, rf, integrationRequest{dir: *bundle, target: t, vars: vars, isolate: *isolate, cleanup: *cleanup, jobs: args})
+		case !*unit:
+			return bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")
 		}
 		if len(args) > 0 {
 			return bad(inv, "unexpected arguments %q: 'brickci test --unit' takes none; put test paths in --command", args)

@@ -36,6 +36,11 @@ type LoadOptions struct {
 	// "warehouse", and the name) to an id. Nil leaves lookups unresolved and
 	// reports each as an info finding.
 	Lookups func(kind, name string) (string, error)
+	// Isolate, when set, moves the whole deployment under a sub-directory of
+	// that name (for example "pr-42"): root_path and every workspace path
+	// not derived from it get "/<Isolate>" appended, so deployments of two
+	// pull requests to the same target never share files or state.
+	Isolate string
 }
 
 // Load reads the bundle in opts.Dir and resolves it for one target.
@@ -502,6 +507,13 @@ func (l *loader) workspaceDefaults(root *yaml.Node, u User) bool {
 			l.t.set(ws, d[0], l.t.scalar(d[1], root))
 		} else if strings.HasPrefix(v.Value, "~/") {
 			v.Value = "/Workspace/Users/${workspace.current_user.userName}/" + v.Value[2:]
+		}
+	}
+	if l.opts.Isolate != "" {
+		for _, d := range defaults {
+			if v := get(ws, d[0]); v != nil && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${workspace.root_path}") {
+				v.Value = strings.TrimRight(v.Value, "/") + "/" + l.opts.Isolate
+			}
 		}
 	}
 	if !u.Placeholder {

@@ -319,3 +319,29 @@ func TestInterpolateGrowthIsBounded(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestIsolateMovesEveryWorkspacePath(t *testing.T) {
+	t.Parallel()
+	u := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: "testdata/good/mlops", Target: "staging", CurrentUser: &u, Isolate: "pr-42"})
+	if err != nil || l.AtLeast(diag.Error) {
+		t.Fatalf("load: %v %v", err, l)
+	}
+	plain, _, _ := Load(LoadOptions{Dir: "testdata/good/mlops", Target: "staging", CurrentUser: &u})
+	if b.Workspace.RootPath != plain.Workspace.RootPath+"/pr-42" {
+		t.Errorf("root path %q, want %q", b.Workspace.RootPath, plain.Workspace.RootPath+"/pr-42")
+	}
+	for name, p := range map[string]string{"file": b.Workspace.FilePath, "state": b.Workspace.StatePath} {
+		if !strings.HasPrefix(p, b.Workspace.RootPath+"/") && !strings.HasSuffix(p, "/pr-42") {
+			t.Errorf("%s path %q is not isolated", name, p)
+		}
+	}
+	for key, j := range b.Jobs {
+		for _, task := range j.Config["tasks"].([]any) {
+			nb, _ := task.(map[string]any)["notebook_task"].(map[string]any)
+			if nb != nil && !strings.HasPrefix(nb["notebook_path"].(string), b.Workspace.FilePath+"/") {
+				t.Errorf("job %s notebook %v outside the isolated file path %s", key, nb["notebook_path"], b.Workspace.FilePath)
+			}
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brickci/brickci/internal/deploy"
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/run"
+)
+
+func init() {
+	register(mode{
+		name:    "run",
+		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+			targets := targetFlag(fs)
+			dir := bundleFlag(fs)
+			wf := declareWorkspaceFlags(fs)
+			vars := varFlag{}
+			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			rf := declareRunFlags(fs)
+			return func(ctx context.Context, inv *invocation, args []string) int {
+				t, code := oneTarget(inv, *targets)
+				if code != exitOK {
+					return code
+				}
+				if len(args) == 0 {
+					return bad(inv, "name the jobs to run: brickci run -t %s JOB_KEY...", t)
+				}
+				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars})
+				if dt == nil {
+					return code
+				}
+				return runJobs(ctx, inv, newAction(inv), dt, args, rf)
+			}
+		},
+	})
+}
+
+// runFlags are the flags of run and test --integration.
+type runFlags struct {
+	timeout   *time.Duration
+	noWait    *bool
+	poll      *time.Duration
+	heartbeat *time.Duration
+}
+
+func declareRunFlags(fs *flag.FlagSet) runFlags {
+	return runFlags{
+		timeout:   fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
+		noWait:    fs.Bool("no-wait", false, "return once the runs are started"),
+		poll:      fs.Duration("poll", 5*time.Second, "how often each run is polled"),
+		heartbeat: fs.Duration("heartbeat", time.Minute, "how often a still-running line is printed while nothing changes"),
+	}
+}
+
+// runJobs runs the named jobs of a deployed target and reports them. Job
+// ids come from the target's deployment state.
+func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarget, keys []string, rf runFlags) int {
+	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
+		return bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")
+	}
+	for _, k := range keys {
+		if _, ok := dt.b.Jobs[k]; !ok {
+			return bad(inv, "job %q is not defined in bundle %q; its jobs are %q", k, dt.b.Name, jobKeys(dt))
+		}
+	}
+	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)
+	if err != nil {
+		return failed(inv, "%v", err)
+	}
+	var list []run.Job
+	for _, k := range keys {
+		id, ok := ids[k]
+		if !ok {
+			return failed(inv, "job %q is not deployed to target %q; deploy the target first", k, dt.b.Target)
+		}
+		list = append(list, run.Job{Key: k, ID: id})
+	}
+	opts := run.Options{
+		Out: inv.stdout, PollInterval: *rf.poll, Heartbeat: *rf.heartbeat, Timeout: *rf.timeout,
+		NoWait: *rf.noWait, Host: dt.w.Config.Host,
+	}
+	if inv.onActions {
+		opts.Log = a
+		// A retried step must not start a second run of the same job.
+		if id := inv.getenv("GITHUB_RUN_ID"); id != "" {
+			opts.IdempotencyKey = "brickci-" + id + "-" + inv.getenv("GITHUB_RUN_ATTEMPT") + "-" + dt.b.Target
+		}
+	}
+	results, err := run.Run(ctx, dt.w.Jobs, list, opts)
+
+	runIDs, urls := map[string]int64{}, map[string]string{}
+	for _, r := range results {
+		if r.RunID != 0 {
+			runIDs[r.Job.Key], urls[r.Job.Key] = r.RunID, r.URL
+		}
+	}
+	idJSON, _ := json.Marshal(runIDs)
+	urlJSON, _ := json.Marshal(urls)
+	ok := err == nil
+	for _, r := range results {
+		ok = ok && (*rf.noWait || r.Succeeded())
+	}
+	result := map[bool]string{true: "success", false: "failure"}[ok]
+	for k, v := range map[string]string{"run_ids": string(idJSON), "run_urls": string(urlJSON), "result": result} {
+		if oerr := a.SetOutput(k, v); oerr != nil {
+			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, oerr)
+		}
+	}
+	if *rf.noWait && err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(inv.stdout)
+	run.WriteText(inv.stdout, results)
+	var md strings.Builder
+	fmt.Fprintf(&md, "## Runs on `%s`\n\n", dt.b.Target)
+	run.WriteMarkdown(&md, results)
+	if serr := a.AddSummary(md.String()); serr != nil {
+		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)
+	}
+	findings := run.Findings(results)
+	if inv.onActions {
+		a.Annotate(findings)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return failed(inv, "cancelled; the runs it started were cancelled")
+	case errors.Is(err, run.ErrTimeout):
+		return failed(inv, "%v; the runs were cancelled", err)
+	case err != nil:
+		return failed(inv, "%v", err)
+	case findings.AtLeast(diag.Error):
+		return failed(inv, "%d of %d job runs did not succeed", countFailed(results), len(results))
+	}
+	return exitOK
+}
+
+func countFailed(results []run.Result) int {
+	n := 0
+	for _, r := range results {
+		if !r.Succeeded() {
+			n++
+		}
+	}
+	return n
+}
+
+func jobKeys(dt *deployTarget) []string {
+	keys := make([]string, 0, len(dt.b.Jobs))
+	for k := range dt.b.Jobs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

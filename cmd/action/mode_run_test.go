@@ -1,0 +1,239 @@
+package main
+
+import (
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+
+	"github.com/brickci/brickci/internal/emulator"
+)
+
+const exampleBundle = "../../examples/rag-chatbot"
+
+// workspace is an emulator on loopback and the environment that reaches it.
+type workspace struct {
+	em  *emulator.Server
+	url string
+	env map[string]string
+}
+
+func newWorkspace(t *testing.T, cfg emulator.Config) *workspace {
+	t.Helper()
+	em := emulator.New()
+	if err := em.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(srv.Close)
+	return &workspace{em: em, url: srv.URL, env: map[string]string{
+		"DATABRICKS_TOKEN": "tok", "DATABRICKS_RATE_LIMIT": "1000",
+	}}
+}
+
+// main runs brickci against the emulator: --host follows the mode name,
+// before any job key ends the flags.
+func (w *workspace) main(args ...string) (int, string, string) {
+	return runMain(w.env, append([]string{args[0], "--host", w.url}, args[1:]...)...)
+}
+
+func (w *workspace) deploy(t *testing.T, target string) {
+	t.Helper()
+	if code, out, errOut := w.main("deploy", "-t", target, "--bundle", exampleBundle); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func (w *workspace) runStates(t *testing.T) []jobs.RunResultState {
+	t.Helper()
+	var out []jobs.RunResultState
+	for _, r := range w.em.Runs("tok") {
+		if r.State != nil {
+			out = append(out, r.State.ResultState)
+		}
+	}
+	return out
+}
+
+func TestRunReportsEveryTaskInOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 20 * time.Millisecond})
+	w.deploy(t, "staging")
+	code, out, errOut := w.main("run", "-t", "staging", "--bundle", exampleBundle, "--poll", "10ms", "model_workflow")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	last := -1
+	for _, task := range []string{"pdf_chunks_embeddings", "chatbot_chain", "offline_evaluation", "deploy_model_endpoint"} {
+		i := strings.Index(out, "model_workflow "+task+": SUCCESS")
+		if i < last || i < 0 {
+			t.Fatalf("task %s not reported in order:\n%s", task, out)
+		}
+		last = i
+	}
+	if !strings.Contains(out, "model_workflow: SUCCESS in") {
+		t.Errorf("no final summary:\n%s", out)
+	}
+}
+
+func TestRunFailedTaskOnActions(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"chatbot_chain": emulator.OutcomeFailed}})
+	w.deploy(t, "prod")
+	dir := t.TempDir()
+	for k, v := range map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum"), "GITHUB_RUN_ID": "77", "GITHUB_RUN_ATTEMPT": "1"} {
+		w.env[k] = v
+	}
+	code, out, errOut := w.main("run", "-t", "prod", "--bundle", exampleBundle, "--poll", "10ms", "model_workflow")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, `::error title=task-failed::job "model_workflow" task "chatbot_chain" failed`) {
+		t.Errorf("no annotation for the failed task:\n%s", out)
+	}
+	if !strings.Contains(out, "::group::model_workflow") || !strings.Contains(out, "model_workflow offline_evaluation: UPSTREAM_FAILED") {
+		t.Errorf("no log group or downstream state:\n%s", out)
+	}
+	sum, _ := os.ReadFile(w.env["GITHUB_STEP_SUMMARY"])
+	for _, want := range []string{"| chatbot_chain | ❌ FAILED |", ":::failed", "```mermaid"} {
+		if !strings.Contains(string(sum), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+	outs := readOutputs(t, w.env["GITHUB_OUTPUT"])
+	if outs["result"] != "failure" || !strings.Contains(outs["run_ids"], `"model_workflow":`) {
+		t.Errorf("outputs = %v", outs)
+	}
+}
+
+func TestRunTimeoutCancelsTheRemoteRun(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"offline_evaluation": emulator.OutcomeHang}})
+	w.deploy(t, "staging")
+	code, out, errOut := w.main("run", "-t", "staging", "--bundle", exampleBundle, "--poll", "10ms", "--timeout", "400ms", "model_workflow")
+	if code != 1 || !strings.Contains(errOut, "timed out after 400ms") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := w.runStates(t); len(got) != 1 || got[0] != jobs.RunResultStateCanceled {
+		t.Errorf("remote runs = %v, want one CANCELED", got)
+	}
+}
+
+func TestRunBadCalls(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{})
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle}, 2, "name the jobs to run"},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "nope"}, 2, `job "nope" is not defined in bundle "rag_chatbot"; its jobs are ["model_workflow"]`},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "model_workflow"}, 1, "no deployment state in"},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "--poll", "0s", "model_workflow"}, 2, "--poll and --heartbeat must be positive"},
+	}
+	for _, c := range cases {
+		code, _, errOut := w.main(c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d with %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+}
+
+func TestIntegrationCleansUpEvenWhenARunFails(t *testing.T) {
+	t.Parallel()
+	for _, outcome := range []emulator.Outcome{emulator.OutcomeSuccess, emulator.OutcomeFailed} {
+		w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"offline_evaluation": outcome}})
+		code, out, errOut := w.main("test", "--integration", "-t", "test", "--bundle", exampleBundle, "--isolate", "pr-7", "--cleanup", "--poll", "10ms", "model_workflow")
+		want := map[emulator.Outcome]int{emulator.OutcomeSuccess: 0, emulator.OutcomeFailed: 1}[outcome]
+		if code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s\n%s", outcome, code, want, out, errOut)
+		}
+		if !strings.Contains(errOut, "/pr-7") || !strings.Contains(errOut, "cleaned up the test deployment") {
+			t.Errorf("%s: stderr does not show the isolated path and the clean-up:\n%s", outcome, errOut)
+		}
+		if n := len(w.em.Jobs("tok")); n != 0 {
+			t.Errorf("%s: %d jobs left after clean-up", outcome, n)
+		}
+		if files := w.em.Files("tok"); len(files) != 0 {
+			var names []string
+			for k := range files {
+				names = append(names, k)
+			}
+			t.Errorf("%s: files left after clean-up: %v", outcome, names)
+		}
+		if len(w.em.Runs("tok")) != 1 {
+			t.Errorf("%s: runs = %d, want 1", outcome, len(w.em.Runs("tok")))
+		}
+	}
+}
+
+func TestIntegrationPausesSchedules(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	code, out, errOut := w.main("test", "--integration", "-t", "test", "--bundle", exampleBundle, "--isolate", "pr-8", "--poll", "10ms", "model_workflow")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, j := range w.em.Jobs("tok") {
+		if j.Schedule != nil && j.Schedule.PauseStatus != jobs.PauseStatusPaused {
+			t.Errorf("job %q deployed with a live schedule", j.Name)
+		}
+	}
+	if !strings.Contains(errOut, "pass --cleanup to remove it") {
+		t.Errorf("no note that the deployment stays:\n%s", errOut)
+	}
+}
+
+// TestSIGINTCancelsRemoteRuns runs the real binary as a child process, sends
+// it SIGINT while a run hangs, and checks the emulator shows the run
+// cancelled within the 7 seconds the runner allows.
+func TestSIGINTCancelsRemoteRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "brickci")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"chatbot_chain": emulator.OutcomeHang}})
+	w.deploy(t, "staging")
+	cmd := exec.Command(bin, "run", "-t", "staging", "--bundle", exampleBundle, "--host", w.url, "--poll", "50ms", "model_workflow")
+	cmd.Env = append(os.Environ(), "DATABRICKS_TOKEN=tok", "DATABRICKS_RATE_LIMIT=1000")
+	var stdout, stderr syncBuf
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "chatbot_chain: RUNNING") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("run never reached the hanging task:\n%s\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(sent)
+	if err == nil {
+		t.Error("brickci exited 0 after SIGINT")
+	}
+	if took > 7*time.Second {
+		t.Errorf("took %s to stop after SIGINT; the runner kills at 10 s and sends SIGTERM at 7.5 s", took)
+	}
+	if got := w.runStates(t); len(got) != 1 || got[0] != jobs.RunResultStateCanceled {
+		t.Errorf("remote runs = %v, want one CANCELED\n%s\n%s", got, stdout.String(), stderr.String())
+	}
+	t.Logf("stopped %s after SIGINT with the remote run cancelled", took.Round(time.Millisecond))
+}
