@@ -211,7 +211,7 @@ func TestUnitTestBadInvocations(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no --unit", []string{"test", "--bundle", dir}, "brickci test: nothing to run: pass --unit to run the unit tests\n"},
+		{"no --unit", []string{"test", "--bundle", dir}, "brickci test: nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target\n"},
 		{"extra arguments", []string{"test", "--unit", "--bundle", dir, "model_workflow"}, "brickci test: unexpected arguments [\"model_workflow\"]: 'brickci test --unit' takes none; put test paths in --command\n"},
 		{"missing bundle", []string{"test", "--unit", "--bundle", filepath.Join(dir, "nope")}, "does not exist; pass --bundle DIR\n"},
 		{"command not found", []string{"test", "--unit", "--bundle", dir, "--command", "no-such-runner-xyz tests"}, "brickci test: failed to start the test command: \"no-such-runner-xyz\" was not found on PATH; install it or set --command\n"},

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"fmt"
+	"github.com/brickci/brickci/internal/mermaid"
 	"io"
 	"sort"
 	"strings"
@@ -170,26 +171,18 @@ func details(b *Bundle, r Resource) string {
 // Mermaid renders tasks as a mermaid `graph TD` flowchart: one node per task
 // and an edge from each dependency to its dependent.
 func Mermaid(tasks []Task) string {
-	var s strings.Builder
-	s.WriteString("graph TD\n")
+	g := mermaid.Graph{Direction: "TD"}
 	id := map[string]string{}
 	for i, t := range tasks {
 		id[t.Key] = fmt.Sprintf("t%d", i)
-		fmt.Fprintf(&s, "  t%d[\"%s\"]\n", i, mermaidLabel(t.Key))
+		g.Nodes = append(g.Nodes, mermaid.Node{ID: id[t.Key], Label: t.Key})
 	}
 	for _, t := range tasks {
 		for _, d := range t.DependsOn {
 			if from, ok := id[d]; ok {
-				fmt.Fprintf(&s, "  %s --> %s\n", from, id[t.Key])
+				g.Edges = append(g.Edges, mermaid.Edge{From: from, To: id[t.Key]})
 			}
 		}
 	}
-	return s.String()
-}
-
-// mermaidLabel escapes a label so it cannot end the quoted string or inject
-// markup.
-func mermaidLabel(s string) string {
-	r := strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "\n", " ", "`", "#96;")
-	return r.Replace(s)
+	return g.String()
 }

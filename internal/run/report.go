@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/mermaid"
 )
 
 // excerptLines is how many lines of a failed task's output or trace the
@@ -102,26 +103,24 @@ func WriteMarkdown(w io.Writer, results []Result) {
 
 // writeMermaid draws the task graph with one colour per outcome.
 func writeMermaid(w io.Writer, tasks []Task) {
+	g := mermaid.Graph{Direction: "LR"}
 	ids := map[string]string{}
 	for i, t := range tasks {
 		ids[t.Key] = fmt.Sprintf("t%d", i)
-	}
-	fmt.Fprint(w, "```mermaid\ngraph LR\n")
-	for _, t := range tasks {
-		fmt.Fprintf(w, "  %s[\"%s\"]:::%s\n", ids[t.Key], mermaidLabel(t.Key), class(taskStateWord(t)))
+		g.Nodes = append(g.Nodes, mermaid.Node{ID: ids[t.Key], Label: t.Key, Class: class(taskStateWord(t))})
 	}
 	for _, t := range tasks {
 		for _, d := range t.DependsOn {
 			if id, ok := ids[d]; ok {
-				fmt.Fprintf(w, "  %s --> %s\n", id, ids[t.Key])
+				g.Edges = append(g.Edges, mermaid.Edge{From: id, To: ids[t.Key]})
 			}
 		}
 	}
-	fmt.Fprint(w, "  classDef success fill:#d3f9d8,stroke:#2b8a3e\n")
-	fmt.Fprint(w, "  classDef failed fill:#ffe3e3,stroke:#c92a2a\n")
-	fmt.Fprint(w, "  classDef skipped fill:#f1f3f5,stroke:#868e96\n")
-	fmt.Fprint(w, "  classDef running fill:#fff3bf,stroke:#e67700\n")
-	fmt.Fprint(w, "```\n\n")
+	g.AddClass("success", "fill:#d3f9d8,stroke:#2b8a3e")
+	g.AddClass("failed", "fill:#ffe3e3,stroke:#c92a2a")
+	g.AddClass("skipped", "fill:#f1f3f5,stroke:#868e96")
+	g.AddClass("running", "fill:#fff3bf,stroke:#e67700")
+	fmt.Fprintf(w, "```mermaid\n%s```\n\n", g.String())
 }
 
 func class(state string) string {
@@ -148,11 +147,6 @@ func resultIcon(state string) string {
 	default:
 		return "⏳"
 	}
-}
-
-// mermaidLabel keeps a label inside its quotes.
-func mermaidLabel(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
 }
 
 // fence stops text from closing its code fence early.
