@@ -3,12 +3,18 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test lint generate check-generated bench fuzz cover clean
+.PHONY: build test lint generate check-generated demo bench fuzz cover clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/brickci ./cmd/action
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/genworkflows ./cmd/genworkflows
-	@if [ -d cmd/workspace-emulator ]; then CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/workspace-emulator ./cmd/workspace-emulator; fi
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/workspace-emulator ./cmd/workspace-emulator
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/demo ./cmd/demo
+
+# The main job: play the example's whole pipeline offline against the
+# workspace emulator and write a report (bin/demo-report/report.html).
+demo: build
+	bin/demo
 
 # The test command CI runs (.ci/run).
 test:

@@ -14,7 +14,6 @@ import (
 var localOnly = map[string]bool{
 	"t":       true, // the input is "target"
 	"profile": true, // ~/.databrickscfg does not exist on a runner
-	"poll":    true,
 	"out":     true,
 	"remote":  true,
 }

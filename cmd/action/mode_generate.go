@@ -49,9 +49,19 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			if code := specFindings(inv, findings); code != exitOK {
 				return code
 			}
+			var md strings.Builder
+			fmt.Fprintf(&md, "## Generated workflows\n\n")
+			if len(drifts) == 0 {
+				fmt.Fprintf(&md, "All workflows are in sync with `%s`.\n", *specPath)
+			}
 			for _, d := range drifts {
 				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.File, d.Kind, d.Diff)
+				fmt.Fprintf(&md, "- `%s`: %s\n", d.File, d.Kind)
 			}
+			if len(drifts) > 0 {
+				fmt.Fprintf(&md, "\nRun `brickci generate` or `go generate ./...` and commit the result.\n")
+			}
+			_ = a.AddSummary(md.String())
 			_ = a.SetOutput("changed", fmt.Sprint(len(drifts) > 0))
 			if len(drifts) > 0 {
 				return failed(inv, "%d workflow file(s) out of sync with %s; run \"brickci generate\" or \"go generate ./...\"", len(drifts), *specPath)

@@ -80,6 +80,28 @@ func SVG(g Graph) string {
 		crossMax = max(crossMax, cross-gapCross)
 		mainPos += layerMain + gapMain
 	}
+	// Centre each layer on the cross axis so edges between layers of
+	// different widths run straight where they can.
+	for _, nodes := range layers {
+		if len(nodes) == 0 {
+			continue
+		}
+		last := boxes[nodes[len(nodes)-1].ID]
+		extent := last.x + last.w - margin
+		if lr {
+			extent = last.y + last.h - margin
+		}
+		shift := (crossMax - margin - extent) / 2
+		for _, n := range nodes {
+			bx := boxes[n.ID]
+			if lr {
+				bx.y += shift
+			} else {
+				bx.x += shift
+			}
+			boxes[n.ID] = bx
+		}
+	}
 	totalMain := mainPos - gapMain + margin
 	totalCross := crossMax + margin
 	w, h := totalCross, totalMain

@@ -17,12 +17,12 @@ const excerptLines = 20
 // WriteText writes a plain summary: one line per job, then one per task.
 func WriteText(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), r.Duration.Round(time.Second), r.URL)
+		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), roundDuration(r.Duration), r.URL)
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, "  %s\n", r.Message)
 		}
 		for _, t := range r.Tasks {
-			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), t.Duration.Round(time.Second))
+			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), roundDuration(t.Duration))
 			if t.Error != "" {
 				fmt.Fprintf(w, "    error: %s\n", firstLine(t.Error))
 			}
@@ -67,7 +67,7 @@ func Findings(results []Result) diag.List {
 func WriteMarkdown(w io.Writer, results []Result) {
 	for _, r := range results {
 		fmt.Fprintf(w, "### %s %s\n\n", resultIcon(r.Result), diag.MarkdownCell(r.Job.Key))
-		fmt.Fprintf(w, "Run [%d](%s): **%s** in %s.", r.RunID, r.URL, orDash(r.Result), r.Duration.Round(time.Second))
+		fmt.Fprintf(w, "Run [%d](%s): **%s** in %s.", r.RunID, r.URL, orDash(r.Result), roundDuration(r.Duration))
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, " %s", diag.MarkdownCell(r.Message))
 		}
@@ -81,7 +81,7 @@ func WriteMarkdown(w io.Writer, results []Result) {
 			if t.URL != "" {
 				link = fmt.Sprintf("[%d](%s)", t.RunID, t.URL)
 			}
-			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCell(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), t.Duration.Round(time.Second), link)
+			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCell(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), roundDuration(t.Duration), link)
 		}
 		fmt.Fprint(w, "\n")
 		writeMermaid(w, r.Tasks)
@@ -173,4 +173,13 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// roundDuration keeps durations readable: whole seconds from a minute up,
+// tenths of a second below.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
 }

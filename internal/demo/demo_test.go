@@ -1,0 +1,133 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildBinaries builds brickci and workspace-emulator once per test run.
+func buildBinaries(t *testing.T) (root, bin string) {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = t.TempDir()
+	for name, pkg := range map[string]string{"brickci": "./cmd/action", "workspace-emulator": "./cmd/workspace-emulator"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return root, bin
+}
+
+// TestPipelineEndToEnd plays the whole pipeline on the example bundle
+// through the built binaries, as the demo does, and checks what each stage
+// left behind: outputs, summaries, a clean integration deployment, and an
+// HTML report with the task graphs.
+func TestPipelineEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binaries and plays the pipeline")
+	}
+	root, bin := buildBinaries(t)
+	reportDir := filepath.Join(t.TempDir(), "report")
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{
+		Root: root, Bin: bin, ReportDir: reportDir, Out: &out, TaskDuration: 50 * time.Millisecond, Getenv: os.Getenv,
+	})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	want := []string{"workflows match the pipeline spec", "lint workflows", "validate staging and prod", "plan staging", "plan prod",
+		"unit tests", "integration tests on test", "deploy staging", "deploy prod", "run release jobs on prod"}
+	if len(res.Stages) != len(want) {
+		t.Fatalf("%d stages, want %d", len(res.Stages), len(want))
+	}
+	for i, s := range res.Stages {
+		if s.Title != want[i] {
+			t.Errorf("stage %d is %q, want %q", i, s.Title, want[i])
+		}
+		switch {
+		case s.Status == "skipped" && s.Title == "unit tests":
+			t.Logf("unit tests skipped: %s", s.Note)
+		case s.Status != "passed":
+			t.Errorf("stage %q %s: %s\n%s", s.Title, s.Status, s.Note, out.String())
+		}
+	}
+	for _, s := range res.Stages {
+		if strings.Contains(s.Markdown, "dapi-demo-token") {
+			t.Errorf("stage %q summary holds the token", s.Title)
+		}
+	}
+	if strings.Contains(out.String(), "dapi-demo-token") {
+		t.Error("progress shows the token")
+	}
+	byTitle := map[string]string{}
+	for _, s := range res.Stages {
+		byTitle[s.Title] = s.Markdown
+	}
+	for title, fragment := range map[string]string{
+		"plan prod":                "create",
+		"run release jobs on prod": "| deploy_model_endpoint | ✅ SUCCESS |",
+		"lint workflows":           "No findings.",
+	} {
+		if !strings.Contains(byTitle[title], fragment) {
+			t.Errorf("summary of %q lacks %q:\n%s", title, fragment, byTitle[title])
+		}
+	}
+	html, err := os.ReadFile(res.HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < 3 {
+		t.Errorf("report shows %d four-task graphs, want at least 3 (validate ×2 and the release run)", n)
+	}
+	if res.Requests == 0 {
+		t.Error("no API requests counted")
+	}
+}
+
+// TestConsoleInterpretsWorkflowCommands: masks apply to what follows,
+// annotations are collected, and stop-commands stops interpretation.
+func TestConsoleInterpretsWorkflowCommands(t *testing.T) {
+	t.Parallel()
+	var log, show bytes.Buffer
+	c := &console{log: &log, show: &show}
+	c.feed(strings.NewReader(strings.Join([]string{
+		"before secret-1",
+		"::add-mask::secret-1",
+		"after secret-1",
+		"::error file=a.py,line=3,title=test-failure::boom%0Asecond line with secret-1",
+		"::stop-commands::tok",
+		"::error::forged",
+		"::tok::",
+		"::group::job",
+		"plain",
+	}, "\n")))
+	got := show.String()
+	for _, want := range []string{"    before secret-1\n", "    after ***\n", "    ::error::forged\n", "    ▸ job\n", "    plain\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("shown output lacks %q:\n%s", want, got)
+		}
+	}
+	if len(c.annotations) != 1 || c.annotations[0] != "error: a.py:3: boom\nsecond line with ***" {
+		t.Errorf("annotations = %q", c.annotations)
+	}
+}
+
+// TestRunNeedsBinaries: without the binaries the demo says what to do.
+func TestRunNeedsBinaries(t *testing.T) {
+	t.Parallel()
+	_, err := Run(context.Background(), Options{Bin: t.TempDir(), ReportDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "run make build first") {
+		t.Errorf("err = %v", err)
+	}
+}
