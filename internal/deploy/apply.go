@@ -186,6 +186,10 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 	if err != nil {
 		return res, err
 	}
+	if !res.Changed {
+		d.progress("no changes: bundle %s is up to date on target %s", b.Name, b.Target)
+		return res, nil
+	}
 	d.progress("deployed bundle %s to target %s", b.Name, b.Target)
 	return res, nil
 }
@@ -253,32 +257,45 @@ func (d *deployer) mkdirs(ctx context.Context, upload []localFile) error {
 			need[dir] = true
 		}
 	}
-	dirs := sortedKeys(need)
-	for i, dir := range dirs {
+	sorted := sortedKeys(need)
+	dirs := sorted[:0:0]
+	for i, dir := range sorted {
 		// Sorted order puts a/b/c right after a/b; skip a/b when a deeper
 		// directory below it is created anyway.
-		if i+1 < len(dirs) && strings.HasPrefix(dirs[i+1], dir+"/") {
+		if i+1 < len(sorted) && strings.HasPrefix(sorted[i+1], dir+"/") {
 			continue
 		}
+		dirs = append(dirs, dir)
+	}
+	// mkdirs is idempotent and creates missing parents, so directories
+	// sharing a parent can be created concurrently.
+	return forEachParallel(ctx, d.opts.Parallel, dirs, func(ctx context.Context, dir string) error {
 		if err := d.fs.mkdirs(ctx, dir); err != nil {
 			return fmt.Errorf("failed to create directory %q: %w", dir, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // uploadAll uploads files with at most Options.Parallel in flight and stops
 // at the first error.
 func (d *deployer) uploadAll(ctx context.Context, upload []localFile) error {
+	return forEachParallel(ctx, d.opts.Parallel, upload, d.upload)
+}
+
+// forEachParallel calls fn for every item with at most limit calls in
+// flight. It stops starting new calls at the first error, which it returns
+// once the calls in flight have finished.
+func forEachParallel[T any](ctx context.Context, limit int, items []T, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := make(chan struct{}, d.opts.Parallel)
+	sem := make(chan struct{}, max(limit, 1))
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	for _, f := range upload {
+	for _, item := range items {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -287,10 +304,10 @@ func (d *deployer) uploadAll(ctx context.Context, upload []localFile) error {
 			break
 		}
 		wg.Add(1)
-		go func(f localFile) {
+		go func(item T) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := d.upload(ctx, f); err != nil {
+			if err := fn(ctx, item); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -298,7 +315,7 @@ func (d *deployer) uploadAll(ctx context.Context, upload []localFile) error {
 				}
 				mu.Unlock()
 			}
-		}(f)
+		}(item)
 	}
 	wg.Wait()
 	if firstErr != nil {

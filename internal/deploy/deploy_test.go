@@ -34,14 +34,16 @@ const (
 
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
-// newServer serves a fresh emulator and returns an SDK client for it; rt,
-// when set, wraps the transport.
+// newServer serves a fresh emulator and returns an SDK client for it; wrap,
+// when set, wraps the transport. The SDK's default limit of 15 requests per
+// second is lifted so that tests and benchmarks measure the deploy engine,
+// not the client's rate limiter.
 func newServer(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) (*emulator.Server, *databricks.WorkspaceClient) {
 	t.Helper()
 	srv := emulator.New()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	cfg := &databricks.Config{Host: ts.URL, Token: testToken, AuthType: "pat"}
+	cfg := &databricks.Config{Host: ts.URL, Token: testToken, AuthType: "pat", RateLimitPerSecond: 10000}
 	if wrap != nil {
 		cfg.HTTPTransport = wrap(http.DefaultTransport)
 	}

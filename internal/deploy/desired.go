@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go/service/iam"
@@ -46,6 +47,10 @@ func notebookLanguage(rel string) workspace.Language {
 	return ""
 }
 
+// hashBuffers are the read buffers of hashFile: hashing thousands of small
+// files with io.Copy would allocate 32 KiB for every one of them.
+var hashBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 // hashFile returns the hex sha256 of a file's content.
 func hashFile(abs string) (string, error) {
 	f, err := os.Open(abs)
@@ -54,7 +59,10 @@ func hashFile(abs string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	buf := hashBuffers.Get().(*[32 << 10]byte)
+	defer hashBuffers.Put(buf)
+	// Hide the file's WriteTo, which would copy through a new buffer.
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf[:]); err != nil {
 		return "", fmt.Errorf("failed to read %q: %w", abs, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -190,8 +198,9 @@ func jobOrder(js map[string]*bundle.Job) ([]string, error) {
 const unknownBase = int64(1) << 62
 
 // jobSettings converts a job's config into the settings to send and their
-// normalised JSON form (what state records and plans compare). ids holds the
-// known ids of other jobs; references to jobs without an id are rendered as
+// normalised JSON form (what state records and plans compare), with the
+// bundle's run_as and the deployment stamp applied. ids holds the known ids
+// of other jobs; references to jobs without an id are rendered as
 // the reference text in the normalised form (and the settings are only used
 // when every id is known).
 func jobSettings(b *bundle.Bundle, j *bundle.Job, ids map[string]string) (*jobs.JobSettings, map[string]any, error) {
@@ -213,6 +222,12 @@ func jobSettings(b *bundle.Bundle, j *bundle.Job, ids map[string]string) (*jobs.
 	var s jobs.JobSettings
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, nil, fmt.Errorf("failed to read the settings of job %q: %w", j.Key, err)
+	}
+	if s.RunAs == nil && b.RunAs != nil {
+		// The bundle's (or target's) run_as applies to every job that does
+		// not name its own, as in the Databricks CLI:
+		// https://docs.databricks.com/en/dev-tools/bundles/run-as.html
+		s.RunAs = &jobs.JobRunAs{UserName: b.RunAs.UserName, ServicePrincipalName: b.RunAs.ServicePrincipalName}
 	}
 	s.Deployment = &jobs.JobDeployment{Kind: jobs.JobDeploymentKindBundle, MetadataFilePath: path.Join(b.Workspace.StatePath, metadataFile)}
 	s.EditMode = jobs.JobEditModeUiLocked
