@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Exit codes of the command-line contract.
@@ -138,10 +139,30 @@ func applyInputs(fs *flag.FlagSet, getenv func(string) string) error {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("input %s: invalid value %q: %w", strings.ToLower(key[len("INPUT_"):]), v, err))
+			errs = append(errs, fmt.Errorf("input %s: invalid value %q: %s", strings.ToLower(key[len("INPUT_"):]), v, expected(f, err)))
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// expected says what a typed flag takes; the flag package's own errors
+// ("parse error") do not.
+func expected(f *flag.Flag, err error) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return err.Error()
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64, uint, uint64:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case time.Duration:
+		return "want a duration such as 90s, 15m or 2h"
+	}
+	return err.Error()
 }
 
 // splitList splits an input on commas, newlines and spaces, dropping empty

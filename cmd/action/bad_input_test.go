@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// tmpPath matches temporary directories in messages.
+var tmpPath = regexp.MustCompile(`/tmp/[\w.-]+`)
+
+// badCase is one input brickci must refuse or report: how to run it and
+// what to run it on.
+type badCase struct {
+	name string
+	args []string
+	env  map[string]string
+}
+
+// badCorpus gathers every bad input the repository holds: specs, bundles,
+// workflows and JUnit reports from the packages' testdata, and action
+// inputs from testdata/bad/inputs. Paths are relative to the repository
+// root, where the test runs.
+func badCorpus(t *testing.T) []badCase {
+	t.Helper()
+	var cases []badCase
+	glob := func(pattern string) []string {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(m)
+		return m
+	}
+	for _, f := range glob("internal/spec/testdata/bad/*.yaml") {
+		cases = append(cases, badCase{name: "spec/" + filepath.Base(f), args: []string{"generate", "--check", "--root", ".", "--spec", f}})
+	}
+	for _, d := range glob("internal/bundle/testdata/bad/*") {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			cases = append(cases, badCase{name: "bundle/" + filepath.Base(d), args: []string{"validate", "--offline", "--bundle", d}})
+		}
+	}
+	for _, f := range glob("internal/lint/testdata/*/bad_*.yml") {
+		cases = append(cases, badCase{name: "workflow/" + filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f), args: []string{"lint", "--format", "text", "--fail-level", "info", "--root", filepath.Dir(f), filepath.Base(f)}})
+	}
+	for _, name := range []string{"malformed.xml", "empty.xml", "wrong-root.xml"} {
+		abs, err := filepath.Abs(filepath.Join("internal/testrun/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, badCase{name: "junit/" + name, args: []string{"test", "--unit", "--bundle", "examples/rag-chatbot", "--command", "cp " + abs + " {junit}"}})
+	}
+	for _, f := range glob("testdata/bad/inputs/*.env") {
+		env := map[string]string{"GITHUB_ACTIONS": "true", "PATH": os.Getenv("PATH"), "INPUT_HOST": "http://127.0.0.1:9"}
+		file, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(file)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+				env[k] = v
+			}
+		}
+		file.Close()
+		cases = append(cases, badCase{name: "inputs/" + filepath.Base(f), env: env})
+	}
+	return cases
+}
+
+// TestBadInputCorpus runs brickci on every bad input and pins its exit code
+// (2 for unusable input, 1 for findings) and what it says, in
+// testdata/bad-inputs.golden. No input may panic or exit 0.
+func TestBadInputCorpus(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	var got strings.Builder
+	for _, c := range badCorpus(t) {
+		env := c.env
+		if env == nil {
+			env = map[string]string{"PATH": os.Getenv("PATH")}
+		}
+		code, stdout, stderr := runMain(env, c.args...)
+		if code != exitBadCall && code != exitFailed {
+			t.Errorf("%s: exit %d, want 1 or 2\n%s%s", c.name, code, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, "panic") || strings.Contains(stdout+stderr, "goroutine ") {
+			t.Errorf("%s: looks like a crash:\n%s%s", c.name, stdout, stderr)
+		}
+		fmt.Fprintf(&got, "== %s: exit %d\n", c.name, code)
+		for _, l := range strings.Split(strings.TrimSpace(stderr+stdout), "\n") {
+			// The lint output of a bad workflow pins its rule elsewhere;
+			// keep finding lines and the message lines brickci writes.
+			if l == "" || strings.HasPrefix(l, "::") {
+				continue
+			}
+			l = strings.ReplaceAll(l, root, "<root>")
+			l = tmpPath.ReplaceAllString(l, "<tmp>")
+			got.WriteString(l + "\n")
+		}
+	}
+	golden := filepath.Join(root, "cmd/action/testdata/bad-inputs.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("bad-input corpus (-want +got):\n%s", diff)
+	}
+}
