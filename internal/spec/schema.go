@@ -401,7 +401,7 @@ func (p *parser) tests(f field, s *Spec) {
 	}
 	if uf, ok := m["unit"]; ok {
 		if um := p.fields(uf.val, "tests.unit", unitKeys); um != nil {
-			u := &UnitTests{Python: "3.11", Command: "pytest"}
+			u := &UnitTests{Python: "3.11"}
 			if pf, ok := um["python"]; ok {
 				u.Python = p.python(pf)
 			}

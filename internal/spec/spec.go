@@ -94,8 +94,10 @@ type UnitTests struct {
 	// Python is the version for actions/setup-python, always a string.
 	Python       string
 	Requirements string
-	Command      string
-	JUnit        string
+	// Command is the unit-test command; empty leaves it to the test mode's
+	// default, which finds pytest or falls back to python3 -m pytest.
+	Command string
+	JUnit   string
 }
 
 // Integration deploys the bundle to a target and runs jobs there.
