@@ -18,6 +18,8 @@ func init() {
 			vars := varFlag{}
 			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
 			approve := fs.Bool("auto-approve", false, "destroy without asking (required when not interactive, as in CI)")
+			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
+			isolate := fs.String("isolate", "", "destroy the test deployment test --integration made under this sub-directory (e.g. pr-42)")
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				t, code := oneTarget(inv, *targets)
 				if code != exitOK {
@@ -28,11 +30,17 @@ func init() {
 					// as non-interactive.
 					return bad(inv, "refusing to destroy target %q without --auto-approve", t)
 				}
-				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars})
+				if *isolate != "" && !isolateRe.MatchString(*isolate) {
+					return bad(inv, "--isolate %q must be one path segment of at most 40 letters, digits, '.', '_' and '-'", *isolate)
+				}
+				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, isolate: *isolate})
 				if dt == nil {
 					return code
 				}
-				if err := deploy.Destroy(ctx, dt.w, dt.b, deploy.Options{Progress: inv.stderr}); err != nil {
+				if *isolate != "" {
+					isolateNames(dt.b, *isolate)
+				}
+				if err := deploy.Destroy(ctx, dt.w, dt.b, deploy.Options{Progress: inv.stderr, ForceLock: *force}); err != nil {
 					return failed(inv, "failed to destroy target %q: %v", t, err)
 				}
 				return exitOK

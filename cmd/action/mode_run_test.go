@@ -237,3 +237,55 @@ func TestSIGINTCancelsRemoteRuns(t *testing.T) {
 	}
 	t.Logf("stopped %s after SIGINT with the remote run cancelled", took.Round(time.Millisecond))
 }
+
+// Two pull requests deploy the same bundle to the test target at once:
+// their paths, jobs and serving endpoints stay apart, and destroying one
+// leaves the other.
+func TestIntegrationIsolatesPullRequests(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	codes := make(chan int, 2)
+	for _, pr := range []string{"pr-1", "pr-2"} {
+		go func() {
+			code, out, errOut := w.main("test", "--integration", "-t", "test", "--bundle", exampleBundle, "--isolate", pr, "--poll", "10ms", "model_workflow")
+			if code != 0 {
+				t.Errorf("%s: exit %d\n%s\n%s", pr, code, out, errOut)
+			}
+			codes <- code
+		}()
+	}
+	<-codes
+	<-codes
+	names := map[string]bool{}
+	for _, j := range w.em.Jobs("tok") {
+		names[j.Name] = true
+	}
+	if len(names) != 2 || !names["[pr-1] test-rag_chatbot-model-workflow"] || !names["[pr-2] test-rag_chatbot-model-workflow"] {
+		t.Errorf("job names = %v", names)
+	}
+	eps := w.em.Endpoints("tok")
+	if _, ok := eps["test-rag-chatbot-pr-1"]; !ok || len(eps) != 2 {
+		t.Errorf("endpoints = %v", keysOf(eps))
+	}
+	if code, _, errOut := w.main("destroy", "-t", "test", "--bundle", exampleBundle, "--isolate", "pr-1", "--auto-approve"); code != 0 {
+		t.Fatalf("destroy pr-1: %d\n%s", code, errOut)
+	}
+	if eps := w.em.Endpoints("tok"); len(eps) != 1 {
+		t.Errorf("after destroying pr-1, endpoints = %v", keysOf(eps))
+	} else if _, ok := eps["test-rag-chatbot-pr-2"]; !ok {
+		t.Errorf("destroy removed the wrong endpoint: %v", keysOf(eps))
+	}
+	for _, j := range w.em.Jobs("tok") {
+		if strings.HasPrefix(j.Name, "[pr-1]") {
+			t.Errorf("job %q of pr-1 left", j.Name)
+		}
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
