@@ -146,6 +146,11 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		_ = diag.WriteText(inv.stderr, l)
 		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
+	if skipped := unsupportedResources(b); len(skipped) > 0 {
+		skipped.Sort()
+		_ = diag.WriteText(inv.stderr, skipped)
+		l = append(l, skipped...)
+	}
 	dt := &deployTarget{w: w, b: b}
 	if req.files {
 		if dt.files, err = bundle.Files(b); err != nil {
@@ -153,6 +158,23 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	return dt, l, exitOK
+}
+
+// deployedTypes are the resource types the deploy engine creates.
+var deployedTypes = map[string]bool{"jobs": true, "model_serving_endpoints": true}
+
+// unsupportedResources warns, at each one, about resources the bundle
+// defines that brickci does not deploy, so they are never skipped silently.
+func unsupportedResources(b *bundle.Bundle) diag.List {
+	var l diag.List
+	for _, r := range b.Resources {
+		if deployedTypes[r.Type] {
+			continue
+		}
+		l = append(l, diag.Warnf("unsupported-resource", r.Location.File, r.Location.Line, r.Location.Column,
+			"%s %q is not deployed: brickci deploys jobs and model serving endpoints; deploy it with the Databricks CLI", r.Type, r.Key))
+	}
+	return l
 }
 
 // deploySummary is the step summary of a deploy.

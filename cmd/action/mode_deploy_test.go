@@ -53,3 +53,28 @@ func TestDeployModes(t *testing.T) {
 		t.Errorf("destroy left %d jobs", n)
 	}
 }
+
+// Resources brickci does not deploy are named in a warning at their
+// position, never skipped silently.
+func TestDeployWarnsAboutUnsupportedResources(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  schemas:\n    raw:\n      name: raw\n      catalog_name: main\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
+	os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644)
+	os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644)
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	want := filepath.Join(dir, "databricks.yml") + `:8:5: warning: schemas "raw" is not deployed: brickci deploys jobs and model serving endpoints; deploy it with the Databricks CLI [unsupported-resource]`
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks\n%s\n%s", want, errOut)
+	}
+	if len(srv.Jobs("tok")) != 1 {
+		t.Error("the job was not deployed")
+	}
+}
