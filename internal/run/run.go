@@ -103,6 +103,8 @@ type Result struct {
 	Message  string
 	Duration time.Duration
 	Tasks    []Task
+
+	started time.Time // when run-now answered
 }
 
 // Succeeded reports whether the run ended in SUCCESS.
@@ -136,6 +138,7 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 			continue
 		}
 		results[i].RunID = w.RunId
+		results[i].started = opts.Now()
 		results[i].URL = runURL(opts.Host, j.ID, w.RunId, "")
 		fmt.Fprintf(opts.Out, "started %s: run %d %s\n", j.Key, w.RunId, results[i].URL)
 	}
@@ -208,12 +211,13 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 			if results[i].Result == "" {
 				results[i].Result = map[bool]string{true: "CANCELED", false: "TIMEDOUT"}[ctx.Err() != nil]
 				results[i].Message = "run " + why + "; the remote run was cancelled"
+				results[i].Duration = opts.Now().Sub(results[i].started)
 			}
 		}
 		if ctx.Err() == nil {
-			return results, fmt.Errorf("runs %s: %w", why, ErrTimeout)
+			return results, fmt.Errorf("runs %w after %s", ErrTimeout, opts.Timeout)
 		}
-		return results, fmt.Errorf("runs %s: %w", why, ctx.Err())
+		return results, fmt.Errorf("runs cancelled: %w", ctx.Err())
 	}
 	return results, errors.Join(errs...)
 }
@@ -246,6 +250,11 @@ func cancelStarted(api jobs.JobsInterface, results []Result, opts Options) {
 				return
 			}
 			fmt.Fprintf(opts.Out, "cancelled run %d of %s\n", r.RunID, r.Job.Key)
+			// Read the tasks once more so the report shows them cancelled,
+			// not as they were at the last poll.
+			if run, err := api.GetRun(ctx, jobs.GetRunRequest{RunId: r.RunID}); err == nil {
+				r.applyTasks(run, opts.Host, opts.Now())
+			}
 		}()
 	}
 	wg.Wait()
@@ -358,6 +367,11 @@ func (r *Result) apply(run *jobs.Run, host string, now time.Time) {
 			}
 		}
 	}
+	r.applyTasks(run, host, now)
+}
+
+// applyTasks copies what the API reports about a run's tasks into r.
+func (r *Result) applyTasks(run *jobs.Run, host string, now time.Time) {
 	byKey := map[string]int{}
 	for i, t := range r.Tasks {
 		byKey[t.Key] = i

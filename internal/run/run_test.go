@@ -135,6 +135,18 @@ func TestTimeoutCancelsTheRemoteRun(t *testing.T) {
 	if res[0].Result != "TIMEDOUT" {
 		t.Errorf("result = %q", res[0].Result)
 	}
+	if res[0].Duration < opts.Timeout {
+		t.Errorf("duration %s, want at least the timeout %s", res[0].Duration, opts.Timeout)
+	}
+	if err.Error() != "runs timed out after 300ms" {
+		t.Errorf("error = %q", err)
+	}
+	// The report shows the tasks as the cancel left them, not as last polled.
+	for _, task := range res[0].Tasks {
+		if task.Key == "offline_evaluation" && task.Result != "CANCELED" {
+			t.Errorf("hanging task reported %s/%s, want CANCELED", task.State, task.Result)
+		}
+	}
 	assertCancelled(t, em, res[0].RunID)
 }
 
