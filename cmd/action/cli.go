@@ -66,6 +66,9 @@ func modeNames() []string {
 // variables instead, and explicit arguments still win.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	inv := &invocation{getenv: getenv, stdout: stdout, stderr: stderr, onActions: getenv("GITHUB_ACTIONS") == "true"}
+	if inv.onActions {
+		maskSecrets(getenv, stdout)
+	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		usage(stdout)
 		return exitOK
