@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gen"
 	"github.com/brickci/brickci/internal/github"
@@ -49,6 +50,13 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			if code := specFindings(inv, findings); code != exitOK {
 				return code
 			}
+			rootFile, missing, err := missingTargets(*root, *specPath)
+			if err != nil {
+				return bad(inv, "%v", err)
+			}
+			for _, t := range missing {
+				fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(*root, rootFile), t.Name)
+			}
 			var md strings.Builder
 			fmt.Fprintf(&md, "## Generated workflows\n\n")
 			if len(drifts) == 0 {
@@ -61,10 +69,16 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			if len(drifts) > 0 {
 				fmt.Fprintf(&md, "\nRun `brickci generate` or `go generate ./...` and commit the result.\n")
 			}
+			for _, t := range missing {
+				fmt.Fprintf(&md, "- the bundle does not define target `%s`\n", t.Name)
+			}
 			_ = a.AddSummary(md.String())
-			_ = a.SetOutput("changed", fmt.Sprint(len(drifts) > 0))
+			_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
 			if len(drifts) > 0 {
 				return failed(inv, "%d workflow file(s) out of sync with %s; run \"brickci generate\" or \"go generate ./...\"", len(drifts), *specPath)
+			}
+			if len(missing) > 0 {
+				return failed(inv, "the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
 			}
 			fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", *specPath)
 			return exitOK
@@ -77,7 +91,21 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		if code := specFindings(inv, res.Findings); code != exitOK {
 			return code
 		}
-		changed := append(append([]string{}, res.Changed...), res.Removed...)
+		rootFile, missing, err := missingTargets(*root, *specPath)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		var extra []string
+		if len(missing) > 0 {
+			if _, err := bundle.AddTargets(rootFile, missing); err != nil {
+				return failed(inv, "%v", err)
+			}
+			for _, t := range missing {
+				fmt.Fprintf(inv.stdout, "added target %q to %s\n", t.Name, relTo(*root, rootFile))
+			}
+			extra = append(extra, relTo(*root, rootFile))
+		}
+		changed := append(append(append([]string{}, res.Changed...), res.Removed...), extra...)
 		for _, f := range res.Changed {
 			fmt.Fprintf(inv.stdout, "wrote %s\n", f)
 		}
@@ -91,7 +119,7 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			_ = a.SetOutput("changed", fmt.Sprint(len(changed) > 0))
 			return exitOK
 		}
-		return proposeChange(ctx, inv, *root, *specPath, *out, *remote, res.Removed)
+		return proposeChange(ctx, inv, *root, *specPath, *out, *remote, append(res.Removed, extra...))
 	}
 }
 
@@ -117,7 +145,10 @@ func specFindings(inv *invocation, findings diag.List) int {
 // branch and opens or updates its pull request. It compares against the
 // remote, not the working tree, so a run on an up-to-date repository pushes
 // nothing and opens nothing.
-func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir, remote string, removed []string) int {
+//
+// also lists files besides the generated workflows to commit: stale
+// workflows Write removed and a bundle file it added targets to.
+func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir, remote string, also []string) int {
 	a := newAction(inv)
 	s, _, err := spec.Load(filepath.Join(root, specPath))
 	if err != nil || s == nil {
@@ -131,9 +162,8 @@ func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir,
 	for name := range files {
 		paths = append(paths, filepath.ToSlash(filepath.Join(outDir, name)))
 	}
-	// Stale generated files were removed from the working tree by Write;
-	// listing them commits their deletion.
-	paths = append(paths, removed...)
+	// Listing a removed stale workflow commits its deletion.
+	paths = append(paths, also...)
 	sort.Strings(paths)
 	repo := inv.getenv("GITHUB_REPOSITORY")
 	if repo == "" {
@@ -206,4 +236,36 @@ func gitEnv(inv *invocation) []string {
 		}
 	}
 	return env
+}
+
+// missingTargets returns the bundle's root file and the spec's targets the
+// bundle does not define, with the spec's workspace host for each.
+func missingTargets(root, specPath string) (string, []bundle.NewTarget, error) {
+	s, _, err := spec.Load(filepath.Join(root, specPath))
+	if err != nil || s == nil {
+		return "", nil, err
+	}
+	rootFile, names, err := bundle.TargetNames(filepath.Join(root, s.Bundle))
+	if err != nil {
+		return "", nil, err
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	var missing []bundle.NewTarget
+	for _, t := range s.Targets {
+		if !have[t.Name] {
+			missing = append(missing, bundle.NewTarget{Name: t.Name, Host: t.Host})
+		}
+	}
+	return rootFile, missing, nil
+}
+
+// relTo names path relative to root, with slashes, for messages and git.
+func relTo(root, path string) string {
+	if rel, err := filepath.Rel(root, path); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return path
 }

@@ -251,3 +251,35 @@ func TestGenerateCheckAndBadCalls(t *testing.T) {
 		t.Errorf("bad spec: exit %d\n%s", code, errOut)
 	}
 }
+
+// A spec target the bundle lacks is reported by --check and added to
+// databricks.yml by generate, in the same pull request as the workflows.
+func TestGenerateAddsMissingTargetsToTheBundle(t *testing.T) {
+	t.Parallel()
+	api := &fakePulls{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	r := newGenRepo(t, srv.URL)
+	before, err := os.ReadFile(filepath.Join(r.dir, "bundle/databricks.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := genSpec("ubuntu-latest") + "  qa: {environment: qa, host: https://qa.example.com, auth: {type: pat, token-secret: QA_TOKEN}}\n"
+	os.WriteFile(filepath.Join(r.dir, ".github/pipeline.yaml"), []byte(spec), 0o644)
+	code, out, errOut := r.main("generate", "--check")
+	if code != 1 || !strings.Contains(out, `bundle/databricks.yml: the bundle does not define target "qa"`) {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = r.main("generate", "--pull-request", "--remote", "file://"+r.remote)
+	if code != 0 || !strings.Contains(out, `added target "qa" to bundle/databricks.yml`) {
+		t.Fatalf("generate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ref := r.remoteRef(t, "refs/heads/brickci/regenerate-demo")
+	pushed := r.git(t, "", "--git-dir", r.remote, "show", ref+":bundle/databricks.yml")
+	if !strings.HasPrefix(pushed+"\n", string(before)) || !strings.Contains(pushed, "  qa:\n    workspace:\n      host: https://qa.example.com") {
+		t.Errorf("pushed bundle file does not keep the original and add qa:\n%s", pushed)
+	}
+	if code, out, _ := r.main("generate", "--check"); code != 0 {
+		t.Errorf("check after generate: exit %d\n%s", code, out)
+	}
+}
