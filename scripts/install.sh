@@ -4,9 +4,14 @@
 #
 # With INSTALL=release (the default) it downloads the release asset for the
 # action's ref and verifies its sha256 against release/checksums.txt,
-# committed in this repository, so a replaced asset is refused. When the
-# table has no entry for the ref (a branch or an unreleased commit), or with
-# INSTALL=source, it builds the binary from the action's own checkout.
+# committed in this repository, so a replaced asset is refused. An action
+# pinned by commit sha (the recommended way) has that sha as its ref: the
+# release is then found through release/source.txt, which records the
+# version and the hash of the source it was built from (scripts/
+# source-hash.sh); only a checkout with exactly that source gets the
+# released binary. When no release matches (a branch or an unreleased
+# commit), or with INSTALL=source, it builds the binary from the action's
+# own checkout.
 #
 # Environment:
 #   BRICKCI_REF               the action's ref (github.action_ref)
@@ -69,17 +74,36 @@ sha256_of() {
 	fi
 }
 
+# shellcheck source=scripts/source-hash.sh
+. "$(dirname "${BASH_SOURCE[0]}")/source-hash.sh"
+
+lookup() {
+	awk -v key="$1/$asset" '$1 !~ /^#/ && $2 == key {print $1; exit}' "$table"
+}
+
 want=""
+version="$ref"
+why="no verified release of ref \"$ref\" for $asset in release/checksums.txt"
 if [ "$mode" = release ] && [ -n "$ref" ] && [ -f "$table" ]; then
-	want="$(awk -v key="$ref/$asset" '$1 !~ /^#/ && $2 == key {print $1; exit}' "$table")"
+	want="$(lookup "$ref")"
+	if [ -z "$want" ] && [ -f "$action_path/release/source.txt" ]; then
+		read -r released released_hash _ <"$action_path/release/source.txt" || true
+		if [ -n "${released:-}" ] && [ "$(brickci_source_hash "$action_path")" = "${released_hash:-}" ]; then
+			version="$released"
+			want="$(lookup "$released")"
+			echo "brickci install: ref \"$ref\" holds the source of release $released"
+		elif [ -n "${released:-}" ]; then
+			why="the source at ref \"$ref\" differs from release $released"
+		fi
+	fi
 fi
 
 if [ "$mode" = source ]; then
 	build_from_source "install: source"
 elif [ -z "$want" ]; then
-	build_from_source "no verified release of ref \"$ref\" for $asset in release/checksums.txt"
+	build_from_source "$why"
 else
-	url="$base/$ref/$asset"
+	url="$base/$version/$asset"
 	tmp="$(mktemp "$dest/brickci.download.XXXXXX")"
 	trap 'rm -f "$tmp"' EXIT
 	curl -fsSL --retry 3 -o "$tmp" "$url" || die "failed to download $url"
@@ -90,7 +114,7 @@ else
 	chmod +x "$tmp"
 	mv "$tmp" "$bin"
 	trap - EXIT
-	echo "brickci install: installed $asset for $ref (sha256 $got verified)"
+	echo "brickci install: installed $asset $version for $ref (sha256 $got verified)"
 fi
 
 if [ -n "${GITHUB_ENV:-}" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release binaries of brickci for one version and records their
 # sha256 in release/checksums.txt, the table the action's install step
-# verifies downloads against. Commit the table together with the tag.
+# verifies downloads against, and the hash of the source they were built
+# from in release/source.txt. Commit both together and tag that commit.
 #
 #   scripts/release.sh v1.2.3 [dist-dir]
 #
@@ -45,3 +46,10 @@ tmp="$(mktemp)"
 } >"$tmp"
 mv "$tmp" "$table"
 echo "release: wrote $(printf '%s' "$entries" | grep -c .) checksums for $version to release/checksums.txt"
+
+# Tie the version to the exact source, so an action pinned by the release
+# commit's sha finds the verified binaries (scripts/install.sh).
+# shellcheck source=scripts/source-hash.sh
+. "$root/scripts/source-hash.sh"
+printf '%s %s\n' "$version" "$(brickci_source_hash "$root")" >"$root/release/source.txt"
+echo "release: recorded the source of $version in release/source.txt; commit it with release/checksums.txt and tag that commit"

@@ -183,3 +183,50 @@ func TestParseChecksums(t *testing.T) {
 		})
 	}
 }
+
+// An action pinned by commit sha gets the verified release when its source
+// is exactly the released source, and is built from source otherwise.
+func TestInstallBySHAUsesTheRecordedSource(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	action := t.TempDir()
+	if out, err := exec.Command("cp", "-R", "testdata/fakeaction/.", action).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	hashScript, err := filepath.Abs(filepath.Join(repoRoot, "scripts", "source-hash.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := exec.Command("bash", "-c", `. "$1"; brickci_source_hash "$2"`, "bash", hashScript, action).Output()
+	if err != nil || len(strings.TrimSpace(string(hash))) != 64 {
+		t.Fatalf("source hash: %q %v", hash, err)
+	}
+	os.MkdirAll(filepath.Join(action, "release"), 0o755)
+	if err := os.WriteFile(filepath.Join(action, "release", "source.txt"), []byte("v9.9.9 "+strings.TrimSpace(string(hash))+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sha := strings.Repeat("ab", 20)
+	table := sum(fakeBinary) + "  v9.9.9/brickci_linux_amd64\n"
+
+	r := runInstall(t, sha, "release", table, action)
+	if r.code != 0 || !strings.Contains(r.output, `ref "`+sha+`" holds the source of release v9.9.9`) || !strings.Contains(r.output, "verified") {
+		t.Fatalf("exit %d:\n%s", r.code, r.output)
+	}
+	if out, _ := exec.Command(filepath.Join(r.bin, "brickci")).CombinedOutput(); strings.TrimSpace(string(out)) != "released brickci" {
+		t.Errorf("installed %q, want the released binary", out)
+	}
+
+	// One changed source file: the release no longer matches.
+	if err := os.WriteFile(filepath.Join(action, "go.mod"), []byte("module fake\n\ngo 1.21\n// changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runInstall(t, sha, "release", table, action)
+	if r.code != 0 || !strings.Contains(r.output, "differs from release v9.9.9") {
+		t.Fatalf("exit %d:\n%s", r.code, r.output)
+	}
+	if out, _ := exec.Command(filepath.Join(r.bin, "brickci")).CombinedOutput(); !strings.HasPrefix(strings.TrimSpace(string(out)), "fake brickci") {
+		t.Errorf("installed %q, want a source build", out)
+	}
+}
