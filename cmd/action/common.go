@@ -26,6 +26,21 @@ func bundleFlag(fs *flag.FlagSet) *string {
 	return fs.String("bundle", ".", "directory holding databricks.yml")
 }
 
+// targetFlags are the flags of every mode that resolves a bundle for a
+// target: -t, --bundle, --var, --host and --profile.
+type targetFlags struct {
+	targets *listFlag
+	dir     *string
+	vars    varFlag
+	wf      workspaceFlags
+}
+
+func declareTargetFlags(fs *flag.FlagSet) targetFlags {
+	tf := targetFlags{targets: targetFlag(fs), dir: bundleFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
+	fs.Var(tf.vars, "var", "set a bundle variable: name=value (repeatable)")
+	return tf
+}
+
 // workspaceFlags are the flags of every mode that talks to a workspace.
 type workspaceFlags struct {
 	host    *string

@@ -21,11 +21,7 @@ func init() {
 		name:    "deploy",
 		summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			targets := targetFlag(fs)
-			dir := bundleFlag(fs)
-			wf := declareWorkspaceFlags(fs)
-			vars := varFlag{}
-			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			tf := declareTargetFlags(fs)
 			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 			parallel := fs.Int("parallel", 8, "files uploaded at once")
 			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
@@ -33,12 +29,12 @@ func init() {
 				if *parallel < 1 {
 					return bad(inv, "--parallel %d must be at least 1", *parallel)
 				}
-				t, code := oneTarget(inv, *targets)
+				t, code := oneTarget(inv, *tf.targets)
 				if code != exitOK {
 					return code
 				}
 				a := newAction(inv)
-				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, files: true})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true})
 				if dt == nil {
 					return code
 				}

@@ -12,16 +12,12 @@ func init() {
 		name:    "destroy",
 		summary: "delete a bundle target's jobs, serving endpoints and workspace files",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			targets := targetFlag(fs)
-			dir := bundleFlag(fs)
-			wf := declareWorkspaceFlags(fs)
-			vars := varFlag{}
-			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			tf := declareTargetFlags(fs)
 			approve := fs.Bool("auto-approve", false, "destroy without asking (required when not interactive, as in CI)")
 			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 			isolate := fs.String("isolate", "", "destroy the test deployment test --integration made under this sub-directory (e.g. pr-42)")
 			return func(ctx context.Context, inv *invocation, args []string) int {
-				t, code := oneTarget(inv, *targets)
+				t, code := oneTarget(inv, *tf.targets)
 				if code != exitOK {
 					return code
 				}
@@ -33,7 +29,7 @@ func init() {
 				if *isolate != "" && !isolateRe.MatchString(*isolate) {
 					return bad(inv, "--isolate %q must be one path segment of at most 40 letters, digits, '.', '_' and '-'", *isolate)
 				}
-				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, isolate: *isolate})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, isolate: *isolate})
 				if dt == nil {
 					return code
 				}

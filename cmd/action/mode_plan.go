@@ -17,24 +17,20 @@ func init() {
 		name:    "plan",
 		summary: "show what a deploy of a bundle target would change, without changing anything",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			targets := targetFlag(fs)
-			dir := bundleFlag(fs)
-			wf := declareWorkspaceFlags(fs)
-			vars := varFlag{}
-			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			tf := declareTargetFlags(fs)
 			format := fs.String("format", "text", "output format: text, json or markdown")
 			comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *format != "text" && *format != "json" && *format != "markdown" {
 					return bad(inv, "unknown format %q, valid are [\"text\" \"json\" \"markdown\"]", *format)
 				}
-				t, code := oneTarget(inv, *targets)
+				t, code := oneTarget(inv, *tf.targets)
 				if code != exitOK {
 					return code
 				}
 				a := newAction(inv)
 				check := "plan-" + t
-				dt, findings, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars, files: true})
+				dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true})
 				if dt == nil {
 					if *comment {
 						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure, Findings: relativize(findings),

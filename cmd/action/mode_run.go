@@ -21,21 +21,17 @@ func init() {
 		name:    "run",
 		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			targets := targetFlag(fs)
-			dir := bundleFlag(fs)
-			wf := declareWorkspaceFlags(fs)
-			vars := varFlag{}
-			fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
+			tf := declareTargetFlags(fs)
 			rf := declareRunFlags(fs)
 			return func(ctx context.Context, inv *invocation, args []string) int {
-				t, code := oneTarget(inv, *targets)
+				t, code := oneTarget(inv, *tf.targets)
 				if code != exitOK {
 					return code
 				}
 				if len(args) == 0 {
 					return bad(inv, "name the jobs to run: brickci run -t %s JOB_KEY...", t)
 				}
-				dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: *dir, target: t, vars: vars})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars})
 				if dt == nil {
 					return code
 				}

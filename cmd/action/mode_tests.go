@@ -28,28 +28,25 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	unit := fs.Bool("unit", false, "run the unit tests with --command and read the JUnit report it writes")
 	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
 	junit := fs.String("junit", "", "where the command writes its JUnit report, relative to --bundle (default: a temporary file)")
-	bundle := bundleFlag(fs)
+	tf := declareTargetFlags(fs)
+	bundle := tf.dir
 	integration := fs.Bool("integration", false, "deploy the bundle to -t TARGET under a path of its own, run the named jobs and report them")
-	targets := targetFlag(fs)
 	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
 	isolate := fs.String("isolate", "", "--integration: sub-directory of the target's root path to deploy under (default pr-<number> on a pull request, run-<id> in other workflow runs)")
-	vars := varFlag{}
-	fs.Var(vars, "var", "--integration: set a bundle variable: name=value (repeatable)")
-	wf := declareWorkspaceFlags(fs)
 	rf := declareRunFlags(fs)
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		switch {
 		case *unit && *integration:
 			return bad(inv, "--unit and --integration run separately: call brickci test once for each")
 		case *integration:
-			t, code := oneTarget(inv, *targets)
+			t, code := oneTarget(inv, *tf.targets)
 			if code != exitOK {
 				return code
 			}
 			if len(args) == 0 {
 				return bad(inv, "name the jobs to run: brickci test --integration -t %s JOB_KEY...", t)
 			}
-			return runIntegration(ctx, inv, wf, rf, integrationRequest{dir: *bundle, target: t, vars: vars, isolate: *isolate, cleanup: *cleanup, jobs: args})
+			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args})
 		case !*unit:
 			return bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")
 		}

@@ -60,12 +60,9 @@ func (v varFlag) Set(s string) error {
 }
 
 func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-	targets := targetFlag(fs)
-	dir := bundleFlag(fs)
+	tf := declareTargetFlags(fs)
+	targets, dir, vars, wf := tf.targets, tf.dir, tf.vars, tf.wf
 	offline := fs.Bool("offline", false, "skip checks that need a workspace even when credentials are present")
-	vars := varFlag{}
-	fs.Var(vars, "var", "set a bundle variable: name=value (repeatable)")
-	wf := declareWorkspaceFlags(fs)
 	formats := []string{"text", "json", "github", "markdown"}
 	out := declareOutputFlags(fs, formats...)
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec to cross-check: its targets, integration and release jobs must exist in the bundle; skipped when the default is absent")
