@@ -16,7 +16,7 @@ func TestAddTargetsKeepsTheFileAsWritten(t *testing.T) {
 	}{
 		{
 			name: "four-space indent, comments and a following key",
-			in: "# my bundle\nbundle:\n    name: demo   # keep me\n\ntargets:\n    dev:\n        default: true\n    # prod comes later\n\n# resources below\nresources: {}\n",
+			in:   "# my bundle\nbundle:\n    name: demo   # keep me\n\ntargets:\n    dev:\n        default: true\n    # prod comes later\n\n# resources below\nresources: {}\n",
 			add:  []NewTarget{{Name: "staging", Host: "https://s.example.com"}, {Name: "prod"}},
 			want: "# my bundle\nbundle:\n    name: demo   # keep me\n\ntargets:\n    dev:\n        default: true\n    # prod comes later\n" +
 				"    # added by brickci generate: the pipeline spec deploys to \"staging\"\n    staging:\n        workspace:\n            host: https://s.example.com\n" +
