@@ -52,27 +52,26 @@ func (d *deployer) applyEndpoints(ctx context.Context, plan *PlanResult) error {
 			if err != nil {
 				return fmt.Errorf("failed to create serving endpoint %q: %w", req.Name, err)
 			}
-			d.st.resources.State[addr] = ResourceEntry{ID: req.Name, State: norm}
+			// The name is recorded at once and the settings only once the
+			// endpoint is ready: a deploy interrupted while waiting leaves
+			// settings that match nothing, so the next deploy checks the
+			// endpoint and waits for it instead of reporting it deployed.
+			d.st.resources.State[addr] = ResourceEntry{ID: req.Name, State: map[string]any{}}
 			d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
 			if err := d.saveResources(ctx); err != nil {
 				return err
 			}
 			d.progress("created serving endpoint %s; waiting until it is ready", req.Name)
 			if detail, err = wait.GetWithTimeout(d.opts.EndpointTimeout); err != nil {
-				return fmt.Errorf("serving endpoint %q did not become ready within %s: %w", req.Name, d.opts.EndpointTimeout, err)
+				return d.waitError(ctx, req.Name, err)
+			}
+			d.st.resources.State[addr] = ResourceEntry{ID: req.Name, State: norm}
+			if err := d.saveResources(ctx); err != nil {
+				return err
 			}
 		case rc.Action == Update && configChanged(entry.State, norm):
-			in := serving.EndpointCoreConfigInput{Name: req.Name}
-			if req.Config != nil {
-				in = *req.Config
-				in.Name = req.Name
-			}
-			wait, err := d.w.ServingEndpoints.UpdateConfig(ctx, in)
-			if err != nil {
-				return fmt.Errorf("failed to update serving endpoint %q: %w", req.Name, err)
-			}
-			if detail, err = wait.GetWithTimeout(d.opts.EndpointTimeout); err != nil {
-				return fmt.Errorf("serving endpoint %q did not become ready within %s: %w", req.Name, d.opts.EndpointTimeout, err)
+			if detail, err = d.updateEndpointConfig(ctx, req); err != nil {
+				return err
 			}
 			entry.State = norm
 			d.st.resources.State[addr] = entry
@@ -108,6 +107,106 @@ func (d *deployer) applyEndpoints(ctx context.Context, plan *PlanResult) error {
 		}
 	}
 	return nil
+}
+
+// waitError explains why waiting for a serving endpoint failed. The SDK's
+// waiters report a cancelled context as a time-out, which would blame the
+// endpoint for a deploy that was interrupted.
+func (d *deployer) waitError(ctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped waiting for serving endpoint %q: %w", name, ctx.Err())
+	}
+	return fmt.Errorf("serving endpoint %q did not become ready within %s: %w", name, d.opts.EndpointTimeout, err)
+}
+
+// updateEndpointConfig brings a serving endpoint's config to req's and
+// returns the endpoint once it is no longer updating. An update still in
+// progress, left by an interrupted deploy, is waited for first (the
+// workspace refuses a second one), and a config that is already in place is
+// not sent again.
+func (d *deployer) updateEndpointConfig(ctx context.Context, req *serving.CreateServingEndpoint) (*serving.ServingEndpointDetailed, error) {
+	cur, err := d.w.ServingEndpoints.GetByName(ctx, req.Name)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read serving endpoint %q: %w", req.Name, err)
+	}
+	if cur.State != nil && cur.State.ConfigUpdate == serving.EndpointStateConfigUpdateInProgress {
+		d.progress("serving endpoint %s is still being updated; waiting for it", req.Name)
+		if cur, err = d.w.ServingEndpoints.WaitGetServingEndpointNotUpdating(ctx, req.Name, d.opts.EndpointTimeout, nil); err != nil {
+			return nil, d.waitError(ctx, req.Name, err)
+		}
+	}
+	in := serving.EndpointCoreConfigInput{Name: req.Name}
+	if req.Config != nil {
+		in = *req.Config
+		in.Name = req.Name
+	}
+	applied, err := configApplied(in, cur)
+	if err != nil {
+		return nil, fmt.Errorf("failed to compare the config of serving endpoint %q: %w", req.Name, err)
+	}
+	if applied {
+		return cur, nil
+	}
+	wait, err := d.w.ServingEndpoints.UpdateConfig(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("failed to update serving endpoint %q: %w", req.Name, err)
+	}
+	detail, err := wait.GetWithTimeout(d.opts.EndpointTimeout)
+	if err != nil {
+		return nil, d.waitError(ctx, req.Name, err)
+	}
+	return detail, nil
+}
+
+// configApplied reports whether every setting of want is what the
+// endpoint's active config holds; settings the workspace fills in (served
+// entity names, states, an implicit traffic config) are not compared. An
+// endpoint whose last update failed never counts as applied.
+func configApplied(want serving.EndpointCoreConfigInput, cur *serving.ServingEndpointDetailed) (bool, error) {
+	if cur.Config == nil || (cur.State != nil && cur.State.ConfigUpdate == serving.EndpointStateConfigUpdateUpdateFailed) {
+		return false, nil
+	}
+	w, err := normalise(want)
+	if err != nil {
+		return false, err
+	}
+	delete(w, "name")
+	have, err := normalise(cur.Config)
+	if err != nil {
+		return false, err
+	}
+	return subsetOf(w, have), nil
+}
+
+// subsetOf reports whether want, decoded JSON, is contained in have: maps
+// by key, lists element by element and of equal length, scalars equal.
+func subsetOf(want, have any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range w {
+			if !subsetOf(v, h[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		h, ok := have.([]any)
+		if !ok || len(h) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !subsetOf(w[i], h[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return fmt.Sprint(want) == fmt.Sprint(have)
+	}
 }
 
 // configChanged reports whether the served entities, traffic or capture

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"time"
@@ -16,6 +17,10 @@ type lockInfo struct {
 	IsForced        bool      `json:"IsForced"`
 	User            string    `json:"User"`
 }
+
+// errLockUnreadable marks a deploy.lock whose content is not a lock: it is
+// nobody's, so only --force-lock may replace it.
+var errLockUnreadable = errors.New("the deploy lock cannot be read")
 
 // LockHeldError is returned when another deployer holds the lock beyond the
 // lock timeout.
@@ -70,13 +75,17 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 			return fmt.Errorf("failed to create the deploy lock %q: %w", l.path(), err)
 		}
 		holder, err := l.read(ctx)
-		if isNotFound(err) {
+		unreadable := errors.Is(err, errLockUnreadable)
+		switch {
+		case isNotFound(err):
 			continue // released between our write and read
-		}
-		if err != nil {
+		case unreadable && !force:
+			// Nothing can release a lock no deployer can read; waiting
+			// would only delay the same answer.
+			return fmt.Errorf("%w; if no deploy is running, rerun with --force-lock to take it over", err)
+		case err != nil && !unreadable:
 			return fmt.Errorf("failed to read the deploy lock %q: %w", l.path(), err)
-		}
-		if holder.ID == l.id {
+		case !unreadable && holder.ID == l.id:
 			return nil
 		}
 		if force {
@@ -124,7 +133,7 @@ func (l *locker) read(ctx context.Context) (lockInfo, error) {
 		return info, err
 	}
 	if err := json.Unmarshal(data, &info); err != nil {
-		return info, fmt.Errorf("failed to parse the deploy lock %q: %w", l.path(), err)
+		return info, fmt.Errorf("%w: %q is not valid JSON (%v)", errLockUnreadable, l.path(), err)
 	}
 	return info, nil
 }
@@ -143,7 +152,8 @@ func (l *locker) release(ctx context.Context) error {
 		got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
 	}
 	switch {
-	case isNotFound(err):
+	case isNotFound(err), errors.Is(err, errLockUnreadable):
+		// Gone, or replaced by something that is not our lock.
 		return nil
 	case err != nil:
 		return fmt.Errorf("failed to read the deploy lock %q before releasing it: %w", l.path(), err)
