@@ -316,7 +316,9 @@ func relativize(l diag.List) diag.List {
 		if err != nil {
 			continue
 		}
-		if rel, err := filepath.Rel(wd, abs); err == nil {
+		// Inside the working directory a finding names its file relative to
+		// it; outside, as it was given, rather than as a climb of ../.
+		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 			l[i].File = filepath.ToSlash(rel)
 		}
 	}
