@@ -279,6 +279,10 @@ func (g *generator) bundleCI() *workflow.Workflow {
 		plan := g.brickci("Plan the "+name+" deploy",
 			kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true"))
 		plan.Env = authEnv(t)
+		env := t.Environment
+		if t.PlanEnvironment != "" {
+			env = t.PlanEnvironment
+		}
 		jobs = append(jobs, workflow.Job{
 			ID:     "plan-" + name,
 			Name:   "Plan " + name,
@@ -286,7 +290,7 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			Needs:  []string{"validate"},
 			// Forks get no secrets; the offline validation above covers them.
 			If:             notFork,
-			Environment:    t.Environment,
+			Environment:    env,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
 			TimeoutMinutes: s.Timeouts.CI,
 			Steps:          []workflow.Step{checkout(false), plan},

@@ -258,3 +258,34 @@ func TestDriftFindingsSorted(t *testing.T) {
 		t.Errorf("messages do not say the kind: %v", got)
 	}
 }
+
+// A target's plan-environment moves only the pull-request plan job there:
+// deploys keep the target's environment and its approvals.
+func TestPlanEnvironment(t *testing.T) {
+	t.Parallel()
+	src := `project: demo
+bundle: .
+action: ./
+targets:
+  staging: {environment: staging, auth: {type: pat, token-secret: S}}
+  prod: {environment: prod, plan-environment: prod-plan, auth: {type: pat, token-secret: P}}
+`
+	s, findings := spec.Parse("pipeline.yaml", []byte(src))
+	if findings.AtLeast(diag.Error) {
+		t.Fatal(findings)
+	}
+	files, err := Generate(s, "pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, cd := string(files["demo-bundle-ci.yml"]), string(files["demo-bundle-cd-prod.yml"])
+	if !strings.Contains(ci, "  plan-prod:\n    name: Plan prod\n    runs-on: ubuntu-latest\n    needs:\n      - validate\n") || !strings.Contains(ci, "environment: prod-plan\n") {
+		t.Errorf("plan-prod does not run in prod-plan:\n%s", ci)
+	}
+	if !strings.Contains(ci, "environment: staging\n") {
+		t.Errorf("plan-staging left its environment:\n%s", ci)
+	}
+	if strings.Contains(cd, "prod-plan") || !strings.Contains(cd, "environment: prod\n") {
+		t.Errorf("the prod deploy moved environment:\n%s", cd)
+	}
+}

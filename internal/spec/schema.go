@@ -11,7 +11,7 @@ import (
 var (
 	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate"}
 	branchKeys      = []string{"default", "release"}
-	targetKeys      = []string{"environment", "auth", "host"}
+	targetKeys      = []string{"environment", "plan-environment", "auth", "host"}
 	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
 	testsKeys       = []string{"unit", "integration"}
 	unitKeys        = []string{"python", "requirements", "command", "junit"}
@@ -263,12 +263,16 @@ func (p *parser) target(f field, t *Target) {
 	if m == nil {
 		return
 	}
-	if ef, ok := m["environment"]; ok {
-		if v := p.str(ef, what+" environment"); v != "" {
+	for key, dst := range map[string]*string{"environment": &t.Environment, "plan-environment": &t.PlanEnvironment} {
+		ef, ok := m[key]
+		if !ok {
+			continue
+		}
+		if v := p.str(ef, what+" "+key); v != "" {
 			if strings.ContainsAny(v, "${}") || strings.TrimSpace(v) != v {
-				p.errorf(RuleValue, pos(ef), "environment %q of %s must be a plain GitHub environment name", v, what)
+				p.errorf(RuleValue, pos(ef), "%s %q of %s must be a plain GitHub environment name", key, v, what)
 			} else {
-				t.Environment = v
+				*dst = v
 			}
 		}
 	}

@@ -66,6 +66,11 @@ type Target struct {
 	Line, Column int
 	// Environment is the GitHub environment the target's jobs run in.
 	Environment string
+	// PlanEnvironment is the environment of the pull-request plan of the
+	// target; empty means Environment. A separate one without required
+	// reviewers (and with read-only credentials) keeps pull requests from
+	// waiting for a deploy approval.
+	PlanEnvironment string
 	// Host, when set, is exported as DATABRICKS_HOST.
 	Host string
 	Auth Auth
