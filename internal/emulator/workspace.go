@@ -378,12 +378,17 @@ func toJupyter(o *object) ([]byte, error) {
 	return json.Marshal(nb)
 }
 
-func handleExport(s *Server, c *call) (any, error) {
-	p, err := cleanPath(c.query("path"))
+// objectAt looks up the workspace object named by a query parameter.
+func (c *call) objectAt(param string) (*object, error) {
+	p, err := cleanPath(c.query(param))
 	if err != nil {
 		return nil, err
 	}
-	o, err := c.ws.lookup(p)
+	return c.ws.lookup(p)
+}
+
+func handleExport(s *Server, c *call) (any, error) {
+	o, err := c.objectAt("path")
 	if err != nil {
 		return nil, err
 	}
@@ -415,11 +420,7 @@ func handleExport(s *Server, c *call) (any, error) {
 }
 
 func handleGetStatus(s *Server, c *call) (any, error) {
-	p, err := cleanPath(c.query("path"))
-	if err != nil {
-		return nil, err
-	}
-	o, err := c.ws.lookup(p)
+	o, err := c.objectAt("path")
 	if err != nil {
 		return nil, err
 	}
@@ -427,11 +428,7 @@ func handleGetStatus(s *Server, c *call) (any, error) {
 }
 
 func handleList(s *Server, c *call) (any, error) {
-	p, err := cleanPath(c.query("path"))
-	if err != nil {
-		return nil, err
-	}
-	o, err := c.ws.lookup(p)
+	o, err := c.objectAt("path")
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +437,7 @@ func handleList(s *Server, c *call) (any, error) {
 		resp.Objects = []wsapi.ObjectInfo{o.info()}
 		return resp, nil
 	}
-	for _, child := range c.ws.children(p) {
+	for _, child := range c.ws.children(o.path) {
 		resp.Objects = append(resp.Objects, child.info())
 	}
 	return resp, nil
