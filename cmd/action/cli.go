@@ -36,6 +36,8 @@ type invocation struct {
 type mode struct {
 	name    string
 	summary string
+	// args describes the arguments after the flags, for the usage line.
+	args string
 	// flags declares the mode's flags on fs; the returned function runs the
 	// mode once fs has been parsed. Flag names use hyphens; the matching
 	// action input is the name with underscores (force-lock → force_lock).
@@ -199,7 +201,7 @@ func usage(w io.Writer) {
 }
 
 func modeUsage(w io.Writer, m mode, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: brickci %s [flags]\n\n%s\n\nflags:\n", m.name, m.summary)
+	fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", strings.TrimSpace("brickci "+m.name+" [flags] "+m.args), m.summary)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

@@ -17,6 +17,7 @@ func init() {
 	modeRuleDocs["lint"] = lint.Rules()
 	register(mode{
 		name:    "lint",
+		args:    "[PATH...]",
 		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
 		flags:   lintFlags,
 	})

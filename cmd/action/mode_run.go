@@ -19,6 +19,7 @@ import (
 func init() {
 	register(mode{
 		name:    "run",
+		args:    "JOB_KEY...",
 		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
 			tf := declareTargetFlags(fs)

@@ -19,6 +19,7 @@ import (
 func init() {
 	register(mode{
 		name:    "test",
+		args:    "[JOB_KEY...]",
 		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
 		flags:   testFlags,
 	})
