@@ -59,11 +59,25 @@ release | source) ;;
 *) die "unknown install \"$mode\"; use release or source" 2 ;;
 esac
 
+# A job often runs the action several times (validate, deploy, run). The
+# binary installed first is kept with what it was installed from in
+# "$bin.from", and later steps reuse it when that is the same.
+installed_from() {
+	[ -x "$bin" ] && [ -f "$bin.from" ] && [ "$(cat "$bin.from")" = "$1" ]
+}
+
 build_from_source() {
+	local from
+	from="source $(brickci_source_hash "$action_path")"
+	if installed_from "$from"; then
+		echo "brickci install: reusing $bin, built from the same source"
+		return
+	fi
 	echo "brickci install: building from source in $action_path ($1)"
 	command -v go >/dev/null 2>&1 || die "go is not on PATH, so brickci cannot be built from source; add actions/setup-go before this action or use a released version"
 	(cd "$action_path" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${ref:-source}" -o "$bin" ./cmd/action) ||
 		die "failed to build brickci from source in $action_path"
+	printf '%s\n' "$from" >"$bin.from"
 }
 
 sha256_of() {
@@ -102,6 +116,8 @@ if [ "$mode" = source ]; then
 	build_from_source "install: source"
 elif [ -z "$want" ]; then
 	build_from_source "$why"
+elif installed_from "release $version $want" && [ "$(sha256_of "$bin")" = "$want" ]; then
+	echo "brickci install: reusing $bin, release $version (sha256 $want verified)"
 else
 	url="$base/$version/$asset"
 	tmp="$(mktemp "$dest/brickci.download.XXXXXX")"
@@ -114,6 +130,7 @@ else
 	chmod +x "$tmp"
 	mv "$tmp" "$bin"
 	trap - EXIT
+	printf '%s\n' "release $version $want" >"$bin.from"
 	echo "brickci install: installed $asset $version for $ref (sha256 $got verified)"
 fi
 

@@ -26,7 +26,13 @@ type installRun struct {
 // and checksum table.
 func runInstall(t *testing.T, ref, install, table string, actionPath string) installRun {
 	t.Helper()
-	dir := t.TempDir()
+	return runInstallIn(t, t.TempDir(), ref, install, table, actionPath)
+}
+
+// runInstallIn is runInstall in a given directory, so a second run sees
+// what the first installed.
+func runInstallIn(t *testing.T, dir, ref, install, table string, actionPath string) installRun {
+	t.Helper()
 	releases := filepath.Join(dir, "releases")
 	if err := os.MkdirAll(filepath.Join(releases, "v9.9.9"), 0o755); err != nil {
 		t.Fatal(err)
@@ -228,5 +234,50 @@ func TestInstallBySHAUsesTheRecordedSource(t *testing.T) {
 	}
 	if out, _ := exec.Command(filepath.Join(r.bin, "brickci")).CombinedOutput(); !strings.HasPrefix(strings.TrimSpace(string(out)), "fake brickci") {
 		t.Errorf("installed %q, want a source build", out)
+	}
+}
+
+// A second install in the same job reuses the binary the first one made
+// from the same source or release, and installs again when that changed.
+func TestInstallReusesTheBinaryOfAnEarlierStep(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	fake, err := filepath.Abs(filepath.Join("testdata", "fakeaction"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := sum(fakeBinary) + "  v9.9.9/brickci_linux_amd64\n"
+	for _, c := range []struct{ name, ref, install, first, again string }{
+		{"source", "main", "release", "building from source", "reusing"},
+		{"release", "v9.9.9", "release", "verified", "reusing"},
+	} {
+		dir := t.TempDir()
+		r := runInstallIn(t, dir, c.ref, c.install, table, fake)
+		if r.code != 0 || !strings.Contains(r.output, c.first) {
+			t.Fatalf("%s first install: exit %d\n%s", c.name, r.code, r.output)
+		}
+		r = runInstallIn(t, dir, c.ref, c.install, table, fake)
+		if r.code != 0 || !strings.Contains(r.output, c.again) {
+			t.Errorf("%s second install did not reuse the binary: exit %d\n%s", c.name, r.code, r.output)
+		}
+	}
+	// A release binary changed on disk is not reused: it is downloaded and
+	// verified again.
+	dir := t.TempDir()
+	r := runInstallIn(t, dir, "v9.9.9", "release", table, fake)
+	if r.code != 0 {
+		t.Fatal(r.output)
+	}
+	if err := os.WriteFile(filepath.Join(r.bin, "brickci"), []byte("#!/bin/sh\necho tampered\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = runInstallIn(t, dir, "v9.9.9", "release", table, fake)
+	if r.code != 0 || strings.Contains(r.output, "reusing") {
+		t.Errorf("a changed binary was reused:\n%s", r.output)
+	}
+	if out, _ := exec.Command(filepath.Join(r.bin, "brickci")).CombinedOutput(); strings.TrimSpace(string(out)) != "released brickci" {
+		t.Errorf("installed %q", out)
 	}
 }
