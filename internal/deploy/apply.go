@@ -517,7 +517,7 @@ func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, ob
 	}
 	removed := desired == nil
 	if removed {
-		desired = []iam.AccessControlRequest{{UserName: d.opts.User, PermissionLevel: owner}}
+		desired = []iam.AccessControlRequest{deployerEntry(d.opts.User, owner)}
 	}
 	want := aclState(objectID, desired)
 	norm, err := normalise(want)

@@ -307,9 +307,9 @@ func acl(perms []bundle.Permission, deployer string, ownerLevel iam.PermissionLe
 	if len(perms) == 0 {
 		return nil
 	}
-	out := []iam.AccessControlRequest{{UserName: deployer, PermissionLevel: ownerLevel}}
+	out := []iam.AccessControlRequest{deployerEntry(deployer, ownerLevel)}
 	for _, p := range perms {
-		if p.UserName != "" && p.UserName == deployer {
+		if p.UserName == deployer || p.ServicePrincipalName == deployer {
 			continue
 		}
 		out = append(out, iam.AccessControlRequest{
@@ -325,6 +325,17 @@ func acl(perms []bundle.Permission, deployer string, ownerLevel iam.PermissionLe
 			b.UserName+"\x00"+b.GroupName+"\x00"+b.ServicePrincipalName+"\x00"+string(b.PermissionLevel)
 	})
 	return out
+}
+
+// deployerEntry grants level to the deploying identity: a service
+// principal (deploys from CI usually run as one, named by its application
+// id) is granted as service_principal_name, which is what the permissions
+// API expects for it, and a user as user_name.
+func deployerEntry(deployer string, level iam.PermissionLevel) iam.AccessControlRequest {
+	if bundle.NewUser(deployer).IsServicePrincipal {
+		return iam.AccessControlRequest{ServicePrincipalName: deployer, PermissionLevel: level}
+	}
+	return iam.AccessControlRequest{UserName: deployer, PermissionLevel: level}
 }
 
 // aclState is the normalised form of an ACL recorded in state.

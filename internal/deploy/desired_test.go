@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/brickci/brickci/internal/bundle"
 )
 
@@ -69,5 +72,26 @@ func TestForEachParallel(t *testing.T) {
 	})
 	if !errors.Is(err, boom) || calls.Load() > 5 {
 		t.Errorf("got err %v after %d calls; want boom after at most 5", err, calls.Load())
+	}
+}
+
+// The deployer keeps ownership under the principal type the permissions
+// API expects: a service principal (an application id) as
+// service_principal_name, a user as user_name, and never twice.
+func TestACLGrantsTheDeployerAsItsKind(t *testing.T) {
+	t.Parallel()
+	sp := "6f1c2a4e-3b7d-4e8a-9c0f-1a2b3c4d5e6f"
+	perms := []bundle.Permission{{Level: "CAN_MANAGE_RUN", ServicePrincipalName: sp}, {Level: "CAN_VIEW", GroupName: "users"}}
+	got := acl(perms, sp, iam.PermissionLevelIsOwner)
+	want := []iam.AccessControlRequest{
+		{ServicePrincipalName: sp, PermissionLevel: iam.PermissionLevelIsOwner},
+		{GroupName: "users", PermissionLevel: iam.PermissionLevelCanView},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("service principal deployer (-want +got):\n%s", diff)
+	}
+	got = acl(perms, "someone@example.com", iam.PermissionLevelIsOwner)
+	if got[0].UserName != "someone@example.com" || got[0].ServicePrincipalName != "" || len(got) != 3 {
+		t.Errorf("user deployer: %+v", got)
 	}
 }
