@@ -25,6 +25,7 @@ func init() {
 			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 			parallel := fs.Int("parallel", 8, "files uploaded at once")
 			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
+			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *parallel < 1 {
 					return bad(inv, "--parallel %d must be at least 1", *parallel)
@@ -39,7 +40,7 @@ func init() {
 					return code
 				}
 				res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
-					Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr,
+					Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
 				})
 				changed := res != nil && res.Changed
 				ids := map[string]int64{}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/service/jobs"
+
 	"github.com/brickci/brickci/internal/emulator"
 )
 
@@ -76,5 +79,39 @@ func TestDeployWarnsAboutUnsupportedResources(t *testing.T) {
 	}
 	if len(srv.Jobs("tok")) != 1 {
 		t.Error("the job was not deployed")
+	}
+}
+
+// plan --refresh shows a job edited in the workspace; deploy --refresh
+// puts the bundle's settings back.
+func TestRefreshThroughTheModes(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{})
+	w.deploy(t, "staging")
+	var id int64
+	var name string
+	for jid, s := range w.em.Jobs("tok") {
+		id, name = jid, s.Name
+	}
+	client, err := databricks.NewWorkspaceClient(&databricks.Config{Host: w.url, Token: "tok", AuthType: "pat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Jobs.Update(context.Background(), jobs.UpdateJob{JobId: id, NewSettings: &jobs.JobSettings{MaxConcurrentRuns: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := w.main("plan", "-t", "staging", "--bundle", exampleBundle)
+	if code != 0 || !strings.Contains(out, "no changes") {
+		t.Fatalf("plain plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = w.main("plan", "-t", "staging", "--bundle", exampleBundle, "--refresh")
+	if code != 0 || !strings.Contains(out, "max_concurrent_runs: deployed 1, now 7") {
+		t.Fatalf("plan --refresh: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut = w.main("deploy", "-t", "staging", "--bundle", exampleBundle, "--refresh"); code != 0 {
+		t.Fatalf("deploy --refresh: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := w.em.Jobs("tok")[id]; got.MaxConcurrentRuns != 1 || got.Name != name {
+		t.Errorf("job not put back: max_concurrent_runs %d, name %q", got.MaxConcurrentRuns, got.Name)
 	}
 }

@@ -20,6 +20,7 @@ func init() {
 			tf := declareTargetFlags(fs)
 			format := fs.String("format", "text", "output format: text, json or markdown")
 			comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
+			refresh := fs.Bool("refresh", false, "also read every deployed job and endpoint and report what was changed or deleted in the workspace since the last deploy")
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *format != "text" && *format != "json" && *format != "markdown" {
 					return bad(inv, "unknown format %q, valid are [\"text\" \"json\" \"markdown\"]", *format)
@@ -40,6 +41,9 @@ func init() {
 					return code
 				}
 				p, err := deploy.Plan(ctx, dt.w, dt.b, dt.files)
+				if err == nil && *refresh {
+					err = p.Refresh(ctx, dt.w)
+				}
 				if err != nil {
 					if *comment {
 						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure,

@@ -43,6 +43,9 @@ type Options struct {
 	User string
 	// NewID returns lock ids and state lineages; default random UUIDs.
 	NewID func() string
+	// Refresh reads every deployed job and endpoint first (PlanResult.Refresh)
+	// and puts back the ones changed or deleted in the workspace.
+	Refresh bool
 }
 
 func (o Options) withDefaults(b *bundle.Bundle) Options {
@@ -149,6 +152,12 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 		plan, err := computePlan(b, files, st, d.opts.User)
 		if err != nil {
 			return err
+		}
+		if d.opts.Refresh {
+			if err := plan.Refresh(ctx, d.w); err != nil {
+				return err
+			}
+			plan.recreateMissing()
 		}
 		res.Plan = plan
 		res.Changed = plan.Changed()
@@ -406,6 +415,7 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 // applyJobs creates, resets and deletes jobs in dependency order, recording
 // state after every change.
 func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
+	refreshed := plan.drifted(KindJob)
 	changes := map[string]ResourceChange{}
 	var creates []string
 	for _, r := range plan.Resources {
@@ -463,7 +473,7 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 				return err
 			}
 			d.progress("created job %s (id %s)", k, entry.ID)
-		case len(drift) > 0:
+		case len(drift) > 0 || refreshed[k]:
 			id, _ := strconv.ParseInt(entry.ID, 10, 64)
 			err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
 			if isNotFound(err) {

@@ -58,6 +58,9 @@ type PlanResult struct {
 	FirstDeploy bool             `json:"first_deploy"`
 	Resources   []ResourceChange `json:"resources"`
 	Files       FileChanges      `json:"files"`
+	// Drift lists what changed in the workspace since the last deploy; it
+	// is filled by Refresh only.
+	Drift []ResourceChange `json:"drift,omitempty"`
 
 	st       *remoteState
 	files    []localFile
@@ -75,7 +78,7 @@ func (p *PlanResult) Changed() bool {
 			return true
 		}
 	}
-	return false
+	return len(p.Drift) > 0
 }
 
 // computePlan compares the desired state of b with the remote state.

@@ -21,6 +21,15 @@ func (p *PlanResult) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "      %s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
 		}
 	}
+	if len(p.Drift) > 0 {
+		b.WriteString("changed in the workspace since the last deploy (deploy --refresh puts the bundle's settings back):\n")
+		for _, r := range p.Drift {
+			fmt.Fprintf(&b, "  %s\n", r.describeDrift())
+			for _, f := range r.Fields {
+				fmt.Fprintf(&b, "      %s: deployed %s, now %s\n", f.Path, show(f.Old), show(f.New))
+			}
+		}
+	}
 	fc := p.Files
 	fmt.Fprintf(&b, "files: %d added, %d changed, %d deleted, %d unchanged\n", len(fc.Added), len(fc.Changed), len(fc.Deleted), fc.Unchanged)
 	for _, f := range fc.Added {
@@ -76,6 +85,23 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("```\n\n</details>\n\n")
 	}
+	if len(p.Drift) > 0 {
+		b.WriteString("**Changed in the workspace since the last deploy** (`deploy --refresh` puts the bundle's settings back):\n\n")
+		for _, r := range p.Drift {
+			fmt.Fprintf(&b, "- %s\n", mdCell(r.describeDrift()))
+		}
+		b.WriteString("\n")
+		for _, r := range p.Drift {
+			if len(r.Fields) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "<details><summary>%s <code>%s</code>: %d field(s) changed in the workspace</summary>\n\n```\n", strings.ReplaceAll(r.Kind, "_", " "), r.Key, len(r.Fields))
+			for _, f := range r.Fields {
+				fmt.Fprintf(&b, "%s: deployed %s, now %s\n", f.Path, show(f.Old), show(f.New))
+			}
+			b.WriteString("```\n\n</details>\n\n")
+		}
+	}
 	fc := p.Files
 	fmt.Fprintf(&b, "**Files:** %d added, %d changed, %d deleted, %d unchanged\n", len(fc.Added), len(fc.Changed), len(fc.Deleted), fc.Unchanged)
 	const maxListed = 50
@@ -121,4 +147,16 @@ func show(v any) string {
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// describeDrift says in words what Refresh found for one resource.
+func (r ResourceChange) describeDrift() string {
+	what := fmt.Sprintf("%s %s", strings.ReplaceAll(r.Kind, "_", " "), r.Key)
+	if r.Name != "" {
+		what += fmt.Sprintf(" (%q)", r.Name)
+	}
+	if r.Action == Missing {
+		return what + " was deleted in the workspace"
+	}
+	return fmt.Sprintf("%s: %d setting(s) changed in the workspace", what, len(r.Fields))
 }
