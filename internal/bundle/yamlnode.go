@@ -3,11 +3,11 @@ package bundle
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // maxNodes bounds how many nodes alias expansion may create, so that a
@@ -140,21 +140,7 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 // yamlError turns a yaml.v3 error into a positioned finding. yaml.v3 puts
 // the line in the message ("yaml: line 3: ...").
 func yamlError(file string, err error) diag.Finding {
-	msg := err.Error()
-	line := 0
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[len("line "):]
-		if i := strings.Index(rest, ": "); i > 0 {
-			if _, err := fmt.Sscanf(rest[:i], "%d", &line); err == nil {
-				msg = rest[i+2:]
-			}
-		}
-	}
+	line, msg := yamlpos.Error(err)
 	col := 0
 	if line > 0 {
 		col = 1

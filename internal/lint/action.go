@@ -1,19 +1,16 @@
 package lint
 
 import (
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // reYAMLLine finds the line number in a yaml.v3 error message.
-var reYAMLLine = regexp.MustCompile(`line (\d+)`)
-
 // lintActionMetadata checks a local action's action.yml. actionlint lints
 // workflows only, so the steps of a composite action get brickci's step
 // checks here: pinning, SHA-pinned inputs, float versions, remote scripts
@@ -21,11 +18,7 @@ var reYAMLLine = regexp.MustCompile(`line (\d+)`)
 func (fc *fileCtx) lintActionMetadata() {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(fc.src, &doc); err != nil {
-		line := 0
-		if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line, msg := yamlpos.Error(err)
 		fc.add(diag.Error, "syntax-check", line, 0, "could not parse action metadata: %s; fix the YAML", msg)
 		return
 	}

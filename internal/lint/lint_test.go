@@ -292,7 +292,7 @@ runs:
 		"action.yml:08 float-version",
 		"action.yml:11 remote-script",
 		"action.yml:12 injection",
-		"sub/action.yaml:02 syntax-check",
+		"sub/action.yaml:03 syntax-check",
 	}
 	if diff := cmp.Diff(want, short); diff != "" {
 		t.Errorf("(-want +got):\n%s\nall:\n%s", diff, lines(got))

@@ -64,8 +64,11 @@ func (fc *fileCtx) checkInjection(script *actionlint.String, dispatchInputs map[
 		seen := map[string]bool{}
 		for _, u := range reUntrusted.FindAllStringSubmatchIndex(body, -1) {
 			path := body[u[0]:u[1]]
-			if strings.HasPrefix(path, "github.event.repository.") {
-				continue // the repository's own name is not attacker-controlled
+			if strings.HasPrefix(path, "github.event.repository.") || strings.Contains(path, ".base.") {
+				// The repository's own name and a pull request's base
+				// branch are chosen by people with write access, not by
+				// whoever opens the pull request.
+				continue
 			}
 			if u[2] >= 0 && !dispatchInputs[strings.ToLower(body[u[2]:u[3]])] {
 				continue

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // The rule ids of spec findings.
@@ -122,17 +123,7 @@ func (p *parser) parse(data []byte) *Spec {
 }
 
 func (p *parser) yamlError(err error) {
-	msg := err.Error()
-	line := 0
-	for _, part := range strings.Split(msg, "\n") {
-		part = strings.TrimSpace(part)
-		if m := lineRe.FindStringSubmatch(part); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-			break
-		}
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
+	line, msg := yamlpos.Error(err)
 	p.diags = append(p.diags, diag.Errorf(RuleYAML, p.file, line, 0, "invalid YAML: %s", msg))
 }
 

@@ -155,9 +155,11 @@ func TestScalar(t *testing.T) {
 		if got != want {
 			t.Errorf("scalar(%q) = %s, want %s", in, got, want)
 		}
-		var back string
-		if err := yaml.Unmarshal([]byte("k: "+got), &map[string]*string{"k": &back}); err != nil {
+		var back map[string]any
+		if err := yaml.Unmarshal([]byte("k: "+got), &back); err != nil {
 			t.Errorf("scalar(%q) = %s does not parse: %v", in, got, err)
+		} else if back["k"] != any(in) {
+			t.Errorf("scalar(%q) = %s reads back as %#v", in, got, back["k"])
 		}
 	}
 	if got := scalar("a\nb\r"); got != `"a\nb\r"` {
