@@ -1,5 +1,3 @@
-// Package yamlpos reads the position out of a gopkg.in/yaml.v3 syntax
-// error, the one place that knows how the library numbers its lines.
 package yamlpos
 
 import (
