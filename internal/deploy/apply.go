@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brickci/brickci/internal/bundle"
@@ -97,6 +98,12 @@ type deployer struct {
 	opts Options
 	st   *remoteState
 	lock *locker
+
+	// mu guards st.resources while jobs are applied in parallel, and
+	// serialises writes of resources.json and progress lines.
+	mu sync.Mutex
+	// outMu serialises progress lines.
+	outMu sync.Mutex
 }
 
 func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle, opts Options) (*deployer, error) {
@@ -113,6 +120,8 @@ func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle
 }
 
 func (d *deployer) progress(format string, args ...any) {
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
 	fmt.Fprintf(d.opts.Progress, format+"\n", args...)
 }
 
@@ -353,6 +362,8 @@ func (d *deployer) upload(ctx context.Context, f localFile) error {
 }
 
 func (d *deployer) saveResources(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources)
 }
 
@@ -412,8 +423,9 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 	return d.saveResources(ctx)
 }
 
-// applyJobs creates, resets and deletes jobs in dependency order, recording
-// state after every change.
+// applyJobs creates and resets jobs level by level in dependency order,
+// each level in parallel with state written after it, then deletes the
+// jobs the bundle dropped, recording state after each.
 func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 	refreshed := plan.drifted(KindJob)
 	changes := map[string]ResourceChange{}
@@ -446,52 +458,26 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 			ids[k] = e.ID
 		}
 	}
-	for _, k := range plan.order {
-		rc := changes[k]
-		j := d.b.Jobs[k]
-		settings, norm, err := jobSettings(d.b, j, ids)
+	// Jobs that refer to no job still to be made go together: each level
+	// is applied in parallel, and state is written once per level. A create
+	// whose id is not yet written is in Pending, so an interruption is
+	// adopted by the next deploy rather than duplicated.
+	for _, level := range jobLevels(d.b.Jobs, plan.order) {
+		var changed atomic.Bool
+		err := forEachParallel(ctx, d.opts.Parallel, level, func(ctx context.Context, k string) error {
+			c, err := d.applyJob(ctx, k, changes[k], ids, refreshed[k])
+			if c {
+				changed.Store(true)
+			}
+			return err
+		})
+		if changed.Load() {
+			if serr := d.saveResources(ctx); serr != nil && err == nil {
+				err = serr
+			}
+		}
 		if err != nil {
 			return err
-		}
-		addr := jobAddr(k)
-		entry := d.st.resources.State[addr]
-		// A job whose settings depend on a job created in this deploy is
-		// reset even if planned as unchanged.
-		var drift []FieldChange
-		diffValues("", entry.State, norm, &drift)
-		desiredACL := acl(j.Permissions, d.opts.User, iam.PermissionLevelIsOwner)
-		switch {
-		case rc.Action == Create || entry.ID == "":
-			resp, err := d.w.Jobs.Create(ctx, createRequest(settings))
-			if err != nil {
-				return fmt.Errorf("failed to create job %q: %w", k, err)
-			}
-			entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm}
-			d.st.resources.State[addr] = entry
-			d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
-			if err := d.saveResources(ctx); err != nil {
-				return err
-			}
-			d.progress("created job %s (id %s)", k, entry.ID)
-		case len(drift) > 0 || refreshed[k]:
-			id, _ := strconv.ParseInt(entry.ID, 10, 64)
-			err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
-			if isNotFound(err) {
-				return fmt.Errorf("failed to update job %q: job %s recorded in state no longer exists; delete it from %s/%s or run destroy: %w", k, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
-			}
-			if err != nil {
-				return fmt.Errorf("failed to update job %q (id %s): %w", k, entry.ID, err)
-			}
-			entry.State = norm
-			d.st.resources.State[addr] = entry
-			if err := d.saveResources(ctx); err != nil {
-				return err
-			}
-			d.progress("updated job %s (id %s)", k, entry.ID)
-		}
-		ids[k] = entry.ID
-		if err := d.applyACL(ctx, addr, "jobs", entry.ID, "/jobs/"+entry.ID, desiredACL); err != nil {
-			return fmt.Errorf("failed to set permissions of job %q: %w", k, err)
 		}
 	}
 	for _, r := range plan.Resources {
@@ -512,12 +498,91 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 	return nil
 }
 
+// applyJob creates or resets one job and sets its permissions, recording
+// the result in state (not yet written). changed is true when state moved.
+func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, ids map[string]string, refreshed bool) (changed bool, err error) {
+	j := d.b.Jobs[k]
+	addr := jobAddr(k)
+	d.mu.Lock()
+	settings, norm, err := jobSettings(d.b, j, ids)
+	entry := d.st.resources.State[addr]
+	d.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	// A job whose settings depend on a job created in this deploy is reset
+	// even if planned as unchanged.
+	var drift []FieldChange
+	diffValues("", entry.State, norm, &drift)
+	switch {
+	case rc.Action == Create || entry.ID == "":
+		resp, err := d.w.Jobs.Create(ctx, createRequest(settings))
+		if err != nil {
+			return false, fmt.Errorf("failed to create job %q: %w", k, err)
+		}
+		entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm}
+		d.mu.Lock()
+		d.st.resources.State[addr] = entry
+		d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
+		d.mu.Unlock()
+		changed = true
+		d.progress("created job %s (id %s)", k, entry.ID)
+	case len(drift) > 0 || refreshed:
+		id, _ := strconv.ParseInt(entry.ID, 10, 64)
+		err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
+		if isNotFound(err) {
+			return false, fmt.Errorf("failed to update job %q: job %s recorded in state no longer exists; deploy with --refresh to create it again, or delete it from %s/%s: %w", k, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
+		}
+		if err != nil {
+			return false, fmt.Errorf("failed to update job %q (id %s): %w", k, entry.ID, err)
+		}
+		entry.State = norm
+		d.mu.Lock()
+		d.st.resources.State[addr] = entry
+		d.mu.Unlock()
+		changed = true
+		d.progress("updated job %s (id %s)", k, entry.ID)
+	}
+	d.mu.Lock()
+	ids[k] = entry.ID
+	d.mu.Unlock()
+	desiredACL := acl(j.Permissions, d.opts.User, iam.PermissionLevelIsOwner)
+	if err := d.applyACL(ctx, addr, "jobs", entry.ID, "/jobs/"+entry.ID, desiredACL); err != nil {
+		return changed, fmt.Errorf("failed to set permissions of job %q: %w", k, err)
+	}
+	return changed, nil
+}
+
+// jobLevels splits jobs in dependency order into levels: a job sits one
+// level after the deepest job whose id it uses. Jobs of one level can be
+// applied at once.
+func jobLevels(js map[string]*bundle.Job, order []string) [][]string {
+	level := map[string]int{}
+	var levels [][]string
+	for _, k := range order {
+		l := 0
+		for _, r := range jobRefs(js[k].Config) {
+			if rl, ok := level[r]; ok {
+				l = max(l, rl+1)
+			}
+		}
+		level[k] = l
+		for len(levels) <= l {
+			levels = append(levels, nil)
+		}
+		levels[l] = append(levels[l], k)
+	}
+	return levels
+}
+
 // applyACL sets a resource's access control list when it differs from the
 // one recorded in state. A resource whose permissions were removed from the
 // bundle is reset to the deployer's ownership alone.
 func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, objectID string, desired []iam.AccessControlRequest) error {
 	pa := permAddr(addr)
+	d.mu.Lock()
 	old, had := d.st.resources.State[pa]
+	d.mu.Unlock()
 	if desired == nil && !had {
 		return nil
 	}
@@ -540,11 +605,13 @@ func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, ob
 	if _, err := d.w.Permissions.Set(ctx, iam.SetObjectPermissions{RequestObjectType: objectType, RequestObjectId: requestID, AccessControlList: desired}); err != nil {
 		return err
 	}
+	d.mu.Lock()
 	if removed {
 		delete(d.st.resources.State, pa)
 	} else {
 		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm}
 	}
+	d.mu.Unlock()
 	return d.saveResources(ctx)
 }
 
