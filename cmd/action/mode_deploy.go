@@ -23,7 +23,7 @@ func init() {
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
 			tf := declareTargetFlags(fs)
 			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
-			parallel := fs.Int("parallel", 8, "files uploaded at once")
+			parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
 			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
 			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
 			return func(ctx context.Context, inv *invocation, args []string) int {
