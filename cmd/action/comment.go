@@ -9,10 +9,15 @@ import (
 	"github.com/brickci/brickci/internal/github"
 )
 
-// publishComment keeps the check's one pull-request comment up to date with
-// the comment's content. It never fails the step for reasons outside the
-// check (a fork, no token, a missing permission, no pull request): the
-// result then stays in the step summary and one line says why. An
+// sharedComment is the one pull-request comment validate and plan write
+// to, each check into its own section.
+const sharedComment = "bundle"
+
+// publishComment keeps the check's section of the pull request's one
+// brickci comment up to date with the comment's content. It never fails
+// the step for reasons outside the check (a fork, no token, a missing
+// permission, no pull request): the result then stays in the step summary
+// and one line says why. An
 // unexpected GitHub failure is printed and turned into exit code 1 only
 // when the check itself passed, so a broken comment is not silent.
 //
@@ -38,7 +43,8 @@ func publishComment(ctx context.Context, inv *invocation, a *gha.Action, c githu
 	if summaryWritten {
 		summary = func(string) error { return nil }
 	}
-	posted, err := github.PostOrSummarize(ctx, commenter, github.Post{Repo: inv.getenv("GITHUB_REPOSITORY"), PR: pr, Check: c.Check, Body: c.Markdown()}, summary, inv.stderr)
+	post := github.Post{Repo: inv.getenv("GITHUB_REPOSITORY"), PR: pr, Check: sharedComment, Section: c.Check, Body: c.Markdown()}
+	posted, err := github.PostOrSummarize(ctx, commenter, post, summary, inv.stderr)
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "brickci %s: failed to update the pull-request comment: %v\n", inv.mode, err)
 		return exitFailed

@@ -84,7 +84,7 @@ func TestValidateCommentIsUpdatedInPlace(t *testing.T) {
 	env := prEnv(t, srv.URL)
 
 	code, _, stderr := runValidate(t, env, "--bundle", goodBundle, "-t", "staging", "--comment")
-	if code != 0 || !strings.Contains(stderr, "the validate comment on pull request #7") {
+	if code != 0 || !strings.Contains(stderr, "the validate section of the bundle comment on pull request #7") {
 		t.Fatalf("first run: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = runValidate(t, env, "--bundle", "../../internal/bundle/testdata/bad/dependency-cycle", "--comment")
@@ -97,7 +97,7 @@ func TestValidateCommentIsUpdatedInPlace(t *testing.T) {
 		t.Fatalf("%d comments, want 1: %v", len(api.comments), api.comments)
 	}
 	body := api.comments[1]
-	if !strings.HasPrefix(body, "<!-- brickci:validate -->") || !strings.Contains(body, "depend on each other in a cycle") || !strings.Contains(body, "https://github.example/o/r/actions/runs/99") {
+	if !strings.HasPrefix(body, "<!-- brickci:bundle -->\n<!-- brickci-section:validate -->") || !strings.Contains(body, "depend on each other in a cycle") || !strings.Contains(body, "https://github.example/o/r/actions/runs/99") {
 		t.Errorf("comment does not reflect the failing run:\n%s", body)
 	}
 	if strings.Contains(body, "ghs_sentinel") {

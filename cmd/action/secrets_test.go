@@ -83,8 +83,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for id, body := range api.comments {
 		check("comment "+string(rune('0'+id)), body)
 	}
-	if len(api.comments) != 2 {
-		t.Errorf("%d comments, want validate and plan-staging", len(api.comments))
+	if len(api.comments) != 1 {
+		t.Errorf("%d comments, want one shared by validate and plan-staging", len(api.comments))
+	}
+	for _, body := range api.comments {
+		for _, section := range []string{"validate", "plan-staging"} {
+			if !strings.Contains(body, "<!-- brickci-section:"+section+" -->") {
+				t.Errorf("comment lacks the %s section:\n%s", section, body)
+			}
+		}
 	}
 	api.mu.Unlock()
 	for path, content := range em.Files(dbToken) {

@@ -261,19 +261,24 @@ func (g *generator) lint() *workflow.Workflow {
 func (g *generator) bundleCI() *workflow.Workflow {
 	s := g.s
 	file := s.Project + "-bundle-ci.yml"
+	// The three jobs write one pull-request comment, each its own section,
+	// so they run one after another: validate, then plan-staging, then
+	// plan-prod (also when plan-staging failed, so its result is shown).
 	jobs := []workflow.Job{{
 		ID:             "validate",
 		Name:           "Validate bundle",
 		RunsOn:         s.Runner,
-		Permissions:    map[string]string{"contents": "read"},
+		Permissions:    map[string]string{"contents": "read", "pull-requests": "write"},
 		TimeoutMinutes: s.Timeouts.CI,
 		Steps: []workflow.Step{
 			checkout(false),
-			// Offline, so it needs no secrets and also runs for forks.
+			// Offline, so it needs no secrets and also runs for forks
+			// (whose read-only token puts the result in the step summary).
 			g.brickci("Validate staging and prod",
-				kv("mode", "validate"), kv("target", "staging,prod"), kv("bundle", s.Bundle), kv("offline", "true")),
+				kv("mode", "validate"), kv("target", "staging,prod"), kv("bundle", s.Bundle), kv("offline", "true"), kv("comment", "true")),
 		},
 	}}
+	previous := ""
 	for _, name := range spec.RequiredTargets {
 		t, _ := s.Target(name)
 		plan := g.brickci("Plan the "+name+" deploy",
@@ -283,13 +288,19 @@ func (g *generator) bundleCI() *workflow.Workflow {
 		if t.PlanEnvironment != "" {
 			env = t.PlanEnvironment
 		}
+		needs, cond := []string{"validate"}, notFork
+		if previous != "" {
+			needs = append(needs, previous)
+			cond = "${{ !cancelled() && needs.validate.result == 'success' && (" + notFork + ") }}"
+		}
+		previous = "plan-" + name
 		jobs = append(jobs, workflow.Job{
 			ID:     "plan-" + name,
 			Name:   "Plan " + name,
 			RunsOn: s.Runner,
-			Needs:  []string{"validate"},
+			Needs:  needs,
 			// Forks get no secrets; the offline validation above covers them.
-			If:             notFork,
+			If:             cond,
 			Environment:    env,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
 			TimeoutMinutes: s.Timeouts.CI,

@@ -96,13 +96,22 @@ func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, 
 	if err := validCheck(check); err != nil {
 		return "", false, err
 	}
-	marker := Marker(check)
-	body = withMarker(body, marker)
+	return c.upsert(ctx, owner, name, pr, check, func(string) string { return body })
+}
 
+// upsert edits or creates the comment of check with the body compose
+// makes from the current one ("" when there is none).
+func (c *Client) upsert(ctx context.Context, owner, name string, pr int, check string, compose func(old string) string) (url string, created bool, err error) {
+	marker := Marker(check)
 	existing, err := c.findComment(ctx, owner, name, pr, marker)
 	if err != nil {
 		return "", false, err
 	}
+	old := ""
+	if existing != nil {
+		old = existing.GetBody()
+	}
+	body := withMarker(compose(old), marker)
 	if existing != nil {
 		if existing.GetBody() == body {
 			return existing.GetHTMLURL(), false, nil
@@ -118,6 +127,77 @@ func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, 
 		return "", false, apiError(err, fmt.Sprintf("create the %s comment on pull request #%d", check, pr), permComment)
 	}
 	return got.GetHTMLURL(), true, nil
+}
+
+// UpsertSection keeps one section of a shared comment up to date: the
+// comment of check (found by Marker(check) as in UpsertComment) holds one
+// section per name, each between hidden markers, in the order they were
+// first written. Only the named section is replaced; the others stay as
+// their checks last wrote them. Jobs that share a comment must not write it
+// at the same time (the generated workflows run them one after another).
+func (c *Client) UpsertSection(ctx context.Context, repo string, pr int, check, section, body string) (url string, created bool, err error) {
+	if c == nil {
+		return "", false, ErrNoToken
+	}
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return "", false, err
+	}
+	if pr <= 0 {
+		return "", false, fmt.Errorf("invalid pull request number %d: it must be positive", pr)
+	}
+	if err := validCheck(check); err != nil {
+		return "", false, err
+	}
+	if err := validCheck(section); err != nil {
+		return "", false, err
+	}
+	return c.upsert(ctx, owner, name, pr, check, func(old string) string {
+		return SetSection(old, section, body)
+	})
+}
+
+func sectionStart(name string) string { return "<!-- brickci-section:" + name + " -->" }
+func sectionEnd(name string) string   { return "<!-- /brickci-section:" + name + " -->" }
+
+var sectionRe = regexp.MustCompile(`<!-- brickci-section:([A-Za-z0-9][A-Za-z0-9._-]*) -->`)
+
+// SetSection returns the body of a shared comment with one section set to
+// content (a leading marker line in content is dropped). A section whose
+// end marker was lost, say to truncation, ends where the next one starts.
+func SetSection(old, section, content string) string {
+	if first, rest, ok := strings.Cut(content, "\n"); ok && strings.HasPrefix(strings.TrimSpace(first), "<!-- brickci:") {
+		content = rest
+	}
+	type part struct{ name, text string }
+	var parts []part
+	starts := sectionRe.FindAllStringSubmatchIndex(old, -1)
+	for i, m := range starts {
+		name := old[m[2]:m[3]]
+		end := len(old)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		text := old[m[1]:end]
+		if j := strings.Index(text, sectionEnd(name)); j >= 0 {
+			text = text[:j]
+		}
+		parts = append(parts, part{name, strings.Trim(text, "\n")})
+	}
+	found := false
+	for i := range parts {
+		if parts[i].name == section {
+			parts[i].text, found = strings.Trim(content, "\n"), true
+		}
+	}
+	if !found {
+		parts = append(parts, part{section, strings.Trim(content, "\n")})
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(sectionStart(p.name) + "\n" + p.text + "\n" + sectionEnd(p.name) + "\n\n")
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
 // findComment returns the newest comment carrying the marker, or nil.

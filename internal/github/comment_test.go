@@ -240,3 +240,41 @@ func TestUpsertCommentCapsLongBodyKeepingMarker(t *testing.T) {
 		t.Errorf("body starts %q and ends %q; want the marker first and the note last", got[0][:40], got[0][len(got[0])-40:])
 	}
 }
+
+// Checks that share a comment each keep their own section: two runs of
+// three checks leave one comment holding the newest body of each, in the
+// order they first wrote.
+func TestUpsertSectionSharesOneComment(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	c, _ := f.client(t)
+	ctx := context.Background()
+	for _, run := range []string{"first", "second"} {
+		for _, section := range []string{"validate", "plan-staging", "plan-prod"} {
+			if _, _, err := c.UpsertSection(ctx, testRepo, 9, "bundle", section, Marker(section)+"\n### "+section+" "+run+"\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bodies := f.commentsOf(9)
+	if len(bodies) != 1 {
+		t.Fatalf("%d comments, want 1: %q", len(bodies), bodies)
+	}
+	want := Marker("bundle") + "\n" +
+		"<!-- brickci-section:validate -->\n### validate second\n<!-- /brickci-section:validate -->\n\n" +
+		"<!-- brickci-section:plan-staging -->\n### plan-staging second\n<!-- /brickci-section:plan-staging -->\n\n" +
+		"<!-- brickci-section:plan-prod -->\n### plan-prod second\n<!-- /brickci-section:plan-prod -->\n"
+	if diff := cmp.Diff(want, bodies[0]); diff != "" {
+		t.Errorf("comment (-want +got):\n%s", diff)
+	}
+}
+
+func TestSetSectionSurvivesALostEndMarker(t *testing.T) {
+	t.Parallel()
+	old := "<!-- brickci-section:a -->\nA, cut short\n<!-- brickci-section:b -->\nB\n<!-- /brickci-section:b -->\n"
+	got := SetSection(old, "b", "B2")
+	want := "<!-- brickci-section:a -->\nA, cut short\n<!-- /brickci-section:a -->\n\n<!-- brickci-section:b -->\nB2\n<!-- /brickci-section:b -->\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

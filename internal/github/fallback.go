@@ -13,6 +13,7 @@ import (
 // it; a nil *Client answers ErrNoToken.
 type Commenter interface {
 	UpsertComment(ctx context.Context, repo string, pr int, check, body string) (url string, created bool, err error)
+	UpsertSection(ctx context.Context, repo string, pr int, check, section, body string) (url string, created bool, err error)
 }
 
 // Post is what PostOrSummarize publishes.
@@ -25,6 +26,9 @@ type Post struct {
 	PR *gha.PullRequest
 	// Check selects the comment's marker ("validate", "plan").
 	Check string
+	// Section, when set, makes Body one section of Check's comment
+	// (UpsertSection) instead of the whole comment.
+	Section string
 	// Body is the markdown, usually Comment.Markdown().
 	Body string
 }
@@ -81,7 +85,14 @@ func PostOrSummarize(ctx context.Context, c Commenter, p Post, summary func(mark
 	if repo == "" {
 		repo = p.PR.Base.Repo.FullName
 	}
-	url, created, err := c.UpsertComment(ctx, repo, p.PR.Number, p.Check, p.Body)
+	var url string
+	var created bool
+	var err error
+	if p.Section != "" {
+		url, created, err = c.UpsertSection(ctx, repo, p.PR.Number, p.Check, p.Section, p.Body)
+	} else {
+		url, created, err = c.UpsertComment(ctx, repo, p.PR.Number, p.Check, p.Body)
+	}
 	var pe *PermissionError
 	switch {
 	case errors.As(err, &pe):
@@ -96,6 +107,10 @@ func PostOrSummarize(ctx context.Context, c Commenter, p Post, summary func(mark
 	if created {
 		verb = "created"
 	}
-	fmt.Fprintf(log, "%s the %s comment on pull request #%d: %s\n", verb, p.Check, p.PR.Number, url)
+	what := p.Check + " comment"
+	if p.Section != "" {
+		what = p.Section + " section of the " + what
+	}
+	fmt.Fprintf(log, "%s the %s on pull request #%d: %s\n", verb, what, p.PR.Number, url)
 	return Posted{URL: url, Created: created}, nil
 }

@@ -12,16 +12,23 @@ import (
 	"github.com/brickci/brickci/internal/gha"
 )
 
-// stubCommenter answers UpsertComment with fixed values.
+// stubCommenter answers UpsertComment and UpsertSection with fixed values.
 type stubCommenter struct {
-	url     string
-	created bool
-	err     error
-	calls   int
+	url      string
+	created  bool
+	err      error
+	calls    int
+	sections []string
 }
 
 func (s *stubCommenter) UpsertComment(context.Context, string, int, string, string) (string, bool, error) {
 	s.calls++
+	return s.url, s.created, s.err
+}
+
+func (s *stubCommenter) UpsertSection(_ context.Context, _ string, _ int, _, section, _ string) (string, bool, error) {
+	s.calls++
+	s.sections = append(s.sections, section)
 	return s.url, s.created, s.err
 }
 
