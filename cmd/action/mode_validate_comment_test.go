@@ -46,6 +46,20 @@ func (f *fakeComments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.comments[f.nextID] = in.Body
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(map[string]any{"id": f.nextID, "body": in.Body, "html_url": fmt.Sprintf("https://github.example/c/%d", f.nextID)})
+	case (r.Method == http.MethodGet || r.Method == http.MethodDelete) && strings.HasPrefix(path, "/repos/o/r/issues/comments/"):
+		var id int64
+		fmt.Sscanf(strings.TrimPrefix(path, "/repos/o/r/issues/comments/"), "%d", &id)
+		body, ok := f.comments[id]
+		switch {
+		case !ok:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message": "Not Found"}`)
+		case r.Method == http.MethodDelete:
+			delete(f.comments, id)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			json.NewEncoder(w).Encode(map[string]any{"id": id, "body": body, "html_url": fmt.Sprintf("https://github.example/c/%d", id)})
+		}
 	case r.Method == http.MethodPatch && strings.HasPrefix(path, "/repos/o/r/issues/comments/"):
 		var id int64
 		fmt.Sscanf(strings.TrimPrefix(path, "/repos/o/r/issues/comments/"), "%d", &id)

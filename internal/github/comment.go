@@ -2,8 +2,11 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -96,22 +99,12 @@ func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, 
 	if err := validCheck(check); err != nil {
 		return "", false, err
 	}
-	return c.upsert(ctx, owner, name, pr, check, func(string) string { return body })
-}
-
-// upsert edits or creates the comment of check with the body compose
-// makes from the current one ("" when there is none).
-func (c *Client) upsert(ctx context.Context, owner, name string, pr int, check string, compose func(old string) string) (url string, created bool, err error) {
 	marker := Marker(check)
+	body = withMarker(body, marker)
 	existing, err := c.findComment(ctx, owner, name, pr, marker)
 	if err != nil {
 		return "", false, err
 	}
-	old := ""
-	if existing != nil {
-		old = existing.GetBody()
-	}
-	body := withMarker(compose(old), marker)
 	if existing != nil {
 		if existing.GetBody() == body {
 			return existing.GetHTMLURL(), false, nil
@@ -130,11 +123,18 @@ func (c *Client) upsert(ctx context.Context, owner, name string, pr int, check s
 }
 
 // UpsertSection keeps one section of a shared comment up to date: the
-// comment of check (found by Marker(check) as in UpsertComment) holds one
-// section per name, each between hidden markers, in the order they were
-// first written. Only the named section is replaced; the others stay as
-// their checks last wrote them. Jobs that share a comment must not write it
-// at the same time (the generated workflows run them one after another).
+// comment of check (found by Marker(check)) holds one section per name,
+// each between hidden markers, in the order they were first written. Only
+// the named section is replaced; the others stay as their checks last
+// wrote them.
+//
+// Jobs that write their sections at the same time never leave two
+// comments: copies created at once are merged into the oldest and the
+// others deleted. After writing, it reads the comment back and writes again
+// if its section was already overwritten. GitHub offers no compare-and-swap
+// on comments, so a section can still be lost when another job writes a
+// stale copy right after that check; writers of one comment should run one
+// after another, as the generated workflows do.
 func (c *Client) UpsertSection(ctx context.Context, repo string, pr int, check, section, body string) (url string, created bool, err error) {
 	if c == nil {
 		return "", false, ErrNoToken
@@ -152,9 +152,77 @@ func (c *Client) UpsertSection(ctx context.Context, repo string, pr int, check, 
 	if err := validCheck(section); err != nil {
 		return "", false, err
 	}
-	return c.upsert(ctx, owner, name, pr, check, func(old string) string {
-		return SetSection(old, section, body)
-	})
+	marker := Marker(check)
+	what := fmt.Sprintf("the %s comment on pull request #%d", check, pr)
+	for attempt := 0; attempt < 5; attempt++ {
+		all, err := c.markerComments(ctx, owner, name, pr, marker)
+		if err != nil {
+			return "", created, err
+		}
+		if len(all) == 0 {
+			b := withMarker(SetSection("", section, body), marker)
+			if _, _, err := c.gh.Issues.CreateComment(ctx, owner, name, pr, &gh.IssueComment{Body: &b}); err != nil {
+				return "", false, apiError(err, "create "+what, permComment)
+			}
+			created = true
+			continue // read it back: another job may have created one too
+		}
+		canon := all[0]
+		merged := canon.GetBody()
+		for _, extra := range all[1:] {
+			merged = mergeSections(merged, extra.GetBody())
+		}
+		merged = withMarker(SetSection(merged, section, body), marker)
+		if merged != canon.GetBody() {
+			if _, _, err := c.gh.Issues.EditComment(ctx, owner, name, canon.GetID(), &gh.IssueComment{Body: &merged}); err != nil {
+				return "", created, apiError(err, "update "+what, permComment)
+			}
+		}
+		for _, extra := range all[1:] {
+			if _, err := c.gh.Issues.DeleteComment(ctx, owner, name, extra.GetID()); err != nil && !isNotFoundErr(err) {
+				return "", created, apiError(err, "delete a duplicate of "+what, permComment)
+			}
+		}
+		got, _, err := c.gh.Issues.GetComment(ctx, owner, name, canon.GetID())
+		if err != nil {
+			if isNotFoundErr(err) {
+				continue // deleted by a concurrent writer that kept another copy
+			}
+			return "", created, apiError(err, "read back "+what, permComment)
+		}
+		if sectionOf(got.GetBody(), section) == sectionOf(merged, section) {
+			return got.GetHTMLURL(), created, nil
+		}
+	}
+	return "", created, fmt.Errorf("%s kept changing while its %s section was written; run the check again", what, section)
+}
+
+// markerComments returns every comment carrying the marker, oldest first.
+func (c *Client) markerComments(ctx context.Context, owner, name string, pr int, marker string) ([]*gh.IssueComment, error) {
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	var out []*gh.IssueComment
+	for {
+		page, resp, err := c.gh.Issues.ListComments(ctx, owner, name, pr, opts)
+		if err != nil {
+			return nil, apiError(err, fmt.Sprintf("list the comments of pull request #%d", pr), permComment)
+		}
+		for _, cm := range page {
+			if hasMarker(cm.GetBody(), marker) {
+				out = append(out, cm)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	sort.SliceStable(out, func(i, j int) bool { return newer(out[j], out[i]) })
+	return out, nil
+}
+
+func isNotFoundErr(err error) bool {
+	var er *gh.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
 }
 
 func sectionStart(name string) string { return "<!-- brickci-section:" + name + " -->" }
@@ -162,37 +230,30 @@ func sectionEnd(name string) string   { return "<!-- /brickci-section:" + name +
 
 var sectionRe = regexp.MustCompile(`<!-- brickci-section:([A-Za-z0-9][A-Za-z0-9._-]*) -->`)
 
-// SetSection returns the body of a shared comment with one section set to
-// content (a leading marker line in content is dropped). A section whose
+// part is one named section of a shared comment.
+type part struct{ name, text string }
+
+// parseSections splits a shared comment into its sections. A section whose
 // end marker was lost, say to truncation, ends where the next one starts.
-func SetSection(old, section, content string) string {
-	if first, rest, ok := strings.Cut(content, "\n"); ok && strings.HasPrefix(strings.TrimSpace(first), "<!-- brickci:") {
-		content = rest
-	}
-	type part struct{ name, text string }
+func parseSections(body string) []part {
 	var parts []part
-	starts := sectionRe.FindAllStringSubmatchIndex(old, -1)
+	starts := sectionRe.FindAllStringSubmatchIndex(body, -1)
 	for i, m := range starts {
-		name := old[m[2]:m[3]]
-		end := len(old)
+		name := body[m[2]:m[3]]
+		end := len(body)
 		if i+1 < len(starts) {
 			end = starts[i+1][0]
 		}
-		text := old[m[1]:end]
+		text := body[m[1]:end]
 		if j := strings.Index(text, sectionEnd(name)); j >= 0 {
 			text = text[:j]
 		}
 		parts = append(parts, part{name, strings.Trim(text, "\n")})
 	}
-	found := false
-	for i := range parts {
-		if parts[i].name == section {
-			parts[i].text, found = strings.Trim(content, "\n"), true
-		}
-	}
-	if !found {
-		parts = append(parts, part{section, strings.Trim(content, "\n")})
-	}
+	return parts
+}
+
+func joinSections(parts []part) string {
 	var b strings.Builder
 	for _, p := range parts {
 		b.WriteString(sectionStart(p.name) + "\n" + p.text + "\n" + sectionEnd(p.name) + "\n\n")
@@ -200,25 +261,56 @@ func SetSection(old, section, content string) string {
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
+// SetSection returns the body of a shared comment with one section set to
+// content (a leading marker line in content is dropped).
+func SetSection(old, name, content string) string {
+	if first, rest, ok := strings.Cut(content, "\n"); ok && strings.HasPrefix(strings.TrimSpace(first), "<!-- brickci:") {
+		content = rest
+	}
+	parts := parseSections(old)
+	found := false
+	for i := range parts {
+		if parts[i].name == name {
+			parts[i].text, found = strings.Trim(content, "\n"), true
+		}
+	}
+	if !found {
+		parts = append(parts, part{name, strings.Trim(content, "\n")})
+	}
+	return joinSections(parts)
+}
+
+// sectionOf returns the text of one section, or "".
+func sectionOf(body, name string) string {
+	for _, p := range parseSections(body) {
+		if p.name == name {
+			return p.text
+		}
+	}
+	return ""
+}
+
+// mergeSections adds to base the sections of other that base lacks.
+func mergeSections(base, other string) string {
+	have := map[string]bool{}
+	for _, p := range parseSections(base) {
+		have[p.name] = true
+	}
+	for _, p := range parseSections(other) {
+		if !have[p.name] {
+			base = SetSection(base, p.name, p.text)
+		}
+	}
+	return base
+}
+
 // findComment returns the newest comment carrying the marker, or nil.
 func (c *Client) findComment(ctx context.Context, owner, name string, pr int, marker string) (*gh.IssueComment, error) {
-	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
-	var newest *gh.IssueComment
-	for {
-		page, resp, err := c.gh.Issues.ListComments(ctx, owner, name, pr, opts)
-		if err != nil {
-			return nil, apiError(err, fmt.Sprintf("list the comments of pull request #%d", pr), permComment)
-		}
-		for _, cm := range page {
-			if hasMarker(cm.GetBody(), marker) && newer(cm, newest) {
-				newest = cm
-			}
-		}
-		if resp.NextPage == 0 {
-			return newest, nil
-		}
-		opts.Page = resp.NextPage
+	all, err := c.markerComments(ctx, owner, name, pr, marker)
+	if err != nil || len(all) == 0 {
+		return nil, err
 	}
+	return all[len(all)-1], nil
 }
 
 // newer reports whether a was created after b (ids grow over time and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -276,5 +277,82 @@ func TestSetSectionSurvivesALostEndMarker(t *testing.T) {
 	want := "<!-- brickci-section:a -->\nA, cut short\n<!-- /brickci-section:a -->\n\n<!-- brickci-section:b -->\nB2\n<!-- /brickci-section:b -->\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// Checks writing their sections at the same time leave one comment, never
+// duplicates: copies created at once are merged into the oldest and
+// deleted. (Without a compare-and-swap on comments, a section written at
+// the very moment another job writes a stale copy can be lost until its
+// next run, which is why the generated workflows run these jobs one after
+// another.) A later sequential round makes every section current.
+func TestUpsertSectionConcurrently(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	c, _ := f.client(t)
+	ctx := context.Background()
+	sections := []string{"validate", "plan-staging", "plan-prod", "lint"}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(sections))
+	for _, s := range sections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := c.UpsertSection(ctx, testRepo, 4, "bundle", s, "### "+s+" first"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if bodies := f.commentsOf(4); len(bodies) != 1 {
+		t.Fatalf("%d comments after concurrent writes, want 1:\n%s", len(bodies), strings.Join(bodies, "\n----\n"))
+	}
+	for _, s := range sections {
+		if _, _, err := c.UpsertSection(ctx, testRepo, 4, "bundle", s, "### "+s+" second"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bodies := f.commentsOf(4)
+	if len(bodies) != 1 {
+		t.Fatalf("%d comments, want 1", len(bodies))
+	}
+	for _, s := range sections {
+		if got := sectionOf(bodies[0], s); got != "### "+s+" second" {
+			t.Errorf("section %s = %q\n%s", s, got, bodies[0])
+		}
+	}
+}
+
+// Two copies of the shared comment (two jobs created it at once) are merged
+// into the oldest, and the newer copy is deleted.
+func TestUpsertSectionMergesDuplicateComments(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	c, _ := f.client(t)
+	ctx := context.Background()
+	b1 := Marker("bundle") + "\n" + SetSection("", "validate", "V")
+	b2 := Marker("bundle") + "\n" + SetSection("", "plan-prod", "P")
+	f.mu.Lock()
+	f.addComment(6, b1)
+	f.addComment(6, b2)
+	f.mu.Unlock()
+	if _, _, err := c.UpsertSection(ctx, testRepo, 6, "bundle", "plan-staging", "S"); err != nil {
+		t.Fatal(err)
+	}
+	bodies := f.commentsOf(6)
+	if len(bodies) != 1 {
+		t.Fatalf("%d comments, want the duplicate deleted:\n%s", len(bodies), strings.Join(bodies, "\n----\n"))
+	}
+	for name, want := range map[string]string{"validate": "V", "plan-prod": "P", "plan-staging": "S"} {
+		if got := sectionOf(bodies[0], name); got != want {
+			t.Errorf("section %s = %q, want %q\n%s", name, got, want, bodies[0])
+		}
+	}
+	if !strings.HasPrefix(bodies[0], b1[:len(Marker("bundle"))]) || !strings.Contains(bodies[0], "validate") {
+		t.Errorf("the oldest copy was not the one kept:\n%s", bodies[0])
 	}
 }

@@ -21,10 +21,15 @@ const (
 
 // The fake's routes, as http.ServeMux patterns.
 const (
-	apiRepo            = "/api/v3/repos/{owner}/{repo}"
-	routeListComments  = "GET " + apiRepo + "/issues/{number}/comments"
+	apiRepo = "/api/v3/repos/{owner}/{repo}"
+	// GET issues/{number}/comments and GET issues/comments/{id} overlap as
+	// ServeMux patterns, so one route serves both.
+	routeGetIssuePath = "GET " + apiRepo + "/issues/{a}/{b}"
+	// routeListComments names that route where faults target listing.
+	routeListComments  = routeGetIssuePath
 	routeCreateComment = "POST " + apiRepo + "/issues/{number}/comments"
 	routeEditComment   = "PATCH " + apiRepo + "/issues/comments/{id}"
+	routeDeleteComment = "DELETE " + apiRepo + "/issues/comments/{id}"
 	routeListPulls     = "GET " + apiRepo + "/pulls"
 	routeCreatePull    = "POST " + apiRepo + "/pulls"
 	routeEditPull      = "PATCH " + apiRepo + "/pulls/{number}"
@@ -90,9 +95,21 @@ func newFake(t *testing.T) *fakeGitHub {
 			h(w, r)
 		})
 	}
-	route(routeListComments, f.listComments)
+	route(routeGetIssuePath, func(w http.ResponseWriter, r *http.Request) {
+		switch a, b := r.PathValue("a"), r.PathValue("b"); {
+		case b == "comments":
+			r.SetPathValue("number", a)
+			f.listComments(w, r)
+		case a == "comments":
+			r.SetPathValue("id", b)
+			f.getComment(w, r)
+		default:
+			writeJSON(w, http.StatusNotFound, gh.ErrorResponse{Message: "Not Found"})
+		}
+	})
 	route(routeCreateComment, f.createComment)
 	route(routeEditComment, f.editComment)
+	route(routeDeleteComment, f.deleteComment)
 	route(routeListPulls, f.listPulls)
 	route(routeCreatePull, f.createPull)
 	route(routeEditPull, f.editPull)
@@ -219,6 +236,33 @@ func (f *fakeGitHub) editComment(w http.ResponseWriter, r *http.Request) {
 			if c.GetID() == id {
 				c.Body = in.Body
 				writeJSON(w, http.StatusOK, c)
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusNotFound, gh.ErrorResponse{Message: "Not Found"})
+}
+
+func (f *fakeGitHub) getComment(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	for _, cs := range f.comments {
+		for _, c := range cs {
+			if c.GetID() == id {
+				writeJSON(w, http.StatusOK, c)
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusNotFound, gh.ErrorResponse{Message: "Not Found"})
+}
+
+func (f *fakeGitHub) deleteComment(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	for pr, cs := range f.comments {
+		for i, c := range cs {
+			if c.GetID() == id {
+				f.comments[pr] = append(cs[:i:i], cs[i+1:]...)
+				w.WriteHeader(http.StatusNoContent)
 				return
 			}
 		}
