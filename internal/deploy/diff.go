@@ -27,19 +27,7 @@ func diffValues(prefix string, old, new any, out *[]FieldChange) {
 	om, oIsMap := old.(map[string]any)
 	nm, nIsMap := new.(map[string]any)
 	if oIsMap && nIsMap {
-		keys := map[string]bool{}
-		for k := range om {
-			keys[k] = true
-		}
-		for k := range nm {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		for _, k := range unionKeys(om, nm) {
 			diffValues(join(prefix, k), om[k], nm[k], out)
 		}
 		return
@@ -101,28 +89,32 @@ func uniqueBy(l []any, key string) bool {
 }
 
 func diffKeyedLists(prefix, key string, ol, nl []any, out *[]FieldChange) {
-	index := func(l []any) (map[string]any, []string) {
-		m := map[string]any{}
-		var order []string
-		for _, e := range l {
-			k := e.(map[string]any)[key].(string)
-			m[k] = e
-			order = append(order, k)
-		}
-		return m, order
+	om, nm := byKey(ol, key), byKey(nl, key)
+	for _, k := range unionKeys(om, nm) {
+		diffValues(fmt.Sprintf("%s[%s]", prefix, k), om[k], nm[k], out)
 	}
-	om, oorder := index(ol)
-	nm, norder := index(nl)
-	seen := map[string]bool{}
-	var keys []string
-	for _, k := range append(oorder, norder...) {
-		if !seen[k] {
-			seen[k] = true
+}
+
+// unionKeys returns the keys of both maps, sorted.
+func unionKeys(a, b map[string]any) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		diffValues(fmt.Sprintf("%s[%s]", prefix, k), om[k], nm[k], out)
+	return keys
+}
+
+// byKey indexes the elements of a keyed list (see commonListKey).
+func byKey(l []any, key string) map[string]any {
+	m := map[string]any{}
+	for _, e := range l {
+		m[e.(map[string]any)[key].(string)] = e
 	}
+	return m
 }

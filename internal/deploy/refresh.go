@@ -133,27 +133,8 @@ func diffPresent(prefix string, want, got any, out *[]FieldChange) {
 	if wl, ok := want.([]any); ok {
 		if gl, ok := got.([]any); ok {
 			if key := commonListKey(wl, gl); key != "" {
-				byKey := func(l []any) map[string]any {
-					m := map[string]any{}
-					for _, e := range l {
-						m[e.(map[string]any)[key].(string)] = e
-					}
-					return m
-				}
-				wk, gk := byKey(wl), byKey(gl)
-				keys := map[string]bool{}
-				for k := range wk {
-					keys[k] = true
-				}
-				for k := range gk {
-					keys[k] = true
-				}
-				sorted := make([]string, 0, len(keys))
-				for k := range keys {
-					sorted = append(sorted, k)
-				}
-				sort.Strings(sorted)
-				for _, k := range sorted {
+				wk, gk := byKey(wl, key), byKey(gl, key)
+				for _, k := range unionKeys(wk, gk) {
 					path := fmt.Sprintf("%s[%s]", prefix, k)
 					w, inW := wk[k]
 					g, inG := gk[k]

@@ -86,17 +86,8 @@ func CapBody(body string) string {
 // left alone. It returns the comment's URL and whether it was created. A
 // 403/404 yields a *PermissionError naming "pull-requests: write".
 func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, body string) (url string, created bool, err error) {
-	if c == nil {
-		return "", false, ErrNoToken
-	}
-	owner, name, err := splitRepo(repo)
+	owner, name, err := c.commentTarget(repo, pr, check)
 	if err != nil {
-		return "", false, err
-	}
-	if pr <= 0 {
-		return "", false, fmt.Errorf("invalid pull request number %d: it must be positive", pr)
-	}
-	if err := validCheck(check); err != nil {
 		return "", false, err
 	}
 	marker := Marker(check)
@@ -136,17 +127,8 @@ func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, check, 
 // stale copy right after that check; writers of one comment should run one
 // after another, as the generated workflows do.
 func (c *Client) UpsertSection(ctx context.Context, repo string, pr int, check, section, body string) (url string, created bool, err error) {
-	if c == nil {
-		return "", false, ErrNoToken
-	}
-	owner, name, err := splitRepo(repo)
+	owner, name, err := c.commentTarget(repo, pr, check)
 	if err != nil {
-		return "", false, err
-	}
-	if pr <= 0 {
-		return "", false, fmt.Errorf("invalid pull request number %d: it must be positive", pr)
-	}
-	if err := validCheck(check); err != nil {
 		return "", false, err
 	}
 	if err := validCheck(section); err != nil {
@@ -195,6 +177,21 @@ func (c *Client) UpsertSection(ctx context.Context, repo string, pr int, check, 
 		}
 	}
 	return "", created, fmt.Errorf("%s kept changing while its %s section was written; run the check again", what, section)
+}
+
+// commentTarget checks the arguments every comment call takes and splits
+// the repository.
+func (c *Client) commentTarget(repo string, pr int, check string) (owner, name string, err error) {
+	if c == nil {
+		return "", "", ErrNoToken
+	}
+	if owner, name, err = splitRepo(repo); err != nil {
+		return "", "", err
+	}
+	if pr <= 0 {
+		return "", "", fmt.Errorf("invalid pull request number %d: it must be positive", pr)
+	}
+	return owner, name, validCheck(check)
 }
 
 // markerComments returns every comment carrying the marker, oldest first.
