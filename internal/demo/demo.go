@@ -85,7 +85,9 @@ func steps(o Options) []step {
 		{"bundle-ci", "plan prod", "pull_request", map[string]string{"mode": "plan", "target": "prod", "bundle": b}, false, ""},
 		{"run-tests", "unit tests", "pull_request", map[string]string{"mode": "test", "unit": "true", "bundle": b}, false, "pytest"},
 		{"run-tests", "integration tests on test", "pull_request", map[string]string{"mode": "test", "integration": "true", "target": "test", "bundle": b, "jobs": jobs, "cleanup": "true", "poll": "250ms", "heartbeat": "10s"}, true, ""},
+		{"bundle-cd-staging", "validate staging online", "push", map[string]string{"mode": "validate", "target": "staging", "bundle": b}, false, ""},
 		{"bundle-cd-staging", "deploy staging", "push", map[string]string{"mode": "deploy", "target": "staging", "bundle": b}, true, ""},
+		{"bundle-cd-prod", "validate prod online", "push", map[string]string{"mode": "validate", "target": "prod", "bundle": b}, false, ""},
 		{"bundle-cd-prod", "deploy prod", "push", map[string]string{"mode": "deploy", "target": "prod", "bundle": b}, true, ""},
 		{"bundle-cd-prod", "run release jobs on prod", "push", map[string]string{"mode": "run", "target": "prod", "bundle": b, "jobs": jobs, "timeout": "5m", "poll": "250ms", "heartbeat": "10s"}, true, ""},
 	}

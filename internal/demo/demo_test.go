@@ -47,7 +47,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	want := []string{"workflows match the pipeline spec", "lint workflows", "validate staging and prod", "plan staging", "plan prod",
-		"unit tests", "integration tests on test", "deploy staging", "deploy prod", "run release jobs on prod"}
+		"unit tests", "integration tests on test", "validate staging online", "deploy staging", "validate prod online", "deploy prod", "run release jobs on prod"}
 	if len(res.Stages) != len(want) {
 		t.Fatalf("%d stages, want %d", len(res.Stages), len(want))
 	}
@@ -87,8 +87,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < 3 {
-		t.Errorf("report shows %d four-task graphs, want at least 3 (validate ×2 and the release run)", n)
+	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < 5 {
+		t.Errorf("report shows %d four-task graphs, want at least 5 (offline validate ×2, online validate ×2, the release run)", n)
+	}
+	if !strings.Contains(byTitle["validate prod online"], "prod-rag_chatbot-model-workflow") {
+		t.Errorf("online validation of prod shows no job:\n%s", byTitle["validate prod online"])
 	}
 	if res.Requests == 0 {
 		t.Error("no API requests counted")
