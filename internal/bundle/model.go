@@ -43,6 +43,22 @@ type Bundle struct {
 	// WorkspaceRefs are the literal cluster and warehouse ids the bundle
 	// names, for checks against a workspace.
 	WorkspaceRefs []WorkspaceRef
+	// Git is the resolved bundle.git block: what ${bundle.git.*} expands
+	// to and what the deployment's metadata.json records.
+	Git Git
+}
+
+// Git describes the checkout a bundle is deployed from, as the Databricks
+// CLI records it under bundle.git.
+type Git struct {
+	OriginURL      string `json:"origin_url,omitempty"`
+	Branch         string `json:"branch,omitempty"`
+	ActualBranch   string `json:"actual_branch,omitempty"`
+	Commit         string `json:"commit,omitempty"`
+	BundleRootPath string `json:"bundle_root_path,omitempty"`
+	// Inferred is true when the values came from the checkout or the CI
+	// environment rather than from databricks.yml.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // Resource names one resource of any type.
