@@ -206,3 +206,6 @@ func sortedJobKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// The state files a deploy writes record the version of brickci.
+func init() { deploy.Version = version }

@@ -246,9 +246,9 @@ func (d *deployer) syncFiles(ctx context.Context, plan *PlanResult, res *Result)
 		d.progress("files: uploaded %d, deleted %d, unchanged %d", len(upload), res.Deleted, plan.Files.Unchanged)
 	}
 	ds := &d.st.deployment
-	ds.Version = 1
+	ds.Version = deploymentVersion
 	ds.Seq++
-	ds.CLIVersion = CLIVersion
+	ds.CLIVersion = writerVersion()
 	ds.Timestamp = d.opts.Now().UTC()
 	if ds.ID == "" {
 		ds.ID = d.opts.NewID()
@@ -520,7 +520,7 @@ func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, id
 		if err != nil {
 			return false, fmt.Errorf("failed to create job %q: %w", k, err)
 		}
-		entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm}
+		entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm, DependsOn: jobDependsOn(j)}
 		d.mu.Lock()
 		d.st.resources.State[addr] = entry
 		d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
@@ -536,7 +536,7 @@ func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, id
 		if err != nil {
 			return false, fmt.Errorf("failed to update job %q (id %s): %w", k, entry.ID, err)
 		}
-		entry.State = norm
+		entry.State, entry.DependsOn = norm, jobDependsOn(j)
 		d.mu.Lock()
 		d.st.resources.State[addr] = entry
 		d.mu.Unlock()
@@ -599,7 +599,7 @@ func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, ob
 	if err != nil {
 		return err
 	}
-	if had && fmt.Sprint(old.State["permissions"]) == fmt.Sprint(norm["permissions"]) && old.State["object_id"] == objectID {
+	if had && fmt.Sprint(old.State[permsKey]) == fmt.Sprint(norm[permsKey]) && old.State["object_id"] == objectID {
 		return nil
 	}
 	if _, err := d.w.Permissions.Set(ctx, iam.SetObjectPermissions{RequestObjectType: objectType, RequestObjectId: requestID, AccessControlList: desired}); err != nil {
@@ -609,7 +609,7 @@ func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, ob
 	if removed {
 		delete(d.st.resources.State, pa)
 	} else {
-		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm}
+		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm, DependsOn: permDependsOn(addr)}
 	}
 	d.mu.Unlock()
 	return d.saveResources(ctx)

@@ -215,7 +215,9 @@ func jobSettings(b *bundle.Bundle, j *bundle.Job, ids map[string]string) (*jobs.
 		all[r] = s
 		sentinel[s] = "${resources.jobs." + r + ".id}"
 	}
-	raw, err := json.Marshal(resolveRefs(j.Config, all))
+	cfg := resolveRefs(j.Config, all).(map[string]any)
+	applyDefaults("jobs", cfg)
+	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to encode job %q: %w", j.Key, err)
 	}
@@ -338,11 +340,13 @@ func deployerEntry(deployer string, level iam.PermissionLevel) iam.AccessControl
 	return iam.AccessControlRequest{UserName: deployer, PermissionLevel: level}
 }
 
-// aclState is the normalised form of an ACL recorded in state.
+// aclState is the normalised form of an ACL recorded in state, in the
+// shape of state version 2: {"object_id", "__embed__": [{"level",
+// "user_name" | "group_name" | "service_principal_name"}]}.
 func aclState(objectID string, l []iam.AccessControlRequest) map[string]any {
 	perms := make([]any, 0, len(l))
 	for _, a := range l {
-		m := map[string]any{"permission_level": string(a.PermissionLevel)}
+		m := map[string]any{"level": string(a.PermissionLevel)}
 		if a.UserName != "" {
 			m["user_name"] = a.UserName
 		}
@@ -354,7 +358,7 @@ func aclState(objectID string, l []iam.AccessControlRequest) map[string]any {
 		}
 		perms = append(perms, m)
 	}
-	return map[string]any{"object_id": objectID, "permissions": perms}
+	return map[string]any{"object_id": objectID, permsKey: perms}
 }
 
 // cutDir returns p relative to dir when p is inside dir.

@@ -155,10 +155,10 @@ func planResource(st *remoteState, addr string, norm map[string]any, desiredACL 
 	diffValues("", e.State, norm, &fields)
 	var oldPerms, newPerms any
 	if perm, ok := st.resources.State[permAddr(addr)]; ok {
-		oldPerms = perm.State["permissions"]
+		oldPerms = perm.State[permsKey]
 	}
 	if desiredACL != nil {
-		newPerms = aclState(objectID, desiredACL)["permissions"]
+		newPerms = aclState(objectID, desiredACL)[permsKey]
 	}
 	if oldPerms != nil || newPerms != nil {
 		if !reflect.DeepEqual(oldPerms, newPerms) {

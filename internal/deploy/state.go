@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/brickci/brickci/internal/bundle"
 )
 
 // State file names inside the target's state path. They are the names the
@@ -20,17 +23,25 @@ const (
 	metadataFile   = "metadata.json"
 )
 
-// ResourcesState is resources.json: the CLI's Terraform-free resource state.
+// deploymentVersion is the version of deployment.json the CLI writes and
+// reads (bundle/deploy.DeploymentStateVersion).
+const deploymentVersion = 1
+
+// ResourcesState is resources.json: the CLI's Terraform-free resource state
+// (bundle/direct/dstate in the Databricks CLI), written at state version 2.
 // Each entry is keyed "resources.<group>.<key>" (and
-// "resources.<group>.<key>.permissions" for an ACL) and holds the remote id
-// and the settings last applied, which plans compare against so that a plan
-// does not need a GET per resource.
+// "resources.<group>.<key>.permissions" for an ACL) and holds the remote id,
+// the settings last applied, which plans compare against so that a plan does
+// not need a GET per resource, and the resources whose ids it used.
 type ResourcesState struct {
-	StateVersion int                      `json:"state_version"`
-	CLIVersion   string                   `json:"cli_version"`
-	Lineage      string                   `json:"lineage"`
-	Serial       int                      `json:"serial"`
-	State        map[string]ResourceEntry `json:"state"`
+	StateVersion int    `json:"state_version"`
+	CLIVersion   string `json:"cli_version"`
+	Lineage      string `json:"lineage"`
+	Serial       int    `json:"serial"`
+	// Features are the deployment state features a state depends on; only
+	// a state at featureStateVersion has any, and brickci refuses those.
+	Features map[string]struct{}      `json:"features,omitempty"`
+	State    map[string]ResourceEntry `json:"state"`
 	// Pending lists resource addresses whose create was sent but whose id
 	// was not yet recorded. The next deploy adopts such a resource by its
 	// name and deployment stamp instead of creating a duplicate. The CLI
@@ -42,7 +53,31 @@ type ResourcesState struct {
 type ResourceEntry struct {
 	ID    string         `json:"__id__"`
 	State map[string]any `json:"state"`
+	// DependsOn names the resources whose values the settings use, by
+	// address and the reference text, as the CLI records them.
+	DependsOn []DependsOn `json:"depends_on,omitempty"`
 }
+
+// DependsOn is one dependency of a ResourceEntry: the address of the
+// resource used and the reference through which it is used.
+type DependsOn struct {
+	Node  string `json:"node"`
+	Label string `json:"label,omitempty"`
+}
+
+// Versions of resources.json. Version 1 (and 0, a file without the field)
+// recorded permissions as {"object_id", "permissions": [{"permission_level",
+// ...}]}; version 2 as {"object_id", "__embed__": [{"level", ...}]}.
+// Version 3 is what a later CLI writes once a state records features; one
+// without features reads as version 2 and keeps its number, as in the CLI.
+const (
+	currentStateVersion = 2
+	featureStateVersion = 3
+)
+
+// permsKey is the field of a permissions entry's state holding the access
+// control list at state version 2.
+const permsKey = "__embed__"
 
 // DeploymentState is deployment.json. Version, Seq, CLIVersion, Timestamp,
 // Files (local_path, is_notebook) and ID are the CLI's fields; brickci adds
@@ -74,8 +109,15 @@ type remoteState struct {
 	exists bool
 }
 
-// CLIVersion is written into state files as cli_version.
-const CLIVersion = "brickci"
+// Version is brickci's version; cmd/action sets it from the version the
+// binary was built with. State files record it as cli_version in the form
+// "brickci/<Version>", which tells a reader which tool wrote them and, not
+// being a bare semantic version, does not make the CLI warn that the state
+// comes from a newer CLI.
+var Version = "dev"
+
+// writerVersion is the cli_version brickci writes.
+func writerVersion() string { return "brickci/" + Version }
 
 func jobAddr(key string) string      { return "resources.jobs." + key }
 func endpointAddr(key string) string { return "resources.model_serving_endpoints." + key }
@@ -85,8 +127,8 @@ func permAddr(addr string) string    { return addr + ".permissions" }
 // missing file is an empty state.
 func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteState, error) {
 	st := &remoteState{
-		resources:  ResourcesState{StateVersion: 1, CLIVersion: CLIVersion, State: map[string]ResourceEntry{}},
-		deployment: DeploymentState{Version: 1, CLIVersion: CLIVersion},
+		resources:  ResourcesState{StateVersion: currentStateVersion, CLIVersion: writerVersion(), State: map[string]ResourceEntry{}},
+		deployment: DeploymentState{Version: deploymentVersion, CLIVersion: writerVersion()},
 	}
 	data, err := fs.read(ctx, path.Join(statePath, resourcesFile))
 	switch {
@@ -100,6 +142,9 @@ func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteSt
 		if st.resources.State == nil {
 			st.resources.State = map[string]ResourceEntry{}
 		}
+		if err := migrateState(&st.resources); err != nil {
+			return nil, fmt.Errorf("failed to read %s in %q: %w", resourcesFile, statePath, err)
+		}
 		st.exists = true
 	}
 	data, err = fs.read(ctx, path.Join(statePath, deploymentFile))
@@ -110,6 +155,9 @@ func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteSt
 	default:
 		if err := json.Unmarshal(data, &st.deployment); err != nil {
 			return nil, fmt.Errorf("failed to parse %s in %q: %w", deploymentFile, statePath, err)
+		}
+		if st.deployment.Version > deploymentVersion {
+			return nil, fmt.Errorf("%s in %q has version %d, newer than the version %d brickci reads; upgrade brickci", deploymentFile, statePath, st.deployment.Version, deploymentVersion)
 		}
 		st.exists = true
 	}
@@ -124,10 +172,59 @@ func decodeJSON(data []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// migrateState brings a resources.json read from the workspace to state
+// version 2 in memory, as the CLI does on load: permissions entries of
+// version 0 or 1 get the version 2 shape. A state newer than brickci
+// understands is an error rather than something to overwrite.
+func migrateState(rs *ResourcesState) error {
+	switch {
+	case rs.StateVersion == featureStateVersion && len(rs.Features) > 0:
+		return fmt.Errorf("the state depends on features brickci does not support: %s; deploy this target with the Databricks CLI", strings.Join(sortedKeys(rs.Features), ", "))
+	case rs.StateVersion == featureStateVersion, rs.StateVersion == currentStateVersion:
+		return nil
+	case rs.StateVersion > featureStateVersion:
+		return fmt.Errorf("state version %d is newer than the version %d brickci reads; upgrade brickci", rs.StateVersion, currentStateVersion)
+	case rs.StateVersion < 0:
+		return fmt.Errorf("state version %d is not a valid version", rs.StateVersion)
+	}
+	for addr, e := range rs.State {
+		if !strings.HasSuffix(addr, ".permissions") || e.State == nil {
+			continue
+		}
+		old, _ := e.State["permissions"].([]any)
+		perms := make([]any, 0, len(old))
+		for _, p := range old {
+			m, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			n := map[string]any{}
+			for k, v := range m {
+				if k == "permission_level" {
+					k = "level"
+				}
+				n[k] = v
+			}
+			perms = append(perms, n)
+		}
+		delete(e.State, "permissions")
+		e.State[permsKey] = perms
+		rs.State[addr] = e
+	}
+	rs.StateVersion = currentStateVersion
+	return nil
+}
+
+// writeResources writes resources.json with the next serial, as the CLI
+// formats it (one-space indent).
 func writeResources(ctx context.Context, fs workspaceFS, statePath string, rs *ResourcesState) error {
 	rs.Serial++
+	rs.CLIVersion = writerVersion()
+	if rs.StateVersion < currentStateVersion {
+		rs.StateVersion = currentStateVersion
+	}
 	sort.Strings(rs.Pending)
-	data, err := json.MarshalIndent(rs, "", "  ")
+	data, err := json.MarshalIndent(rs, "", " ")
 	if err != nil {
 		return fmt.Errorf("failed to encode %s: %w", resourcesFile, err)
 	}
@@ -137,9 +234,10 @@ func writeResources(ctx context.Context, fs workspaceFS, statePath string, rs *R
 	return nil
 }
 
+// writeDeployment writes deployment.json, compact as the CLI writes it.
 func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, ds *DeploymentState) error {
 	sort.Slice(ds.Files, func(i, j int) bool { return ds.Files[i].LocalPath < ds.Files[j].LocalPath })
-	data, err := json.MarshalIndent(ds, "", "  ")
+	data, err := json.Marshal(ds)
 	if err != nil {
 		return fmt.Errorf("failed to encode %s: %w", deploymentFile, err)
 	}
@@ -147,4 +245,24 @@ func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, ds *
 		return fmt.Errorf("failed to write %s: %w", deploymentFile, err)
 	}
 	return nil
+}
+
+// jobDependsOn lists the jobs whose ids a job's settings use.
+func jobDependsOn(j *bundle.Job) []DependsOn {
+	var out []DependsOn
+	for _, r := range jobRefs(j.Config) {
+		out = append(out, DependsOn{Node: jobAddr(r), Label: "${" + jobAddr(r) + ".id}"})
+	}
+	return out
+}
+
+// permDependsOn is the dependency of a permissions entry on its resource:
+// the field of the resource the object id is made of (a serving endpoint's
+// internal endpoint_id, any other resource's id).
+func permDependsOn(addr string) []DependsOn {
+	field := "id"
+	if strings.HasPrefix(addr, "resources.model_serving_endpoints.") {
+		field = "endpoint_id"
+	}
+	return []DependsOn{{Node: addr, Label: "${" + addr + "." + field + "}"}}
 }
