@@ -218,36 +218,92 @@ func configChanged(old, new map[string]any) bool {
 }
 
 // metadata is metadata.json, which jobs' deployment.metadata_file_path
-// points at: the CLI's shape, enough for the workspace UI to show that a
-// job is managed by a bundle and where its files are.
+// points at and the workspace UI reads to show where a deployment came
+// from. Its shape is the Databricks CLI's (bundle/metadata), field for
+// field and in the same order, at version 1.
 type metadata struct {
 	Version int            `json:"version"`
 	Config  metadataConfig `json:"config"`
+	Extra   metadataExtra  `json:"extra"`
 }
 
 type metadataConfig struct {
-	Bundle    map[string]any            `json:"bundle"`
-	Workspace map[string]any            `json:"workspace"`
-	Resources map[string]map[string]any `json:"resources"`
+	Bundle    metadataBundle    `json:"bundle"`
+	Workspace metadataWorkspace `json:"workspace"`
+	Resources metadataResources `json:"resources"`
+	Presets   metadataPresets   `json:"presets"`
+}
+
+// metadataBundle is config.bundle. Git is always present, empty when the
+// checkout is unknown, as the CLI writes it.
+type metadataBundle struct {
+	Name   string      `json:"name,omitempty"`
+	Target string      `json:"target,omitempty"`
+	Mode   string      `json:"mode,omitempty"`
+	Git    metadataGit `json:"git"`
+}
+
+// metadataGit holds the bundle.git values the CLI records; it does not
+// record actual_branch.
+type metadataGit struct {
+	Branch         string `json:"branch,omitempty"`
+	OriginURL      string `json:"origin_url,omitempty"`
+	Commit         string `json:"commit,omitempty"`
+	BundleRootPath string `json:"bundle_root_path,omitempty"`
+}
+
+type metadataWorkspace struct {
+	FilePath string `json:"file_path"`
+}
+
+// metadataResources lists the deployed resources the UI links back to
+// their files: the CLI records jobs, pipelines and dashboards only.
+type metadataResources struct {
+	Jobs map[string]metadataResource `json:"jobs,omitempty"`
+}
+
+type metadataResource struct {
+	ID           string `json:"id,omitempty"`
+	RelativePath string `json:"relative_path"`
+}
+
+// metadataPresets is config.presets; brickci copies files, so a deployment
+// is never source-linked.
+type metadataPresets struct {
+	SourceLinkedDeployment bool `json:"source_linked_deployment"`
+}
+
+// metadataExtra is extra; git_folder_path is only set by deploys run from
+// a Git folder inside the workspace, which brickci never is.
+type metadataExtra struct {
+	GitFolderPath string `json:"git_folder_path,omitempty"`
+}
+
+// buildMetadata is the metadata of the deployment of b with the resource
+// ids in rs: every job of the bundle that has an id.
+func buildMetadata(b *bundle.Bundle, rs ResourcesState) metadata {
+	jobsMeta := map[string]metadataResource{}
+	for k, j := range b.Jobs {
+		e, ok := rs.State[jobAddr(k)]
+		if !ok || e.ID == "" {
+			continue
+		}
+		jobsMeta[k] = metadataResource{ID: e.ID, RelativePath: relativeLocation(b, j.Location)}
+	}
+	return metadata{
+		Version: 1,
+		Config: metadataConfig{
+			Bundle: metadataBundle{Name: b.Name, Target: b.Target, Mode: b.Mode, Git: metadataGit{
+				Branch: b.Git.Branch, OriginURL: b.Git.OriginURL, Commit: b.Git.Commit, BundleRootPath: b.Git.BundleRootPath,
+			}},
+			Workspace: metadataWorkspace{FilePath: b.Workspace.FilePath},
+			Resources: metadataResources{Jobs: jobsMeta},
+		},
+	}
 }
 
 func (d *deployer) writeMetadata(ctx context.Context) error {
-	jobsMeta := map[string]any{}
-	for k, j := range d.b.Jobs {
-		if e, ok := d.st.resources.State[jobAddr(k)]; ok {
-			m := map[string]any{"id": e.ID}
-			if rel := relativeLocation(d.b, j.Location); rel != "" {
-				m["relative_path"] = rel
-			}
-			jobsMeta[k] = m
-		}
-	}
-	md := metadata{Version: 1, Config: metadataConfig{
-		Bundle:    map[string]any{"name": d.b.Name, "target": d.b.Target},
-		Workspace: map[string]any{"file_path": d.b.Workspace.FilePath},
-		Resources: map[string]map[string]any{"jobs": jobsMeta},
-	}}
-	data, err := json.MarshalIndent(md, "", "  ")
+	data, err := json.MarshalIndent(buildMetadata(d.b, d.st.resources), "", "  ")
 	if err != nil {
 		return fmt.Errorf("failed to encode %s: %w", metadataFile, err)
 	}

@@ -266,3 +266,77 @@ func permDependsOn(addr string) []DependsOn {
 	}
 	return []DependsOn{{Node: addr, Label: "${" + addr + "." + field + "}"}}
 }
+
+// permissionsState and statePermission give a permissions entry the field
+// order the CLI writes (bundle/direct/dresources.PermissionsState), so that
+// the bytes of resources.json are the CLI's and not those of a sorted map.
+type permissionsState struct {
+	ObjectID string            `json:"object_id"`
+	Embed    []statePermission `json:"__embed__,omitempty"`
+}
+
+type statePermission struct {
+	Level                string `json:"level,omitempty"`
+	UserName             string `json:"user_name,omitempty"`
+	ServicePrincipalName string `json:"service_principal_name,omitempty"`
+	GroupName            string `json:"group_name,omitempty"`
+}
+
+// MarshalJSON writes an entry; a permissions state is written in the CLI's
+// field order, any other state as its map.
+func (e ResourceEntry) MarshalJSON() ([]byte, error) {
+	type plain ResourceEntry
+	if ps, ok := asPermissionsState(e.State); ok {
+		return json.Marshal(struct {
+			ID        string           `json:"__id__"`
+			State     permissionsState `json:"state"`
+			DependsOn []DependsOn      `json:"depends_on,omitempty"`
+		}{e.ID, ps, e.DependsOn})
+	}
+	return json.Marshal(plain(e))
+}
+
+// asPermissionsState converts a state holding exactly object_id and
+// __embed__ (with string fields only) into permissionsState.
+func asPermissionsState(m map[string]any) (permissionsState, bool) {
+	id, ok := m["object_id"].(string)
+	list, okList := m[permsKey].([]any)
+	if !ok || len(m) != 1+btoi(okList) {
+		return permissionsState{}, false
+	}
+	ps := permissionsState{ObjectID: id}
+	for _, p := range list {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			return permissionsState{}, false
+		}
+		var sp statePermission
+		for k, v := range pm {
+			s, ok := v.(string)
+			if !ok {
+				return permissionsState{}, false
+			}
+			switch k {
+			case "level":
+				sp.Level = s
+			case "user_name":
+				sp.UserName = s
+			case "service_principal_name":
+				sp.ServicePrincipalName = s
+			case "group_name":
+				sp.GroupName = s
+			default:
+				return permissionsState{}, false
+			}
+		}
+		ps.Embed = append(ps.Embed, sp)
+	}
+	return ps, true
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
