@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -309,9 +311,11 @@ func handleImport(s *Server, c *call) (any, error) {
 		if strings.HasSuffix(strings.ToLower(p), ".ipynb") {
 			p = strings.TrimSuffix(p, path.Ext(p))
 		}
+	case wsapi.ImportFormatDbc, wsapi.ImportFormatHtml, wsapi.ImportFormatRMarkdown:
+		return nil, errInvalidParameter("the workspace emulator does not import format %q; use AUTO, JUPYTER, RAW or SOURCE", req.format)
 	default:
 		return nil, errInvalidParameter("unsupported import format %q, valid are %q", req.format,
-			[]string{"AUTO", "JUPYTER", "RAW", "SOURCE"})
+			[]string{"AUTO", "DBC", "HTML", "JUPYTER", "RAW", "R_MARKDOWN", "SOURCE"})
 	}
 	if kind == kindNotebook {
 		content = withHeader(lang, content)
@@ -392,10 +396,10 @@ func handleExport(s *Server, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.kind == kindDirectory {
-		return nil, errInvalidParameter("cannot export directory %q, export its files one by one", o.path)
-	}
 	format := wsapi.ExportFormat(c.query("format"))
+	if o.kind == kindDirectory {
+		return exportDirectory(c, o, format)
+	}
 	content := o.content
 	switch format {
 	case "", wsapi.ExportFormatSource, wsapi.ExportFormatAuto, wsapi.ExportFormatRaw:
@@ -409,14 +413,72 @@ func handleExport(s *Server, c *call) (any, error) {
 	default:
 		return nil, errInvalidParameter("unsupported export format %q", format)
 	}
+	fileType := ""
+	if o.kind == kindNotebook {
+		fileType = languageExt[o.language]
+	}
+	return exported(c, content, fileType)
+}
+
+// maxExportBytes is the size limit of an export, 10 MB in Databricks.
+const maxExportBytes = 10 << 20
+
+// exported answers an export: the content as is with direct_download,
+// else base64 in JSON, and MAX_NOTEBOOK_SIZE_EXCEEDED beyond the limit.
+func exported(c *call, content []byte, fileType string) (any, error) {
+	if len(content) > maxExportBytes {
+		return nil, newError(http.StatusBadRequest, "MAX_NOTEBOOK_SIZE_EXCEEDED", "the exported content is %d bytes, more than the limit of %d", len(content), maxExportBytes)
+	}
 	if c.query("direct_download") == "true" {
 		return rawBody{contentType: "application/octet-stream", data: content}, nil
 	}
-	resp := wsapi.ExportResponse{Content: base64.StdEncoding.EncodeToString(content)}
-	if o.kind == kindNotebook {
-		resp.FileType = languageExt[o.language]
+	return wsapi.ExportResponse{Content: base64.StdEncoding.EncodeToString(content), FileType: fileType}, nil
+}
+
+// exportDirectory exports a directory as a zip archive whose entries are
+// named relative to the directory: with AUTO its notebooks (as source,
+// with the extension of their language) and files, with SOURCE its
+// notebooks only, as Databricks documents. Databricks also exports
+// directories as DBC archives; the emulator does not.
+func exportDirectory(c *call, dir *object, format wsapi.ExportFormat) (any, error) {
+	switch format {
+	case wsapi.ExportFormatAuto, "", wsapi.ExportFormatSource:
+	case wsapi.ExportFormatDbc:
+		return nil, errInvalidParameter("the workspace emulator does not export DBC archives; export %q with format AUTO or SOURCE", dir.path)
+	default:
+		return nil, errInvalidParameter("cannot export directory %q with format %q; directories are exported with DBC, SOURCE or AUTO", dir.path, format)
 	}
-	return resp, nil
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	prefix := strings.TrimSuffix(dir.path, "/") + "/"
+	paths := make([]string, 0)
+	for p, o := range c.ws.objects {
+		if strings.HasPrefix(p, prefix) && o.kind != kindDirectory {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		o := c.ws.objects[p]
+		name := strings.TrimPrefix(p, prefix)
+		switch {
+		case o.kind == kindNotebook:
+			name += "." + languageExt[o.language]
+		case format != wsapi.ExportFormatAuto:
+			continue
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: o.modified})
+		if err != nil {
+			return nil, fmt.Errorf("failed to write the archive of %q: %w", dir.path, err)
+		}
+		if _, err := w.Write(o.content); err != nil {
+			return nil, fmt.Errorf("failed to write the archive of %q: %w", dir.path, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("failed to write the archive of %q: %w", dir.path, err)
+	}
+	return exported(c, buf.Bytes(), "")
 }
 
 func handleGetStatus(s *Server, c *call) (any, error) {
@@ -487,13 +549,41 @@ func handleDelete(s *Server, c *call) (any, error) {
 }
 
 // handleImportFile is the workspace-files API the Databricks CLI writes with:
-// the raw body is stored as a file at the path in the URL.
+// the raw body is stored at the path in the URL. As in Databricks, a source
+// file with a notebook extension (.py, .sql, .scala, .r) whose first line is
+// the notebook header of its language becomes a notebook without the
+// extension, and so does a Jupyter notebook (.ipynb); anything else is a
+// file. Without overwrite=true an existing file answers 409
+// RESOURCE_ALREADY_EXISTS and an existing notebook 400 with an empty error
+// code and a message ending in "already exists.", which is what the CLI's
+// filer expects of each.
 func handleImportFile(s *Server, c *call) (any, error) {
 	p, err := cleanPath("/" + strings.TrimPrefix(c.r.PathValue("path"), "/"))
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.ws.put(p, kindFile, "", c.body, c.query("overwrite") == "true", c.now)
+	kind, lang, content := kindFile, wsapi.Language(""), c.body
+	if strings.EqualFold(path.Ext(p), ".ipynb") {
+		if lang, content, err = fromJupyter(content); err != nil {
+			return nil, err
+		}
+		kind, p = kindNotebook, strings.TrimSuffix(p, path.Ext(p))
+	} else if l, stripped, ok := detectNotebook(p, content); ok && stripped != p {
+		kind, lang, p = kindNotebook, l, stripped
+	}
+	overwrite := c.query("overwrite") == "true"
+	if existing, ok := c.ws.objects[p]; ok && !overwrite {
+		switch existing.kind {
+		case kindFile:
+			return nil, newError(http.StatusConflict, "RESOURCE_ALREADY_EXISTS", "%s already exists.", p)
+		case kindNotebook:
+			return nil, newError(http.StatusBadRequest, "", "Path (%s) already exists.", p)
+		}
+	}
+	if kind == kindNotebook {
+		content = withHeader(lang, content)
+	}
+	return nil, c.ws.put(p, kind, lang, content, overwrite, c.now)
 }
 
 func handleReadFile(s *Server, c *call) (any, error) {
