@@ -158,6 +158,10 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 		if err := d.adoptPending(ctx); err != nil {
 			return err
 		}
+		foreign, err := adoptForeignFiles(ctx, d.w, b.Workspace.FilePath, st, d.progress)
+		if err != nil {
+			return err
+		}
 		plan, err := computePlan(b, files, st, d.opts.User)
 		if err != nil {
 			return err
@@ -181,6 +185,14 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 				return err
 			}
 			if err := d.writeMetadata(ctx); err != nil {
+				return err
+			}
+			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
+		}
+		if foreign {
+			// Nothing to upload, but the snapshot is the CLI's: record
+			// brickci's so that the next deploy needs no export.
+			if err := d.syncFiles(ctx, plan, res); err != nil {
 				return err
 			}
 			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)

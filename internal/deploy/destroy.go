@@ -22,6 +22,9 @@ func planLocal(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bun
 	if err != nil {
 		return nil, err
 	}
+	if _, err := adoptForeignFiles(ctx, w, b.Workspace.FilePath, st, func(string, ...any) {}); err != nil {
+		return nil, err
+	}
 	return computePlan(b, files, st, b.CurrentUser.UserName)
 }
 

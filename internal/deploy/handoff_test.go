@@ -1,9 +1,17 @@
 package deploy
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +19,7 @@ import (
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/client"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/google/go-cmp/cmp"
 )
@@ -327,4 +336,204 @@ func TestStateVersion3WithoutFeatures(t *testing.T) {
 	if diff := cmp.Diff(want, old); diff != "" {
 		t.Errorf("migration from a state without a version (-want +got):\n%s", diff)
 	}
+}
+
+// cliSyncFiles deploys files the way the Databricks CLI does on a machine
+// without its sync snapshot: every file through the workspace-files API
+// (notebooks with their extension; the workspace strips it), then a
+// deployment.json listing the files without hashes.
+func cliSyncFiles(t testing.TB, ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile, seq int) {
+	t.Helper()
+	c, err := client.New(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]bool{}
+	for _, f := range files {
+		dirs[path.Dir(path.Join(b.Workspace.FilePath, f.Rel))] = true
+	}
+	for _, d := range sortedKeys(dirs) {
+		if err := w.Workspace.MkdirsByPath(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = forEachParallel(ctx, 8, files, func(ctx context.Context, f localFile) error {
+		data, err := os.ReadFile(f.Abs)
+		if err != nil {
+			return err
+		}
+		p := strings.TrimLeft(path.Join(b.Workspace.FilePath, f.Rel), "/")
+		return c.Do(ctx, http.MethodPost, "/api/2.0/workspace-files/import-file/"+url.PathEscape(p)+"?overwrite=true", nil, nil, data, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	for _, f := range files {
+		list = append(list, map[string]any{"local_path": f.Rel, "is_notebook": f.Notebook})
+	}
+	ds, err := json.Marshal(map[string]any{"version": 1, "seq": seq, "cli_version": cliVersion, "timestamp": fixedNow, "files": list, "id": "11111111-2222-3333-4444-555555555555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Workspace.MkdirsByPath(ctx, b.Workspace.StatePath); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, http.MethodPost, "/api/2.0/workspace-files/import-file/"+url.PathEscape(strings.TrimLeft(b.Workspace.StatePath+"/"+deploymentFile, "/"))+"?overwrite=true", nil, nil, ds, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHandoffFromCLIUploadsOnlyWhatDiffers deploys with brickci, lets the
+// CLI deploy the files again, and checks that brickci's next deploy
+// uploads only the file edited since, uses one export to know, and that
+// the deploy after that needs no export at all.
+func TestHandoffFromCLIUploadsOnlyWhatDiffers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	cliSyncFiles(t, ctx, w, b, files(), 2)
+	// The CLI stored the notebooks without their extension, as brickci does.
+	if _, ok := srv.Files(testToken)["/Users/me@example.com/.bundle/demo/staging/files/notebooks/train.py"]; ok {
+		t.Fatal("the workspace kept a notebook uploaded by the CLI under its extension")
+	}
+	writeTree(t, dir, map[string]string{"src/rag/util.py": "def f():\n    return 2\n"})
+	// A file the workspace holds with other content than the local one
+	// must be uploaded even though the CLI listed it.
+	if err := (sdkFS{w}).write(ctx, b.Workspace.FilePath+"/src/rag/data/chunks.txt", []byte("stale\n"), "", true); err != nil {
+		t.Fatal(err)
+	}
+
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"src/rag/data/chunks.txt", "src/rag/util.py"}, plan.Files.Changed); diff != "" || plan.Files.Unchanged != 3 {
+		t.Errorf("plan after a CLI deploy: changed (-want +got):\n%s unchanged %d, want 3", diff, plan.Files.Unchanged)
+	}
+	before := len(srv.Requests())
+	res, err := applyFiles(ctx, w, b, files(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := requestsSince(srv, before)
+	// A deploy reads the lock back twice and the two state files: four
+	// exports; the hand-off adds one, of the file path.
+	if res.Uploaded != 2 || countPath(reqs, "/workspace/export") != 5 {
+		t.Errorf("hand-off deploy uploaded %d files with %d exports; want 2 uploads and 5 exports", res.Uploaded, countPath(reqs, "/workspace/export"))
+	}
+	if got := string(srv.Files(testToken)["/Users/me@example.com/.bundle/demo/staging/files/src/rag/data/chunks.txt"]); got != demoFiles["src/rag/data/chunks.txt"] {
+		t.Errorf("stale workspace file not replaced: %q", got)
+	}
+	before = len(srv.Requests())
+	res, err = applyFiles(ctx, w, b, files(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqs := requestsSince(srv, before); res.Changed || countPath(reqs, "/workspace/export") != 4 {
+		t.Errorf("deploy after the hand-off: changed %v, %d exports; want no change and the 4 exports of lock and state", res.Changed, countPath(reqs, "/workspace/export"))
+	}
+}
+
+// TestHandoffWithoutChangesRecordsSnapshot checks that a hand-off with
+// nothing to upload still replaces the CLI's snapshot with brickci's.
+func TestHandoffWithoutChangesRecordsSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	files := listFiles(t, dir, b.Workspace.FilePath)
+	if _, err := applyFiles(ctx, w, b, files, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	cliSyncFiles(t, ctx, w, b, files, 2)
+	res, err := applyFiles(ctx, w, b, files, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds DeploymentState
+	if err := json.Unmarshal(srv.Files(testToken)["/Users/me@example.com/.bundle/demo/staging/state/deployment.json"], &ds); err != nil {
+		t.Fatal(err)
+	}
+	if res.Uploaded != 0 || ds.Seq != 3 || foreignSnapshot(ds) || ds.CLIVersion != "brickci/"+Version {
+		t.Errorf("uploaded %d, deployment.json seq %d, foreign %v, cli_version %q; want 0, 3, false, brickci's", res.Uploaded, ds.Seq, foreignSnapshot(ds), ds.CLIVersion)
+	}
+}
+
+// TestExportHashesDescendsIntoLargeDirectories checks that a file path too
+// large for one export is exported directory by directory, and that the
+// files directly in it are left unverified.
+func TestExportHashesDescendsIntoLargeDirectories(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, w := newServer(t, nil)
+	fs := sdkFS{w}
+	const dir = testRoot + "/files"
+	// Random bytes, so that the archive cannot compress them below the
+	// export limit.
+	raw := make([]byte, 6<<20)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(raw)
+	big := string(raw)
+	for _, d := range []string{dir + "/a", dir + "/b"} {
+		if err := fs.mkdirs(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, content := range map[string]string{dir + "/a/big": big, dir + "/b/big": big + "y", dir + "/top.txt": "top"} {
+		if err := fs.write(ctx, p, []byte(content), "", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hashes := map[string]string{}
+	var st handoffStats
+	if err := exportHashes(ctx, w, dir, hashes, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Exports != 3 || len(hashes) != 2 || hashes[dir+"/a/big"] != sha(big) || hashes[dir+"/b/big"] != sha(big+"y") {
+		t.Errorf("exports %d, hashes %v; want 3 exports and the two large files", st.Exports, sortedKeys(hashes))
+	}
+}
+
+// TestHashArchiveSkipsUnsafeEntries checks that entries escaping the
+// directory are ignored and that a body that is no archive verifies
+// nothing.
+func TestHashArchiveSkipsUnsafeEntries(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range []string{"ok.txt", "../escape.txt", "/abs.txt", "sub/"} {
+		f, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte("data"))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	hashes := map[string]string{}
+	if err := hashArchive(buf.Bytes(), "/d", hashes); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"/d/ok.txt": sha("data")}, hashes); diff != "" {
+		t.Errorf("hashes (-want +got):\n%s", diff)
+	}
+	hashes = map[string]string{}
+	if err := hashArchive([]byte("not a zip"), "/d", hashes); err != nil || len(hashes) != 0 {
+		t.Errorf("a body that is no archive gave %v, %v", hashes, err)
+	}
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
