@@ -256,6 +256,37 @@ func BenchmarkOneFileChange(b *testing.B) {
 	}
 }
 
+// BenchmarkCLIHandoff deploys with brickci a bundle the Databricks CLI
+// deployed last: the CLI's deployment.json lists the files without hashes,
+// so brickci compares them with one export of the file path (see
+// verifyForeignSnapshot) instead of uploading every file. The jobs are
+// already what the bundle says, as after a CLI deploy of the same bundle.
+func BenchmarkCLIHandoff(b *testing.B) {
+	for _, sz := range []benchSize{smallBundle, largeBundle} {
+		b.Run(sz.name, func(b *testing.B) {
+			f := newBenchFixture(b, sz)
+			f.deploy(b, testOptions())
+			local, err := localFiles(f.b, f.files)
+			if err != nil {
+				b.Fatal(err)
+			}
+			requests, uploads := 0, 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				f.setLatency(b, 0)
+				cliSyncFiles(b, context.Background(), f.w, f.b, local, 100+i)
+				f.setLatency(b, benchLatency)
+				b.StartTimer()
+				res, reqs := f.deploy(b, testOptions())
+				requests += len(reqs)
+				uploads += res.Uploaded
+			}
+			report(b, requests, uploads)
+		})
+	}
+}
+
 // requestLines renders requests as "METHOD path" lines.
 func requestLines(reqs []emulator.Request) []string {
 	out := make([]string, len(reqs))
@@ -300,5 +331,30 @@ func TestNoChangeCostIsConstant(t *testing.T) {
 	}
 	if diff := cmp.Diff(requestLines(smallReqs), requestLines(largeReqs)); diff != "" {
 		t.Errorf("one-file-change redeploy requests differ between %d and %d files (-small +large):\n%s", len(small.files), len(large.files), diff)
+	}
+}
+
+// TestCLIHandoffCostIsConstant hands a small and a large generated bundle
+// over from the CLI to brickci and checks that the deploy sends the same
+// requests for both: one export of the file path, no uploads.
+func TestCLIHandoffCostIsConstant(t *testing.T) {
+	t.Parallel()
+	var lines [][]string
+	for _, sz := range []benchSize{smallBundle, largeBundle} {
+		f := newBenchFixture(t, sz)
+		f.deploy(t, testOptions())
+		local, err := localFiles(f.b, f.files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cliSyncFiles(t, context.Background(), f.w, f.b, local, 2)
+		res, reqs := f.deploy(t, testOptions())
+		if res.Uploaded != 0 || len(reqs) > 8 {
+			t.Errorf("%s hand-off: uploaded %d files in %d requests; want 0 uploads in at most 8 requests: %v", sz.name, res.Uploaded, len(reqs), requestLines(reqs))
+		}
+		lines = append(lines, requestLines(reqs))
+	}
+	if diff := cmp.Diff(lines[0], lines[1]); diff != "" {
+		t.Errorf("hand-off requests differ between the small and the large bundle (-small +large):\n%s", diff)
 	}
 }
