@@ -279,6 +279,9 @@ func TestReadsStateVersion1(t *testing.T) {
 	if got.StateVersion != 2 || perms["permissions"] != nil || perms[permsKey] == nil {
 		t.Errorf("state after a write: version %d, permissions entry %v; want version 2 with __embed__", got.StateVersion, perms)
 	}
+	if e := got.State["resources.pipelines.etl"]; e.ID != "5b1a3c1e-0000-4000-8000-000000000001" || e.State["edition"] != "ADVANCED" {
+		t.Errorf("the pipeline the CLI deployed was not kept in state: %+v", e)
+	}
 }
 
 // TestRefusesNewerState checks that brickci reads no state it would
