@@ -328,7 +328,8 @@ func TestStateVersion3WithoutFeatures(t *testing.T) {
 		t.Errorf("got version %d, %v; want 3, nil", rs.StateVersion, err)
 	}
 	want := ResourcesState{StateVersion: 2, State: map[string]ResourceEntry{
-		"resources.jobs.a.permissions": {ID: "/jobs/1", State: map[string]any{"object_id": "/jobs/1", permsKey: []any{map[string]any{"level": "IS_OWNER", "user_name": "u"}}}},
+		"resources.jobs.a.permissions": {ID: "/jobs/1", State: map[string]any{"object_id": "/jobs/1", permsKey: []any{map[string]any{"level": "IS_OWNER", "user_name": "u"}}},
+			DependsOn: []DependsOn{{Node: "resources.jobs.a", Label: "${resources.jobs.a.id}"}}},
 	}}
 	old := ResourcesState{StateVersion: 0, State: map[string]ResourceEntry{
 		"resources.jobs.a.permissions": {ID: "/jobs/1", State: map[string]any{"object_id": "/jobs/1", "permissions": []any{map[string]any{"permission_level": "IS_OWNER", "user_name": "u"}}}},

@@ -209,6 +209,9 @@ func migrateState(rs *ResourcesState) error {
 		}
 		delete(e.State, "permissions")
 		e.State[permsKey] = perms
+		if len(e.DependsOn) == 0 {
+			e.DependsOn = permDependsOn(strings.TrimSuffix(addr, ".permissions"))
+		}
 		rs.State[addr] = e
 	}
 	rs.StateVersion = currentStateVersion
