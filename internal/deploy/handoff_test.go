@@ -541,3 +541,28 @@ func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// TestApplyDefaultsByGroup checks the defaults of the resource types
+// brickci does not deploy yet, which their adapters apply the same way.
+func TestApplyDefaultsByGroup(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		group   string
+		in, out map[string]any
+	}{
+		{"pipelines", map[string]any{"name": "p"}, map[string]any{"name": "p", "edition": "ADVANCED", "channel": "CURRENT"}},
+		{"pipelines", map[string]any{"edition": "CORE"}, map[string]any{"edition": "CORE", "channel": "CURRENT"}},
+		{"volumes", map[string]any{}, map[string]any{"volume_type": "MANAGED"}},
+		{"clusters", map[string]any{"workload_type": map[string]any{"clients": map[string]any{}}}, map[string]any{
+			"autotermination_minutes": 60, "workload_type": map[string]any{"clients": map[string]any{"notebooks": true, "jobs": true}},
+		}},
+		{"clusters", map[string]any{"autotermination_minutes": 0}, map[string]any{"autotermination_minutes": 0}},
+		{"experiments", map[string]any{"name": "e"}, map[string]any{"name": "e"}},
+	}
+	for _, tc := range cases {
+		applyDefaults(tc.group, tc.in)
+		if diff := cmp.Diff(tc.out, tc.in); diff != "" {
+			t.Errorf("%s defaults (-want +got):\n%s", tc.group, diff)
+		}
+	}
+}
