@@ -345,3 +345,38 @@ func TestIsolateMovesEveryWorkspacePath(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceTypesCoverCLISchema checks that every resource type and every
+// top-level field the Databricks CLI's bundle schema accepts is known to
+// the loader, so no valid bundle gets an unknown-field warning for them.
+func TestResourceTypesCoverCLISchema(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/cli-resource-fields.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		typ, list, _ := strings.Cut(line, ":")
+		seen[typ] = true
+		rt, ok := resourceTypes[typ]
+		if !ok {
+			t.Errorf("resource type %q of the CLI schema is unknown", typ)
+			continue
+		}
+		fields := fieldsOf(rt)
+		for _, f := range strings.Fields(list) {
+			if _, ok := fields[f]; !ok {
+				t.Errorf("resources.%s: field %q of the CLI schema is unknown", typ, f)
+			}
+		}
+	}
+	for typ := range resourceTypes {
+		if !seen[typ] {
+			t.Errorf("resource type %q is not in the CLI schema", typ)
+		}
+	}
+}
