@@ -42,6 +42,9 @@ type resolver struct {
 	lookup func(kind, name string) (string, error)
 	// deferUser leaves ${workspace.current_user.*} in place (offline).
 	deferUser bool
+	// gitMissing says, per bundle.git field that could not be found, why;
+	// references to it resolve to "" with a warning.
+	gitMissing map[string]string
 
 	state    map[*yaml.Node]int8 // 1 resolving, 2 done
 	stack    []frame
@@ -200,10 +203,12 @@ func (r *resolver) ref(ref string, use *yaml.Node) (*yaml.Node, bool) {
 		if segs[0] == "workspace" && len(segs) > 1 && segs[1] == "current_user" && r.deferUser {
 			return nil, false
 		}
-		if segs[0] == "bundle" && len(segs) > 1 && segs[1] == "git" {
-			if g := get(get(r.root, "bundle"), "git"); g == nil {
-				// Git details are filled in from the checkout at deploy time.
-				return nil, false
+		if segs[0] == "bundle" && len(segs) == 2 && segs[1] == "environment" {
+			r.report("env:"+r.t.loc(use).String(), r.t.warnAt("deprecated-reference", use, "${bundle.environment} is deprecated: write ${bundle.target}"))
+		}
+		if segs[0] == "bundle" && len(segs) == 3 && segs[1] == "git" {
+			if why, ok := r.gitMissing[segs[2]]; ok {
+				r.report("git:"+segs[2], r.t.warnAt("git-unknown", use, "${bundle.git.%s} resolves to an empty string: %s; deploy from a git checkout or set bundle.git.%s", segs[2], why, segs[2]))
 			}
 		}
 		n, rest = get(r.root, segs[0]), segs[1:]

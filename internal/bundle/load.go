@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gitinfo"
 )
 
 // LoadOptions says which bundle to load, for which target and with what
@@ -36,6 +37,12 @@ type LoadOptions struct {
 	// "warehouse", and the name) to an id. Nil leaves lookups unresolved and
 	// reports each as an info finding.
 	Lookups func(kind, name string) (string, error)
+	// Strict reports unknown fields as errors rather than warnings.
+	Strict bool
+	// Checkout reads the git checkout holding a directory, for
+	// ${bundle.git.*} (gitinfo.Read); nil reads none, so only bundle.git in
+	// databricks.yml and the GitHub Actions context (through Getenv) count.
+	Checkout func(dir string) (gitinfo.Checkout, error)
 	// Isolate, when set, moves the whole deployment under a sub-directory of
 	// that name (for example "pr-42"): root_path and every workspace path
 	// not derived from it get "/<Isolate>" appended, so deployments of two
@@ -64,6 +71,13 @@ func Load(opts LoadOptions) (*Bundle, diag.List, error) {
 	b, err := l.load()
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.Strict {
+		for i, f := range l.diags {
+			if f.Rule == "unknown-field" && f.Severity == diag.Warning {
+				l.diags[i].Severity = diag.Error
+			}
+		}
 	}
 	l.diags.Sort()
 	return b, dedupe(l.diags), nil
@@ -150,6 +164,10 @@ func (l *loader) load() (*Bundle, error) {
 		l.add(diag.Errorf("missing-name", l.rootFile, root.Line, root.Column, "the bundle has no name: set bundle.name"))
 	}
 	l.t.set(bundleNode, "target", l.t.scalar(name, bundleNode))
+	// bundle.environment is the CLI's older name for the target.
+	l.t.set(bundleNode, "environment", l.t.scalar(name, bundleNode))
+	git, gitMissing := l.resolveGit(bundleNode)
+	l.setGit(bundleNode, git)
 
 	user := l.currentUser()
 	b.CurrentUser = user
@@ -159,6 +177,7 @@ func (l *loader) load() (*Bundle, error) {
 	r := newResolver(l.t, root, vars)
 	r.lookup = l.opts.Lookups
 	r.deferUser = user.Placeholder
+	r.gitMissing = gitMissing
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		switch root.Content[i].Value {
 		case "variables", "include":
@@ -182,6 +201,7 @@ func (l *loader) load() (*Bundle, error) {
 	prefixWorkspace(get(root, "workspace"))
 
 	b.Name = str(get(bundleNode, "name"))
+	b.Git = readGit(bundleNode)
 	ws := get(root, "workspace")
 	b.Workspace = Workspace{
 		Host:      str(get(ws, "host")),

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 
@@ -43,6 +44,7 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
 	}
 	var l diag.List
+	holders := anchorHolders(root)
 	t.count = 0
 	out, err := t.expand(root, file, &l, 0)
 	if err != nil {
@@ -51,7 +53,61 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 	if out.Kind != yaml.MappingNode {
 		return nil, append(l, diag.Errorf("type", file, out.Line, out.Column, "the file must be a mapping of keys to values, not a %s", kindName(out)))
 	}
+	if len(holders) > 0 {
+		names := make([]string, len(holders))
+		for i, k := range holders {
+			names[i] = k.Value
+			del(out, k.Value)
+		}
+		l = append(l, diag.Infof("anchor-holder", file, holders[0].Line, holders[0].Column,
+			"top-level %s %s only %s YAML anchors used elsewhere in this file; they are not bundle settings and are ignored, as Databricks does",
+			plural(len(names), "key", "keys"), quoteList(names), plural(len(names), "holds", "hold")))
+	}
 	return out, l
+}
+
+// rootKeys are the top-level keys of databricks.yml.
+var rootKeys = fieldsOf(reflect.TypeOf(rootConfig{}))
+
+// anchorHolders returns the top-level keys of a raw (unexpanded) document
+// that only hold YAML anchors: keys that are not bundle settings and whose
+// value is anchored and used through an alias elsewhere in the document.
+// The MLOps Stacks template writes shared settings this way
+// (`new_cluster: &new_cluster` ... `<<: *new_cluster`).
+func anchorHolders(root *yaml.Node) []*yaml.Node {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	aliased := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode {
+			aliased[n.Alias] = true
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	var out []*yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if _, known := rootKeys[k.Value]; known || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if v.Anchor != "" && aliased[v] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 var errTooLarge = errors.New("document expands to too many nodes through aliases; simplify the anchors")
