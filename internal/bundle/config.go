@@ -23,21 +23,21 @@ import (
 // follow https://docs.databricks.com/aws/en/dev-tools/bundles/settings.
 
 type rootConfig struct {
-	Bundle       bundleConfig            `json:"bundle"`
-	Include      []string                `json:"include"`
-	Workspace    workspaceConfig         `json:"workspace"`
-	Variables    map[string]variableSpec `json:"variables"`
-	Resources    any                     `json:"resources"` // checked after merging, for the selected target
-	Targets      map[string]targetConfig `json:"targets"`
-	Environments map[string]targetConfig `json:"environments"` // deprecated name of targets
-	Sync         syncConfig              `json:"sync"`
-	Artifacts    map[string]any          `json:"artifacts"`
-	Permissions  []permissionConfig      `json:"permissions"`
-	RunAs        runAsConfig             `json:"run_as"`
-	Presets      presetsConfig           `json:"presets"`
-	Experimental any                     `json:"experimental"`
-	Scripts      any                     `json:"scripts"`
-	Python       any                     `json:"python"`
+	Bundle       bundleConfig              `json:"bundle"`
+	Include      []string                  `json:"include"`
+	Workspace    workspaceConfig           `json:"workspace"`
+	Variables    map[string]variableSpec   `json:"variables"`
+	Resources    any                       `json:"resources"` // checked after merging, for the selected target
+	Targets      map[string]targetConfig   `json:"targets"`
+	Environments map[string]targetConfig   `json:"environments"` // deprecated name of targets
+	Sync         syncConfig                `json:"sync"`
+	Artifacts    map[string]artifactConfig `json:"artifacts"`
+	Permissions  []permissionConfig        `json:"permissions"`
+	RunAs        runAsConfig               `json:"run_as"`
+	Presets      presetsConfig             `json:"presets"`
+	Experimental any                       `json:"experimental"`
+	Scripts      any                       `json:"scripts"`
+	Python       any                       `json:"python"`
 }
 
 type bundleConfig struct {
@@ -97,20 +97,20 @@ type variableType string
 func (*variableType) Values() []variableType { return []variableType{"complex"} }
 
 type targetConfig struct {
-	Default     bool               `json:"default"`
-	Mode        targetMode         `json:"mode"`
-	ComputeID   string             `json:"compute_id"`
-	ClusterID   string             `json:"cluster_id"`
-	Bundle      bundleConfig       `json:"bundle"`
-	Workspace   workspaceConfig    `json:"workspace"`
-	Artifacts   map[string]any     `json:"artifacts"`
-	Resources   any                `json:"resources"`
-	Sync        syncConfig         `json:"sync"`
-	Permissions []permissionConfig `json:"permissions"`
-	Variables   map[string]any     `json:"variables"`
-	RunAs       runAsConfig        `json:"run_as"`
-	Presets     presetsConfig      `json:"presets"`
-	Git         any                `json:"git"`
+	Default     bool                      `json:"default"`
+	Mode        targetMode                `json:"mode"`
+	ComputeID   string                    `json:"compute_id"`
+	ClusterID   string                    `json:"cluster_id"`
+	Bundle      bundleConfig              `json:"bundle"`
+	Workspace   workspaceConfig           `json:"workspace"`
+	Artifacts   map[string]artifactConfig `json:"artifacts"`
+	Resources   any                       `json:"resources"`
+	Sync        syncConfig                `json:"sync"`
+	Permissions []permissionConfig        `json:"permissions"`
+	Variables   map[string]any            `json:"variables"`
+	RunAs       runAsConfig               `json:"run_as"`
+	Presets     presetsConfig             `json:"presets"`
+	Git         any                       `json:"git"`
 }
 
 // targetMode is a target's `mode`.
@@ -118,6 +118,17 @@ type targetMode string
 
 // Values lists the modes Databricks defines.
 func (*targetMode) Values() []targetMode { return []targetMode{"development", "production"} }
+
+type artifactConfig struct {
+	Type           string `json:"type"`
+	Build          string `json:"build"`
+	Path           string `json:"path"`
+	Executable     string `json:"executable"`
+	DynamicVersion bool   `json:"dynamic_version"`
+	Files          []struct {
+		Source string `json:"source"`
+	} `json:"files"`
+}
 
 type syncConfig struct {
 	Include []string `json:"include"`
@@ -133,6 +144,7 @@ type permissionConfig struct {
 }
 
 type runAsConfig struct {
+	GroupName            string `json:"group_name"`
 	UserName             string `json:"user_name"`
 	ServicePrincipalName string `json:"service_principal_name"`
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -104,10 +105,11 @@ func findRoot(dir string) (string, error) {
 }
 
 type loader struct {
-	opts     LoadOptions
-	t        *tree
-	rootFile string
-	diags    diag.List
+	opts      LoadOptions
+	t         *tree
+	rootFile  string
+	diags     diag.List
+	artifacts []artifact
 }
 
 func (l *loader) add(fs ...diag.Finding) { l.diags = append(l.diags, fs...) }
@@ -216,9 +218,7 @@ func (l *loader) load() (*Bundle, error) {
 			l.add(l.t.errAt("run-as", ra, "run_as must set exactly one of user_name and service_principal_name"))
 		}
 	}
-	if s := get(root, "sync"); s != nil {
-		b.Sync = Sync{Include: strings2(get(s, "include")), Exclude: strings2(get(s, "exclude"))}
-	}
+	b.Sync = l.syncConfig(get(root, "sync"))
 
 	res := get(root, "resources")
 	l.checkResources(res)
@@ -226,6 +226,11 @@ func (l *loader) load() (*Bundle, error) {
 	if b.Mode == "production" {
 		l.checkProduction(b, targetKey, explicitRoot, res)
 	}
+	rr := newResolver(l.t, root, vars)
+	rr.resourcesOnly = true
+	rr.resolve(res)
+	l.add(rr.diags...)
+	l.artifacts = l.readArtifacts(root)
 	l.translatePaths(res, b)
 	l.checkJobs(res, b, name)
 	l.checkServing(res)
@@ -687,4 +692,93 @@ func dedupe(l diag.List) diag.List {
 		out = append(out, f)
 	}
 	return out
+}
+
+// syncConfig resolves the sync block: each sync.paths entry is relative to
+// the file that sets it, and the sync root becomes the closest directory
+// holding the bundle root and every entry.
+func (l *loader) syncConfig(s *yaml.Node) Sync {
+	dir := filepath.Clean(l.opts.Dir)
+	type entry struct {
+		abs  string
+		node *yaml.Node
+	}
+	var entries []entry
+	if p := get(s, "paths"); p != nil && p.Kind == yaml.SequenceNode {
+		for _, e := range p.Content {
+			if str(e) == "" {
+				continue
+			}
+			file := l.t.fileOf(e)
+			if file == "" {
+				file = l.rootFile
+			}
+			abs := filepath.Clean(filepath.Join(filepath.Dir(file), filepath.FromSlash(e.Value)))
+			if filepath.IsAbs(e.Value) {
+				l.add(l.t.errAt("sync-path", e, "sync path %q must be relative to the file that names it", e.Value))
+				continue
+			}
+			if _, err := os.Stat(abs); err != nil {
+				l.add(l.t.warnAt("sync-path", e, "sync path %q does not exist (relative to %s); nothing is uploaded from it", e.Value, filepath.ToSlash(filepath.Dir(file))))
+			}
+			entries = append(entries, entry{abs, e})
+		}
+	}
+	if len(entries) == 0 {
+		entries = []entry{{abs: dir}}
+	}
+	root := dir
+	for _, e := range entries {
+		for !within(root, e.abs) && !fsRoot(root) {
+			// Join rather than Dir: Dir(".") is ".", Join(".", "..") is "..".
+			root = filepath.Join(root, "..")
+		}
+	}
+	out := Sync{Root: root}
+	for _, e := range entries {
+		rel, err := filepath.Rel(root, e.abs)
+		if err != nil || !within(root, e.abs) {
+			l.add(l.t.errAt("sync-path", e.node, "sync path %q cannot be placed under a common directory with the bundle", e.node.Value))
+			continue
+		}
+		out.Paths = append(out.Paths, filepath.ToSlash(rel))
+	}
+	prefix, _ := filepath.Rel(root, dir)
+	for _, pat := range strings2(get(s, "include")) {
+		out.Include = append(out.Include, underPrefix(filepath.ToSlash(prefix), pat))
+	}
+	for _, pat := range strings2(get(s, "exclude")) {
+		out.Exclude = append(out.Exclude, underPrefix(filepath.ToSlash(prefix), pat))
+	}
+	return out
+}
+
+// within reports whether path is dir or below it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// underPrefix makes a gitignore pattern written relative to the bundle root
+// relative to the sync root, prefix being the bundle root below it.
+func underPrefix(prefix, pattern string) string {
+	if prefix == "." || prefix == "" {
+		return pattern
+	}
+	neg := strings.HasPrefix(pattern, "!")
+	pattern = strings.TrimPrefix(pattern, "!")
+	p := path.Join(prefix, strings.TrimPrefix(pattern, "/"))
+	if strings.HasSuffix(pattern, "/") {
+		p += "/"
+	}
+	if neg {
+		p = "!" + p
+	}
+	return p
+}
+
+// fsRoot reports whether dir is the root of the file system.
+func fsRoot(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	return err != nil || filepath.Dir(abs) == abs
 }

@@ -94,13 +94,24 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 		file = l.rootFile
 	}
 	abs := filepath.Join(filepath.Dir(file), filepath.FromSlash(n.Value))
-	rel, err := filepath.Rel(l.opts.Dir, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory; move the file into the bundle", n.Value))
+	syncRoot := b.Sync.Root
+	if syncRoot == "" {
+		syncRoot = l.opts.Dir
+	}
+	rel, err := filepath.Rel(syncRoot, abs)
+	if err != nil || !within(syncRoot, abs) {
+		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory and every sync.paths entry; move the file into the bundle or add its directory to sync.paths", n.Value))
 		return
+	}
+	if !l.synced(b, filepath.ToSlash(rel)) {
+		l.add(l.t.warnAt("path-not-synced", n, "path %q is not under any sync.paths entry (%s), so a deploy does not upload it; add its directory to sync.paths", n.Value, quoteList(b.Sync.Paths)))
 	}
 	info, err := os.Stat(abs)
 	if errors.Is(err, fs.ErrNotExist) {
+		if a, ok := builtBy(l.artifacts, abs); ok {
+			l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and a deploy uploads it like any bundle file", n.Value, a.name))
+			return
+		}
 		hint := ""
 		if kind == notebookKind {
 			for _, ext := range notebookExts {
@@ -210,3 +221,17 @@ func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// synced reports whether rel (a slash path relative to the sync root) is
+// under one of the bundle's sync paths.
+func (l *loader) synced(b *Bundle, rel string) bool {
+	if len(b.Sync.Paths) == 0 {
+		return true
+	}
+	for _, p := range b.Sync.Paths {
+		if p == "." || rel == p || strings.HasPrefix(rel, p+"/") {
+			return true
+		}
+	}
+	return false
+}
