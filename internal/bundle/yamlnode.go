@@ -34,7 +34,7 @@ func (t *tree) fileOf(n *yaml.Node) string { return t.files[n] }
 func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, diag.List{yamlError(file, err)}
+		return nil, diag.List{yamlError(file, data, err)}
 	}
 	var root *yaml.Node
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
@@ -193,14 +193,10 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 	return c, nil
 }
 
-// yamlError turns a yaml.v3 error into a positioned finding. yaml.v3 puts
-// the line in the message ("yaml: line 3: ...").
-func yamlError(file string, err error) diag.Finding {
-	line, msg := yamlpos.Error(err)
-	col := 0
-	if line > 0 {
-		col = 1
-	}
+// yamlError turns a yaml.v3 error into a finding at the line and column
+// of the problem.
+func yamlError(file string, data []byte, err error) diag.Finding {
+	line, col, msg := yamlpos.Position(data, err)
 	return diag.Errorf("yaml", file, line, col, "invalid YAML: %s", msg)
 }
 
