@@ -36,8 +36,9 @@ func (l *loader) resolveGit(bundleNode *yaml.Node) (Git, map[string]string) {
 	cfg := get(bundleNode, "git")
 	g := Git{OriginURL: str(get(cfg, "origin_url")), Branch: str(get(cfg, "branch"))}
 	var co gitinfo.Checkout
-	why := "the bundle is not in a git checkout and the GitHub Actions context does not say"
+	why := "no git checkout was read and the GitHub Actions context does not say"
 	if l.opts.Checkout != nil {
+		why = "the bundle is not in a git checkout and the GitHub Actions context does not say"
 		c, err := l.opts.Checkout(l.opts.Dir)
 		switch {
 		case err == nil:

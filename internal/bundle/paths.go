@@ -109,7 +109,7 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 	info, err := os.Stat(abs)
 	if errors.Is(err, fs.ErrNotExist) {
 		if a, ok := builtBy(l.artifacts, abs); ok {
-			l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and a deploy uploads it like any bundle file", n.Value, a.name))
+			l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not build or upload artifacts: build it in an earlier step and keep it out of .gitignore so the deploy uploads it with the bundle's files", n.Value, a.name))
 			return
 		}
 		hint := ""
