@@ -217,7 +217,11 @@ func (r *resolver) ref(ref string, use *yaml.Node) (*yaml.Node, bool) {
 		}
 		if segs[0] == "bundle" && len(segs) == 3 && segs[1] == "git" {
 			if why, ok := r.gitMissing[segs[2]]; ok {
-				r.report("git:"+segs[2], r.t.warnAt("git-unknown", use, "${bundle.git.%s} resolves to an empty string: %s; deploy from a git checkout or set bundle.git.%s", segs[2], why, segs[2]))
+				fix := "deploy from a git checkout"
+				if segs[2] == "origin_url" || segs[2] == "branch" {
+					fix += " or set bundle.git." + segs[2]
+				}
+				r.report("git:"+segs[2], r.t.warnAt("git-unknown", use, "${bundle.git.%s} resolves to an empty string: %s; %s", segs[2], why, fix))
 			}
 		}
 		n, rest = get(r.root, segs[0]), segs[1:]

@@ -720,6 +720,7 @@ func (l *loader) syncConfig(s *yaml.Node) Sync {
 			}
 			if _, err := os.Stat(abs); err != nil {
 				l.add(l.t.warnAt("sync-path", e, "sync path %q does not exist (relative to %s); nothing is uploaded from it", e.Value, filepath.ToSlash(filepath.Dir(file))))
+				continue
 			}
 			entries = append(entries, entry{abs, e})
 		}

@@ -380,3 +380,68 @@ func TestResourceTypesCoverCLISchema(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictMakesUnknownFieldsErrors checks that Strict raises unknown
+// fields, and nothing else, to errors, and that without it they warn.
+func TestStrictMakesUnknownFieldsErrors(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "bad", "unknown-field")
+	count := func(strict bool) (unknownErrors, unknownWarnings, others int) {
+		_, l, err := Load(LoadOptions{Dir: dir, Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range l {
+			switch {
+			case f.Rule == "unknown-field" && f.Severity == diag.Error:
+				unknownErrors++
+			case f.Rule == "unknown-field" && f.Severity == diag.Warning:
+				unknownWarnings++
+			case f.Severity == diag.Error:
+				others++
+			}
+		}
+		return
+	}
+	if e, w, o := count(false); e != 0 || w != 2 || o != 2 {
+		t.Errorf("default: %d unknown-field errors, %d warnings, %d other errors; want 0, 2, 2", e, w, o)
+	}
+	if e, w, o := count(true); e != 2 || w != 0 || o != 2 {
+		t.Errorf("strict: %d unknown-field errors, %d warnings, %d other errors; want 2, 0, 2", e, w, o)
+	}
+}
+
+// TestFilesUnderSyncPaths checks what a deploy uploads when sync.paths
+// reaches outside the bundle: the files under each entry, placed relative
+// to the common root, and nothing else.
+func TestFilesUnderSyncPaths(t *testing.T) {
+	t.Parallel()
+	user := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: filepath.Join("testdata", "real", "shared-code", "bundle"), CurrentUser: &user})
+	if err != nil || l.AtLeast(diag.Warning) {
+		t.Fatalf("%v %v", err, l)
+	}
+	files, err := Files(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.RemotePath(b.Workspace.FilePath))
+	}
+	base := "/Workspace/Users/someone@example.com/.bundle/bundle_with_shared_code/default/files/"
+	want := []string{
+		base + "bundle/src/notebook",
+		base + "bundle/src/python.py",
+		base + "shared/.gitignore",
+		base + "shared/config/data.json",
+		base + "shared/shared_library/__init__.py",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("uploaded files (-want +got):\n%s", diff)
+	}
+	nb := b.Jobs["example_job_with_notebook"].Config["tasks"].([]any)[0].(map[string]any)["notebook_task"].(map[string]any)["notebook_path"]
+	if nb != base+"bundle/src/notebook" {
+		t.Errorf("notebook_path = %v, want the uploaded notebook", nb)
+	}
+}

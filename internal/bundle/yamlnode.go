@@ -60,8 +60,9 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 			del(out, k.Value)
 		}
 		l = append(l, diag.Infof("anchor-holder", file, holders[0].Line, holders[0].Column,
-			"top-level %s %s only %s YAML anchors used elsewhere in this file; %s not bundle settings and %s ignored, as Databricks does",
-			plural(len(names), "key", "keys"), quoteList(names), plural(len(names), "holds", "hold"), plural(len(names), "it is", "they are"), plural(len(names), "is", "are")))
+			"top-level %s %s only %s YAML anchors used elsewhere in this file; %s ignored, as Databricks does",
+			plural(len(names), "key", "keys"), quoteList(names), plural(len(names), "holds", "hold"),
+			plural(len(names), "it is not a bundle setting and is", "they are not bundle settings and are")))
 	}
 	return out, l
 }
