@@ -153,6 +153,14 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		_ = diag.WriteText(inv.stderr, l)
 		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
+	// Warnings do not stop a deploy, but are said, as validate says them.
+	var warnings diag.List
+	for _, f := range l {
+		if f.Severity == diag.Warning {
+			warnings = append(warnings, f)
+		}
+	}
+	_ = diag.WriteText(inv.stderr, warnings)
 	if skipped := unsupportedResources(b); len(skipped) > 0 {
 		skipped.Sort()
 		_ = diag.WriteText(inv.stderr, skipped)

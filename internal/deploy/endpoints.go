@@ -242,8 +242,13 @@ func (d *deployer) writeMetadata(ctx context.Context) error {
 			jobsMeta[k] = m
 		}
 	}
+	bundleMeta := map[string]any{"name": d.b.Name, "target": d.b.Target}
+	if g := d.b.Git; g != (bundle.Git{}) {
+		// The CLI records the resolved bundle.git block.
+		bundleMeta["git"] = g
+	}
 	md := metadata{Version: 1, Config: metadataConfig{
-		Bundle:    map[string]any{"name": d.b.Name, "target": d.b.Target},
+		Bundle:    bundleMeta,
 		Workspace: map[string]any{"file_path": d.b.Workspace.FilePath},
 		Resources: map[string]map[string]any{"jobs": jobsMeta},
 	}}
