@@ -627,7 +627,9 @@ func (l *loader) variables(root, targetVars *yaml.Node) map[string]*variable {
 	for _, n := range mapKeys(vars) {
 		v := vars[n]
 		if v.value != nil && !v.complex && (v.value.Kind == yaml.MappingNode || v.value.Kind == yaml.SequenceNode) {
-			l.add(l.t.errAt("variable-type", v.value, "variable %q has a complex value; add type: complex to its declaration", n))
+			// The Databricks CLI takes complex values in YAML without the
+			// annotation (only --var and variable files need it).
+			l.add(l.t.warnAt("variable-type", v.value, "variable %q has a complex value; add type: complex to its declaration", n))
 		}
 		if v.lookup != nil && (v.lookup.Kind != yaml.MappingNode || len(v.lookup.Content) != 2) {
 			l.add(l.t.errAt("variable-type", v.lookup, "variable %q: lookup must name exactly one kind, for example lookup: {cluster: \"name\"}", n))
