@@ -191,3 +191,58 @@ func TestStrictIsTheSameInEveryMode(t *testing.T) {
 		t.Error("the job was not deployed despite only a warning")
 	}
 }
+
+// TestDeployMLOpsStacksRender plans and deploys MLOps Stacks renders (the
+// Unity Catalog and the workspace-registry variants) to the emulator: every
+// job is created, no ${...} reaches a deployed setting, and the resources
+// brickci does not deploy are named.
+func TestDeployMLOpsStacksRender(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		jobs        int
+		notDeployed []string
+	}{
+		{"mlops-uc", 4, []string{`experiments "experiment"`, `registered_models "model"`, `quality_monitors "churn_model_quality_monitor"`}},
+		{"mlops-workspace", 3, []string{`experiments "experiment"`, `models "model"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := emulator.New()
+			ts := httptest.NewServer(srv)
+			t.Cleanup(ts.Close)
+			dir := filepath.Join("..", "..", "internal", "bundle", "testdata", "real", c.name)
+			env := map[string]string{"DATABRICKS_TOKEN": "tok",
+				"GITHUB_SHA": "4f9c1e0b7a2d3c4b5a69788796a5b4c3d2e1f0a9", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
+			if code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", ts.URL, "--bundle", dir); code != 0 || !strings.Contains(out, "create job model_training_job") {
+				t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+			}
+			code, _, errOut := runMain(env, "deploy", "-t", "staging", "--host", ts.URL, "--bundle", dir)
+			if code != 0 {
+				t.Fatalf("deploy: exit %d\n%s", code, errOut)
+			}
+			for _, r := range c.notDeployed {
+				if !strings.Contains(errOut, r+" is not deployed") {
+					t.Errorf("stderr does not say %s is not deployed:\n%s", r, errOut)
+				}
+			}
+			js := srv.Jobs("tok")
+			if len(js) != c.jobs {
+				t.Errorf("%d jobs deployed, want %d", len(js), c.jobs)
+			}
+			for id, s := range js {
+				data, err := json.Marshal(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i := strings.Index(string(data), "${"); i >= 0 {
+					t.Errorf("job %d (%s) keeps a reference: ...%s", id, s.Name, string(data)[i:min(len(data), i+60)])
+				}
+				if !strings.HasPrefix(s.Name, "staging-churn_model-") {
+					t.Errorf("job name %q", s.Name)
+				}
+			}
+		})
+	}
+}
