@@ -445,3 +445,46 @@ func TestFilesUnderSyncPaths(t *testing.T) {
 		t.Errorf("notebook_path = %v, want the uploaded notebook", nb)
 	}
 }
+
+// TestBuiltArtifactsAreDeployed builds (by hand) what the artifacts
+// fixture's artifacts produce: the wheel glob then expands to the built
+// wheel, the paths translate, and the files are uploaded although
+// .gitignore lists dist/.
+func TestBuiltArtifactsAreDeployed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "real", "artifacts"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl", "print_args/PrintArgs.jar"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("built"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: dir, CurrentUser: &user})
+	if err != nil || len(l) > 0 {
+		t.Fatalf("%v %v", err, l)
+	}
+	base := "/Workspace/Users/someone@example.com/.bundle/artifacts/default/files/"
+	lib := b.Jobs["wheel_on_cluster"].Config["tasks"].([]any)[0].(map[string]any)["libraries"]
+	if diff := cmp.Diff([]any{map[string]any{"whl": base + "my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl"}}, lib); diff != "" {
+		t.Errorf("libraries (-want +got):\n%s", diff)
+	}
+	files, err := Files(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f.Rel] = true
+	}
+	for _, want := range []string{"my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl", "print_args/PrintArgs.jar"} {
+		if !have[want] {
+			t.Errorf("%s is not uploaded; files: %v", want, have)
+		}
+	}
+}
