@@ -46,9 +46,14 @@ func badCorpus(t *testing.T) []badCase {
 	for _, f := range glob("internal/spec/testdata/bad/*.yaml") {
 		cases = append(cases, badCase{name: "spec/" + filepath.Base(f), args: []string{"generate", "--check", "--root", ".", "--spec", f}})
 	}
+	// The GitHub context of a push names every ${bundle.git.*} value, so
+	// the findings do not depend on whether the repository is a checkout.
+	root, _ := os.Getwd()
+	gitEnv := map[string]string{"PATH": os.Getenv("PATH"), "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_REF": "refs/heads/main",
+		"GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "brickci/brickci", "GITHUB_WORKSPACE": root}
 	for _, d := range glob("internal/bundle/testdata/bad/*") {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			cases = append(cases, badCase{name: "bundle/" + filepath.Base(d), args: []string{"validate", "--offline", "--bundle", d}})
+			cases = append(cases, badCase{name: "bundle/" + filepath.Base(d), args: []string{"validate", "--offline", "--bundle", d}, env: gitEnv})
 		}
 	}
 	for _, f := range glob("internal/lint/testdata/*/bad_*.yml") {

@@ -12,6 +12,7 @@ import (
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gitinfo"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 )
@@ -26,6 +27,7 @@ func init() {
 			parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
 			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
 			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
+			strict := strictFlag(fs)
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *parallel < 1 {
 					return bad(inv, "--parallel %d must be at least 1", *parallel)
@@ -35,7 +37,7 @@ func init() {
 					return code
 				}
 				a := newAction(inv)
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict})
 				if dt == nil {
 					return code
 				}
@@ -101,6 +103,14 @@ type loadRequest struct {
 	isolate string
 	// files lists the files to sync; only plan and deploy need them.
 	files bool
+	// strict reports unknown fields as errors (--strict).
+	strict bool
+}
+
+// strictFlag declares --strict, shared by validate, plan and deploy so a
+// finding has the same severity in all three.
+func strictFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("strict", false, "report unknown fields in the bundle as errors rather than warnings")
 }
 
 // loadForDeploy loads the bundle, builds the client for its host, resolves
@@ -110,7 +120,7 @@ type loadRequest struct {
 // The findings of the load (also printed) come back for pull-request
 // comments.
 func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req loadRequest) (*deployTarget, diag.List, int) {
-	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate}
+	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate, Strict: req.strict, Checkout: gitinfo.Read}
 	b, l, err := bundle.Load(opts)
 	if err != nil {
 		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
@@ -143,6 +153,14 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		_ = diag.WriteText(inv.stderr, l)
 		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
+	// Warnings do not stop a deploy, but are said, as validate says them.
+	var warnings diag.List
+	for _, f := range l {
+		if f.Severity == diag.Warning {
+			warnings = append(warnings, f)
+		}
+	}
+	_ = diag.WriteText(inv.stderr, warnings)
 	if skipped := unsupportedResources(b); len(skipped) > 0 {
 		skipped.Sort()
 		_ = diag.WriteText(inv.stderr, skipped)

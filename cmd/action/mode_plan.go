@@ -21,6 +21,7 @@ func init() {
 			format := fs.String("format", "text", "output format: text, json or markdown")
 			comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
 			refresh := fs.Bool("refresh", false, "also read every deployed job and endpoint and report what was changed or deleted in the workspace since the last deploy")
+			strict := strictFlag(fs)
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *format != "text" && *format != "json" && *format != "markdown" {
 					return bad(inv, "unknown format %q, valid are [\"text\" \"json\" \"markdown\"]", *format)
@@ -31,7 +32,7 @@ func init() {
 				}
 				a := newAction(inv)
 				check := "plan-" + t
-				dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true})
+				dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict})
 				if dt == nil {
 					if *comment {
 						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure, Findings: relativize(findings),

@@ -18,6 +18,7 @@ import (
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/github"
+	"github.com/brickci/brickci/internal/gitinfo"
 	"github.com/brickci/brickci/internal/spec"
 )
 
@@ -67,6 +68,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 	out := declareOutputFlags(fs, formats...)
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec to cross-check: its targets, integration and release jobs must exist in the bundle; skipped when the default is absent")
 	comment := fs.Bool("comment", false, "post or update the pull request's validate comment with the result")
+	strict := strictFlag(fs)
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		format, failAt, err := out.resolve(inv, formats...)
 		if err != nil {
@@ -84,7 +86,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			return bad(inv, "%v", err)
 		}
 		a := newAction(inv)
-		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars}
+		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars, strict: *strict}
 		var all diag.List
 		resolved := map[string]any{}
 		var summaries []*bundle.Bundle
@@ -145,6 +147,7 @@ type validator struct {
 	inv     *invocation
 	wf      workspaceFlags
 	offline bool
+	strict  bool
 	vars    map[string]string
 	said    map[string]bool
 }
@@ -162,7 +165,7 @@ func (v *validator) note(format string, args ...any) {
 }
 
 func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, error) {
-	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv}
+	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv, Strict: v.strict, Checkout: gitinfo.Read}
 	b, l, err := bundle.Load(opts)
 	if err != nil || b == nil {
 		return b, l, err

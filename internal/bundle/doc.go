@@ -9,14 +9,22 @@
 // uploads; WriteSummary renders a target's summary with mermaid task graphs;
 // CheckPipelineRefs cross-checks names another configuration expects.
 //
-// Resources are checked against databricks-sdk-go's own request types
-// (jobs.JobSettings, serving.CreateServingEndpoint, ...) by walking the YAML
-// tree against their json tags, so unknown fields, wrong types and bad enum
-// values are reported where they were written.
+// Resources of every type the Databricks CLI knows are checked against
+// databricks-sdk-go's own request types (jobs.JobSettings,
+// serving.CreateServingEndpoint, ...) plus the fields the CLI's bundle
+// schema adds, by walking the YAML tree against their json tags, so wrong
+// types and bad enum values are errors and unknown fields warnings (errors
+// with LoadOptions.Strict), reported where they were written. Top-level
+// keys that only hold YAML anchors are recognised and ignored.
+//
+// ${bundle.git.*} is resolved from bundle.git, the GitHub Actions context
+// and the git checkout (git.go); sync.paths may reach outside the bundle,
+// which moves the sync root up as the CLI does (Sync.Root).
 //
 // It reads the bundle's files but never talks to a workspace, reads the
 // process environment or exits: values that need a workspace (the current
-// user, lookups) and the environment (BUNDLE_VAR_*) are handed in by the
-// caller. It does not deploy, upload or resolve deploy-time references such
-// as ${resources.jobs.<key>.id}; those stay in place for internal/deploy.
+// user, lookups), the environment (BUNDLE_VAR_*, GITHUB_*) and the reading
+// of the git checkout are handed in by the caller. It does not deploy,
+// upload or resolve deploy-time references such as
+// ${resources.jobs.<key>.id}; those stay in place for internal/deploy.
 package bundle

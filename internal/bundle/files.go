@@ -34,25 +34,37 @@ func (f File) RemotePath(filePath string) string {
 }
 
 // Files returns the files a deploy of b uploads, sorted by Rel: everything
-// under b.Dir except .git and .databricks, what .gitignore files ignore and
-// what sync.exclude names, plus what sync.include re-includes. Patterns use
-// gitignore syntax, as Databricks bundles do.
+// under the sync paths (by default the bundle directory) except .git and
+// .databricks, what .gitignore files ignore and what sync.exclude names,
+// plus what sync.include re-includes. Patterns use gitignore syntax, as
+// Databricks bundles do. Rel is relative to the sync root, which is the
+// bundle directory unless sync.paths reaches outside it.
 func Files(b *Bundle) ([]File, error) {
+	root, paths := b.Sync.Root, b.Sync.Paths
+	if root == "" {
+		root = b.Dir
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
 	exclude := ignore.CompileIgnoreLines(b.Sync.Exclude...)
 	include := ignore.CompileIgnoreLines(b.Sync.Include...)
 	ignores := map[string]*ignore.GitIgnore{} // dir rel path -> its .gitignore
 	var out []File
-	err := filepath.WalkDir(b.Dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("failed to list %q: %w", p, err)
 		}
-		rel, err := filepath.Rel(b.Dir, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return fmt.Errorf("failed to list %q: %w", p, err)
 		}
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if rel != "." && (d.Name() == ".git" || d.Name() == ".databricks") {
+				return filepath.SkipDir
+			}
+			if !onSyncPath(paths, rel, true) {
 				return filepath.SkipDir
 			}
 			if rel != "." && len(b.Sync.Include) == 0 && ignored(ignores, rel+"/") {
@@ -68,7 +80,7 @@ func Files(b *Bundle) ([]File, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || !onSyncPath(paths, rel, false) {
 			return nil
 		}
 		skip := ignored(ignores, rel) || matchesAny(exclude, rel)
@@ -87,6 +99,20 @@ func Files(b *Bundle) ([]File, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
 	return out, nil
+}
+
+// onSyncPath reports whether rel is below one of the sync paths or, for a
+// directory, on the way to one.
+func onSyncPath(paths []string, rel string, dir bool) bool {
+	for _, p := range paths {
+		switch {
+		case p == "." || rel == p || strings.HasPrefix(rel, p+"/"):
+			return true
+		case dir && (rel == "." || strings.HasPrefix(p, rel+"/")):
+			return true
+		}
+	}
+	return false
 }
 
 // ignored applies the .gitignore of every ancestor directory of rel, the

@@ -42,6 +42,12 @@ type resolver struct {
 	lookup func(kind, name string) (string, error)
 	// deferUser leaves ${workspace.current_user.*} in place (offline).
 	deferUser bool
+	// resourcesOnly resolves only ${resources.*} references (the second
+	// pass, after presets, as the CLI does); everything else stays.
+	resourcesOnly bool
+	// gitMissing says, per bundle.git field that could not be found, why;
+	// references to it resolve to "" with a warning.
+	gitMissing map[string]string
 
 	state    map[*yaml.Node]int8 // 1 resolving, 2 done
 	stack    []frame
@@ -173,6 +179,12 @@ func (r *resolver) ref(ref string, use *yaml.Node) (*yaml.Node, bool) {
 		rest  []string
 		label = ref
 	)
+	if r.resourcesOnly {
+		if segs[0] != "resources" {
+			return nil, false
+		}
+		return r.resourceRef(ref, segs, use)
+	}
 	switch segs[0] {
 	case "var":
 		if len(segs) < 2 {
@@ -200,10 +212,16 @@ func (r *resolver) ref(ref string, use *yaml.Node) (*yaml.Node, bool) {
 		if segs[0] == "workspace" && len(segs) > 1 && segs[1] == "current_user" && r.deferUser {
 			return nil, false
 		}
-		if segs[0] == "bundle" && len(segs) > 1 && segs[1] == "git" {
-			if g := get(get(r.root, "bundle"), "git"); g == nil {
-				// Git details are filled in from the checkout at deploy time.
-				return nil, false
+		if segs[0] == "bundle" && len(segs) == 2 && segs[1] == "environment" {
+			r.report("env:"+r.t.loc(use).String(), r.t.warnAt("deprecated-reference", use, "${bundle.environment} is deprecated: write ${bundle.target}"))
+		}
+		if segs[0] == "bundle" && len(segs) == 3 && segs[1] == "git" {
+			if why, ok := r.gitMissing[segs[2]]; ok {
+				fix := "deploy from a git checkout"
+				if segs[2] == "origin_url" || segs[2] == "branch" {
+					fix += " or set bundle.git." + segs[2]
+				}
+				r.report("git:"+segs[2], r.t.warnAt("git-unknown", use, "${bundle.git.%s} resolves to an empty string: %s; %s", segs[2], why, fix))
 			}
 		}
 		n, rest = get(r.root, segs[0]), segs[1:]
@@ -312,4 +330,53 @@ func (r *resolver) varNames() []string {
 // String renders a location as file:line:col.
 func (l Location) String() string {
 	return l.File + ":" + strconv.Itoa(l.Line) + ":" + strconv.Itoa(l.Column)
+}
+
+// resourceRef resolves ${resources.<type>.<key>.<field>} to the field's
+// configured value. A field the configuration does not set (id, and what
+// the workspace assigns) stays in place for deploy time; a resource that
+// does not exist is reported.
+func (r *resolver) resourceRef(ref string, segs []string, use *yaml.Node) (*yaml.Node, bool) {
+	if len(segs) < 3 {
+		r.report("bad:"+ref, r.t.errAt("unknown-reference", use, "reference ${%s} names no resource; write ${resources.<type>.<key>.<field>}", ref))
+		return nil, false
+	}
+	res := get(r.root, "resources")
+	typ := get(res, segs[1])
+	if _, known := resourceTypes[segs[1]]; !known && typ == nil {
+		r.report("restype:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s} names unknown resource type %q%s", ref, segs[1], suggest(segs[1], mapKeys(resourceTypes))))
+		return nil, false
+	}
+	entry := get(typ, segs[2])
+	if entry == nil {
+		var keys []string
+		if typ != nil && typ.Kind == yaml.MappingNode {
+			for i := 0; i < len(typ.Content); i += 2 {
+				keys = append(keys, typ.Content[i].Value)
+			}
+		}
+		r.report("reskey:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s}: the bundle defines no %s %q%s", ref, segs[1], segs[2], suggest(segs[2], keys)))
+		return nil, false
+	}
+	if len(segs) < 4 || segs[3] == "id" {
+		return nil, false
+	}
+	n := entry
+	for _, s := range segs[3:] {
+		if strings.HasPrefix(s, "[") {
+			idx, err := strconv.Atoi(s[1 : len(s)-1])
+			if n.Kind != yaml.SequenceNode || err != nil || idx >= len(n.Content) {
+				return nil, false
+			}
+			n = n.Content[idx]
+			continue
+		}
+		if n = get(n, s); n == nil {
+			return nil, false
+		}
+	}
+	if !r.enter(n, ref, use) {
+		return nil, false
+	}
+	return n, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gitinfo"
 )
 
 // LoadOptions says which bundle to load, for which target and with what
@@ -36,6 +38,12 @@ type LoadOptions struct {
 	// "warehouse", and the name) to an id. Nil leaves lookups unresolved and
 	// reports each as an info finding.
 	Lookups func(kind, name string) (string, error)
+	// Strict reports unknown fields as errors rather than warnings.
+	Strict bool
+	// Checkout reads the git checkout holding a directory, for
+	// ${bundle.git.*} (gitinfo.Read); nil reads none, so only bundle.git in
+	// databricks.yml and the GitHub Actions context (through Getenv) count.
+	Checkout func(dir string) (gitinfo.Checkout, error)
 	// Isolate, when set, moves the whole deployment under a sub-directory of
 	// that name (for example "pr-42"): root_path and every workspace path
 	// not derived from it get "/<Isolate>" appended, so deployments of two
@@ -65,6 +73,13 @@ func Load(opts LoadOptions) (*Bundle, diag.List, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.Strict {
+		for i, f := range l.diags {
+			if f.Rule == "unknown-field" && f.Severity == diag.Warning {
+				l.diags[i].Severity = diag.Error
+			}
+		}
+	}
 	l.diags.Sort()
 	return b, dedupe(l.diags), nil
 }
@@ -90,10 +105,11 @@ func findRoot(dir string) (string, error) {
 }
 
 type loader struct {
-	opts     LoadOptions
-	t        *tree
-	rootFile string
-	diags    diag.List
+	opts      LoadOptions
+	t         *tree
+	rootFile  string
+	diags     diag.List
+	artifacts []artifact
 }
 
 func (l *loader) add(fs ...diag.Finding) { l.diags = append(l.diags, fs...) }
@@ -150,6 +166,10 @@ func (l *loader) load() (*Bundle, error) {
 		l.add(diag.Errorf("missing-name", l.rootFile, root.Line, root.Column, "the bundle has no name: set bundle.name"))
 	}
 	l.t.set(bundleNode, "target", l.t.scalar(name, bundleNode))
+	// bundle.environment is the CLI's older name for the target.
+	l.t.set(bundleNode, "environment", l.t.scalar(name, bundleNode))
+	git, gitMissing := l.resolveGit(bundleNode)
+	l.setGit(bundleNode, git)
 
 	user := l.currentUser()
 	b.CurrentUser = user
@@ -159,6 +179,7 @@ func (l *loader) load() (*Bundle, error) {
 	r := newResolver(l.t, root, vars)
 	r.lookup = l.opts.Lookups
 	r.deferUser = user.Placeholder
+	r.gitMissing = gitMissing
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		switch root.Content[i].Value {
 		case "variables", "include":
@@ -182,6 +203,7 @@ func (l *loader) load() (*Bundle, error) {
 	prefixWorkspace(get(root, "workspace"))
 
 	b.Name = str(get(bundleNode, "name"))
+	b.Git = readGit(bundleNode)
 	ws := get(root, "workspace")
 	b.Workspace = Workspace{
 		Host:      str(get(ws, "host")),
@@ -196,9 +218,7 @@ func (l *loader) load() (*Bundle, error) {
 			l.add(l.t.errAt("run-as", ra, "run_as must set exactly one of user_name and service_principal_name"))
 		}
 	}
-	if s := get(root, "sync"); s != nil {
-		b.Sync = Sync{Include: strings2(get(s, "include")), Exclude: strings2(get(s, "exclude"))}
-	}
+	b.Sync = l.syncConfig(get(root, "sync"))
 
 	res := get(root, "resources")
 	l.checkResources(res)
@@ -206,6 +226,11 @@ func (l *loader) load() (*Bundle, error) {
 	if b.Mode == "production" {
 		l.checkProduction(b, targetKey, explicitRoot, res)
 	}
+	rr := newResolver(l.t, root, vars)
+	rr.resourcesOnly = true
+	rr.resolve(res)
+	l.add(rr.diags...)
+	l.artifacts = l.readArtifacts(root)
 	l.translatePaths(res, b)
 	l.checkJobs(res, b, name)
 	l.checkServing(res)
@@ -602,7 +627,9 @@ func (l *loader) variables(root, targetVars *yaml.Node) map[string]*variable {
 	for _, n := range mapKeys(vars) {
 		v := vars[n]
 		if v.value != nil && !v.complex && (v.value.Kind == yaml.MappingNode || v.value.Kind == yaml.SequenceNode) {
-			l.add(l.t.errAt("variable-type", v.value, "variable %q has a complex value; add type: complex to its declaration", n))
+			// The Databricks CLI takes complex values in YAML without the
+			// annotation (only --var and variable files need it).
+			l.add(l.t.warnAt("variable-type", v.value, "variable %q has a complex value; add type: complex to its declaration", n))
 		}
 		if v.lookup != nil && (v.lookup.Kind != yaml.MappingNode || len(v.lookup.Content) != 2) {
 			l.add(l.t.errAt("variable-type", v.lookup, "variable %q: lookup must name exactly one kind, for example lookup: {cluster: \"name\"}", n))
@@ -667,4 +694,94 @@ func dedupe(l diag.List) diag.List {
 		out = append(out, f)
 	}
 	return out
+}
+
+// syncConfig resolves the sync block: each sync.paths entry is relative to
+// the file that sets it, and the sync root becomes the closest directory
+// holding the bundle root and every entry.
+func (l *loader) syncConfig(s *yaml.Node) Sync {
+	dir := filepath.Clean(l.opts.Dir)
+	type entry struct {
+		abs  string
+		node *yaml.Node
+	}
+	var entries []entry
+	if p := get(s, "paths"); p != nil && p.Kind == yaml.SequenceNode {
+		for _, e := range p.Content {
+			if str(e) == "" {
+				continue
+			}
+			file := l.t.fileOf(e)
+			if file == "" {
+				file = l.rootFile
+			}
+			abs := filepath.Clean(filepath.Join(filepath.Dir(file), filepath.FromSlash(e.Value)))
+			if filepath.IsAbs(e.Value) {
+				l.add(l.t.errAt("sync-path", e, "sync path %q must be relative to the file that names it", e.Value))
+				continue
+			}
+			if _, err := os.Stat(abs); err != nil {
+				l.add(l.t.warnAt("sync-path", e, "sync path %q does not exist (relative to %s); nothing is uploaded from it", e.Value, filepath.ToSlash(filepath.Dir(file))))
+				continue
+			}
+			entries = append(entries, entry{abs, e})
+		}
+	}
+	if len(entries) == 0 {
+		entries = []entry{{abs: dir}}
+	}
+	root := dir
+	for _, e := range entries {
+		for !within(root, e.abs) && !fsRoot(root) {
+			// Join rather than Dir: Dir(".") is ".", Join(".", "..") is "..".
+			root = filepath.Join(root, "..")
+		}
+	}
+	out := Sync{Root: root}
+	for _, e := range entries {
+		rel, err := filepath.Rel(root, e.abs)
+		if err != nil || !within(root, e.abs) {
+			l.add(l.t.errAt("sync-path", e.node, "sync path %q cannot be placed under a common directory with the bundle", e.node.Value))
+			continue
+		}
+		out.Paths = append(out.Paths, filepath.ToSlash(rel))
+	}
+	prefix, _ := filepath.Rel(root, dir)
+	for _, pat := range strings2(get(s, "include")) {
+		out.Include = append(out.Include, underPrefix(filepath.ToSlash(prefix), pat))
+	}
+	for _, pat := range strings2(get(s, "exclude")) {
+		out.Exclude = append(out.Exclude, underPrefix(filepath.ToSlash(prefix), pat))
+	}
+	return out
+}
+
+// within reports whether path is dir or below it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// underPrefix makes a gitignore pattern written relative to the bundle root
+// relative to the sync root, prefix being the bundle root below it.
+func underPrefix(prefix, pattern string) string {
+	if prefix == "." || prefix == "" {
+		return pattern
+	}
+	neg := strings.HasPrefix(pattern, "!")
+	pattern = strings.TrimPrefix(pattern, "!")
+	p := path.Join(prefix, strings.TrimPrefix(pattern, "/"))
+	if strings.HasSuffix(pattern, "/") {
+		p += "/"
+	}
+	if neg {
+		p = "!" + p
+	}
+	return p
+}
+
+// fsRoot reports whether dir is the root of the file system.
+func fsRoot(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	return err != nil || filepath.Dir(abs) == abs
 }

@@ -29,7 +29,7 @@ type Bundle struct {
 	Jobs map[string]*Job
 	// ServingEndpoints are the model serving endpoint resources by key.
 	ServingEndpoints map[string]*ServingEndpoint
-	// Sync holds the sync include/exclude patterns, relative to Dir.
+	// Sync says which files a deploy uploads and where they go.
 	Sync Sync
 	// CurrentUser is the identity the bundle was resolved for; Placeholder
 	// is true when it was not looked up (offline).
@@ -141,8 +141,18 @@ type Permission struct {
 	Location             Location
 }
 
-// Sync is the bundle's `sync` block.
+// Sync is the bundle's `sync` block, resolved as the Databricks CLI does
+// (bundle/config/mutator/sync_infer_root.go): the sync root is Dir, or the
+// closest ancestor of Dir that holds every entry of sync.paths (for
+// example `../common`), and files keep their place relative to it under
+// workspace.file_path.
 type Sync struct {
+	// Root is the sync root directory on disk: Dir or an ancestor of it.
+	Root string
+	// Paths are the directories (or files) to upload, as slash paths
+	// relative to Root; by default Dir itself.
+	Paths []string
+	// Include and Exclude are gitignore-style patterns relative to Root.
 	Include []string
 	Exclude []string
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 )
 
@@ -94,13 +95,24 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 		file = l.rootFile
 	}
 	abs := filepath.Join(filepath.Dir(file), filepath.FromSlash(n.Value))
-	rel, err := filepath.Rel(l.opts.Dir, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory; move the file into the bundle", n.Value))
+	syncRoot := b.Sync.Root
+	if syncRoot == "" {
+		syncRoot = l.opts.Dir
+	}
+	rel, err := filepath.Rel(syncRoot, abs)
+	if err != nil || !within(syncRoot, abs) {
+		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory and every sync.paths entry; move the file into the bundle or add its directory to sync.paths", n.Value))
 		return
+	}
+	if !l.synced(b, filepath.ToSlash(rel)) {
+		l.add(l.t.warnAt("path-not-synced", n, "path %q is not under any sync.paths entry (%s), so a deploy does not upload it; add its directory to sync.paths", n.Value, quoteList(b.Sync.Paths)))
 	}
 	info, err := os.Stat(abs)
 	if errors.Is(err, fs.ErrNotExist) {
+		if a, ok := builtBy(l.artifacts, abs); ok {
+			l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and deploy uploads it with the bundle's files, also when .gitignore lists it", n.Value, a.name))
+			return
+		}
 		hint := ""
 		if kind == notebookKind {
 			for _, ext := range notebookExts {
@@ -118,6 +130,11 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 		return
 	}
 	remote := b.Workspace.FilePath + "/" + filepath.ToSlash(rel)
+	if _, built := builtBy(l.artifacts, abs); built && !info.IsDir() {
+		// A build output is uploaded even when .gitignore lists it (dist/
+		// usually is), as the CLI uploads artifacts.
+		b.Sync.Include = append(b.Sync.Include, "/"+filepath.ToSlash(rel))
+	}
 	switch kind {
 	case dirKind:
 		if !info.IsDir() {
@@ -166,6 +183,7 @@ func (l *loader) translatePaths(res *yaml.Node, b *Bundle) {
 				if deps == nil || deps.Kind != yaml.SequenceNode {
 					continue
 				}
+				l.expandGlobs(deps, "", b)
 				for _, d := range deps.Content {
 					// Dependencies are pip requirement specifiers; only
 					// explicit relative paths name bundle files.
@@ -200,6 +218,8 @@ func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {
 		l.translate(get(dt, "project_directory"), dirKind, b)
 	}
 	if libs := get(t, "libraries"); libs != nil && libs.Kind == yaml.SequenceNode {
+		l.expandGlobs(libs, "whl", b)
+		l.expandGlobs(libs, "jar", b)
 		for _, lib := range libs.Content {
 			for _, k := range []string{"whl", "jar", "requirements"} {
 				l.translate(get(lib, k), fileKind, b)
@@ -210,3 +230,73 @@ func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// synced reports whether rel (a slash path relative to the sync root) is
+// under one of the bundle's sync paths.
+func (l *loader) synced(b *Bundle, rel string) bool {
+	if len(b.Sync.Paths) == 0 {
+		return true
+	}
+	for _, p := range b.Sync.Paths {
+		if p == "." || rel == p || strings.HasPrefix(rel, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// expandGlobs replaces each entry of list whose local path (the entry
+// itself, or its field) is a glob such as ../dist/*.whl with one entry per
+// matching file, as the Databricks CLI does for libraries. A glob that
+// matches nothing is an error unless an artifact builds what it names.
+func (l *loader) expandGlobs(list *yaml.Node, field string, b *Bundle) {
+	var out []*yaml.Node
+	for _, e := range list.Content {
+		n := e
+		if field != "" {
+			n = get(e, field)
+		}
+		if n == nil || n.Kind != yaml.ScalarNode || !isLocalPath(n.Value) || !strings.ContainsAny(n.Value, "*?[") {
+			out = append(out, e)
+			continue
+		}
+		if field == "" && !strings.HasPrefix(n.Value, "./") && !strings.HasPrefix(n.Value, "../") {
+			out = append(out, e)
+			continue
+		}
+		dir := l.dirOf(n)
+		pattern := filepath.Join(dir, filepath.FromSlash(n.Value))
+		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly())
+		switch {
+		case err != nil:
+			l.add(l.t.errAt("path-missing", n, "path %q is not a valid glob: %v", n.Value, err))
+			out = append(out, e)
+			continue
+		case len(matches) == 0:
+			if a, ok := builtBy(l.artifacts, pattern); ok {
+				l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and deploy uploads it with the bundle's files, also when .gitignore lists it", n.Value, a.name))
+			} else {
+				l.add(l.t.errAt("path-missing", n, "path %q matches no file (relative to %s)", n.Value, filepath.ToSlash(dir)))
+			}
+			out = append(out, e)
+			continue
+		}
+		for _, m := range matches {
+			rel, err := filepath.Rel(dir, m)
+			if err != nil {
+				continue
+			}
+			c := l.t.clone(e)
+			cn := c
+			if field != "" {
+				cn = get(c, field)
+			}
+			cn.Value = filepath.ToSlash(rel)
+			if !strings.HasPrefix(cn.Value, "../") {
+				cn.Value = "./" + cn.Value
+			}
+			out = append(out, c)
+		}
+	}
+	list.Content = out
+}

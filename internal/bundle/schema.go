@@ -133,7 +133,9 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 			k, v := n.Content[i], n.Content[i+1]
 			f, ok := fields[k.Value]
 			if !ok {
-				*l = append(*l, t.errAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), suggest(k.Value, fieldNames(fields))))
+				// Databricks warns about an unknown field and ignores it;
+				// LoadOptions.Strict makes it an error.
+				*l = append(*l, t.warnAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), suggest(k.Value, fieldNames(fields))))
 				continue
 			}
 			t.checkInto(l, v, f.typ, join(path, k.Value))

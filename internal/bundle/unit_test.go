@@ -345,3 +345,146 @@ func TestIsolateMovesEveryWorkspacePath(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceTypesCoverCLISchema checks that every resource type and every
+// top-level field the Databricks CLI's bundle schema accepts is known to
+// the loader, so no valid bundle gets an unknown-field warning for them.
+func TestResourceTypesCoverCLISchema(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/cli-resource-fields.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		typ, list, _ := strings.Cut(line, ":")
+		seen[typ] = true
+		rt, ok := resourceTypes[typ]
+		if !ok {
+			t.Errorf("resource type %q of the CLI schema is unknown", typ)
+			continue
+		}
+		fields := fieldsOf(rt)
+		for _, f := range strings.Fields(list) {
+			if _, ok := fields[f]; !ok {
+				t.Errorf("resources.%s: field %q of the CLI schema is unknown", typ, f)
+			}
+		}
+	}
+	for typ := range resourceTypes {
+		if !seen[typ] {
+			t.Errorf("resource type %q is not in the CLI schema", typ)
+		}
+	}
+}
+
+// TestStrictMakesUnknownFieldsErrors checks that Strict raises unknown
+// fields, and nothing else, to errors, and that without it they warn.
+func TestStrictMakesUnknownFieldsErrors(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "bad", "unknown-field")
+	count := func(strict bool) (unknownErrors, unknownWarnings, others int) {
+		_, l, err := Load(LoadOptions{Dir: dir, Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range l {
+			switch {
+			case f.Rule == "unknown-field" && f.Severity == diag.Error:
+				unknownErrors++
+			case f.Rule == "unknown-field" && f.Severity == diag.Warning:
+				unknownWarnings++
+			case f.Severity == diag.Error:
+				others++
+			}
+		}
+		return
+	}
+	if e, w, o := count(false); e != 0 || w != 2 || o != 2 {
+		t.Errorf("default: %d unknown-field errors, %d warnings, %d other errors; want 0, 2, 2", e, w, o)
+	}
+	if e, w, o := count(true); e != 2 || w != 0 || o != 2 {
+		t.Errorf("strict: %d unknown-field errors, %d warnings, %d other errors; want 2, 0, 2", e, w, o)
+	}
+}
+
+// TestFilesUnderSyncPaths checks what a deploy uploads when sync.paths
+// reaches outside the bundle: the files under each entry, placed relative
+// to the common root, and nothing else.
+func TestFilesUnderSyncPaths(t *testing.T) {
+	t.Parallel()
+	user := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: filepath.Join("testdata", "real", "shared-code", "bundle"), CurrentUser: &user})
+	if err != nil || l.AtLeast(diag.Warning) {
+		t.Fatalf("%v %v", err, l)
+	}
+	files, err := Files(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.RemotePath(b.Workspace.FilePath))
+	}
+	base := "/Workspace/Users/someone@example.com/.bundle/bundle_with_shared_code/default/files/"
+	want := []string{
+		base + "bundle/src/notebook",
+		base + "bundle/src/python.py",
+		base + "shared/.gitignore",
+		base + "shared/config/data.json",
+		base + "shared/shared_library/__init__.py",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("uploaded files (-want +got):\n%s", diff)
+	}
+	nb := b.Jobs["example_job_with_notebook"].Config["tasks"].([]any)[0].(map[string]any)["notebook_task"].(map[string]any)["notebook_path"]
+	if nb != base+"bundle/src/notebook" {
+		t.Errorf("notebook_path = %v, want the uploaded notebook", nb)
+	}
+}
+
+// TestBuiltArtifactsAreDeployed builds (by hand) what the artifacts
+// fixture's artifacts produce: the wheel glob then expands to the built
+// wheel, the paths translate, and the files are uploaded although
+// .gitignore lists dist/.
+func TestBuiltArtifactsAreDeployed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "real", "artifacts"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl", "print_args/PrintArgs.jar"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("built"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: dir, CurrentUser: &user})
+	if err != nil || len(l) > 0 {
+		t.Fatalf("%v %v", err, l)
+	}
+	base := "/Workspace/Users/someone@example.com/.bundle/artifacts/default/files/"
+	lib := b.Jobs["wheel_on_cluster"].Config["tasks"].([]any)[0].(map[string]any)["libraries"]
+	if diff := cmp.Diff([]any{map[string]any{"whl": base + "my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl"}}, lib); diff != "" {
+		t.Errorf("libraries (-want +got):\n%s", diff)
+	}
+	files, err := Files(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f.Rel] = true
+	}
+	for _, want := range []string{"my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl", "print_args/PrintArgs.jar"} {
+		if !have[want] {
+			t.Errorf("%s is not uploaded; files: %v", want, have)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,7 +34,7 @@ func (t *tree) fileOf(n *yaml.Node) string { return t.files[n] }
 func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, diag.List{yamlError(file, err)}
+		return nil, diag.List{yamlError(file, data, err)}
 	}
 	var root *yaml.Node
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
@@ -43,6 +44,7 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
 	}
 	var l diag.List
+	holders := anchorHolders(root)
 	t.count = 0
 	out, err := t.expand(root, file, &l, 0)
 	if err != nil {
@@ -51,7 +53,62 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 	if out.Kind != yaml.MappingNode {
 		return nil, append(l, diag.Errorf("type", file, out.Line, out.Column, "the file must be a mapping of keys to values, not a %s", kindName(out)))
 	}
+	if len(holders) > 0 {
+		names := make([]string, len(holders))
+		for i, k := range holders {
+			names[i] = k.Value
+			del(out, k.Value)
+		}
+		l = append(l, diag.Infof("anchor-holder", file, holders[0].Line, holders[0].Column,
+			"top-level %s %s only %s YAML anchors used elsewhere in this file; %s ignored, as Databricks does",
+			plural(len(names), "key", "keys"), quoteList(names), plural(len(names), "holds", "hold"),
+			plural(len(names), "it is not a bundle setting and is", "they are not bundle settings and are")))
+	}
 	return out, l
+}
+
+// rootKeys are the top-level keys of databricks.yml.
+var rootKeys = fieldsOf(reflect.TypeOf(rootConfig{}))
+
+// anchorHolders returns the top-level keys of a raw (unexpanded) document
+// that only hold YAML anchors: keys that are not bundle settings and whose
+// value is anchored and used through an alias elsewhere in the document.
+// The MLOps Stacks template writes shared settings this way
+// (`new_cluster: &new_cluster` ... `<<: *new_cluster`).
+func anchorHolders(root *yaml.Node) []*yaml.Node {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	aliased := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode {
+			aliased[n.Alias] = true
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	var out []*yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if _, known := rootKeys[k.Value]; known || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if v.Anchor != "" && aliased[v] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 var errTooLarge = errors.New("document expands to too many nodes through aliases; simplify the anchors")
@@ -137,14 +194,10 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 	return c, nil
 }
 
-// yamlError turns a yaml.v3 error into a positioned finding. yaml.v3 puts
-// the line in the message ("yaml: line 3: ...").
-func yamlError(file string, err error) diag.Finding {
-	line, msg := yamlpos.Error(err)
-	col := 0
-	if line > 0 {
-		col = 1
-	}
+// yamlError turns a yaml.v3 error into a finding at the line and column
+// of the problem.
+func yamlError(file string, data []byte, err error) diag.Finding {
+	line, col, msg := yamlpos.Position(data, err)
 	return diag.Errorf("yaml", file, line, col, "invalid YAML: %s", msg)
 }
 

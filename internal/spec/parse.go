@@ -91,14 +91,14 @@ func (p *parser) parse(data []byte) *Spec {
 			p.errorf(RuleYAML, nil, "the pipeline spec is empty; write a mapping with project, bundle, action and targets")
 			return nil
 		}
-		p.yamlError(err)
+		p.yamlError(data, err)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		p.errorf(RuleYAML, &extra, "the pipeline spec holds more than one YAML document; keep only the first")
 	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
+		p.yamlError(data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -122,9 +122,9 @@ func (p *parser) parse(data []byte) *Spec {
 	return s
 }
 
-func (p *parser) yamlError(err error) {
-	line, msg := yamlpos.Error(err)
-	p.diags = append(p.diags, diag.Errorf(RuleYAML, p.file, line, 0, "invalid YAML: %s", msg))
+func (p *parser) yamlError(data []byte, err error) {
+	line, col, msg := yamlpos.Position(data, err)
+	p.diags = append(p.diags, diag.Errorf(RuleYAML, p.file, line, col, "invalid YAML: %s", msg))
 }
 
 // deref follows aliases to the node they name.

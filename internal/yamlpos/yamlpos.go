@@ -1,11 +1,13 @@
 package yamlpos
 
 import (
+	"bytes"
 	"errors"
 	"regexp"
 	"strconv"
 	"strings"
 
+	yamlv4 "go.yaml.in/yaml/v4"
 	"gopkg.in/yaml.v3"
 )
 
@@ -43,4 +45,53 @@ func Error(err error) (line int, msg string) {
 		}
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// Position returns the 1-based line and column of a yaml.v3 syntax error
+// in data (0 for what it cannot tell) and the message without the
+// "yaml: line N:" prefix.
+//
+// yaml.v3 prints no column and no line for a problem on the first line.
+// go.yaml.in/yaml/v4, the same libyaml port, returns both in a
+// ParserError, so the document is parsed again with it to find them: the
+// column of the construct being read (an unclosed quote or bracket) or,
+// failing that, of the problem. When the two libraries disagree about the
+// problem, only the line is returned.
+func Position(data []byte, err error) (line, column int, msg string) {
+	line, msg = Error(err)
+	var n yamlv4.Node
+	var pe *yamlv4.ParserError
+	if !errors.As(yamlv4.Unmarshal(data, &n), &pe) || pe.Message != msg {
+		return line, 0, msg
+	}
+	if line == 0 && pe.Line == 0 && pe.Column > 0 {
+		// Both marks are on the first (0-based 0) line, which yaml.v3
+		// takes for "no line".
+		line = 1
+	}
+	if line == 0 {
+		return 0, 0, msg
+	}
+	column = pe.Column + 1
+	if text := lineText(data, line); column > len(text)+1 {
+		// The column belongs to a mark on another line (libyaml takes the
+		// problem's column when the context starts at column 0).
+		column = 1
+	}
+	return line, column, msg
+}
+
+// lineText returns the 1-based line of data, without its newline.
+func lineText(data []byte, line int) []byte {
+	for i := 1; i < line; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return nil
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return data
 }

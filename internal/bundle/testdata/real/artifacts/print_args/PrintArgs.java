@@ -1,0 +1,1 @@
+public class PrintArgs { public static void main(String[] a) {} }

@@ -1,0 +1,7 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # BatchInference
+
+# COMMAND ----------
+
+dbutils.widgets.text("env", "staging")

@@ -1,0 +1,2 @@
+# Databricks notebook source
+import shared_library

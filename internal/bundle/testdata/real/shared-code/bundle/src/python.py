@@ -1,0 +1,2 @@
+import shared_library
+print(shared_library.VERSION)
