@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/google/go-cmp/cmp"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -131,11 +132,10 @@ func TestDeployRecordsTheGitCheckout(t *testing.T) {
 	if !found {
 		t.Fatal("no metadata.json written")
 	}
-	wantGit := map[string]any{"origin_url": "https://github.com/acme/churn.git", "branch": "main", "actual_branch": "main", "commit": commit, "bundle_root_path": "churn_model", "inferred": true}
-	for k, v := range wantGit {
-		if meta.Config.Bundle.Git[k] != v {
-			t.Errorf("metadata bundle.git.%s = %v, want %v", k, meta.Config.Bundle.Git[k], v)
-		}
+	// The CLI's metadata records these four and not actual_branch or inferred.
+	wantGit := map[string]any{"origin_url": "https://github.com/acme/churn.git", "branch": "main", "commit": commit, "bundle_root_path": "churn_model"}
+	if diff := cmp.Diff(wantGit, meta.Config.Bundle.Git); diff != "" {
+		t.Errorf("metadata bundle.git (-want +got):\n%s", diff)
 	}
 
 	// A pull request: actions/checkout leaves a detached merge commit.
