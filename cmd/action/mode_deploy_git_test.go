@@ -2,13 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/google/go-cmp/cmp"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/brickci/brickci/internal/emulator"
 )
