@@ -541,3 +541,68 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadmeQuickstart generates the workflows of the README's quickstart
+// spec and checks them against the environments table the README tells a
+// user to create: every environment a job uses is in the table, and the
+// workflows a pull request runs use only the ones without protection rules.
+func TestReadmeQuickstart(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	start := strings.Index(readme, "   ```yaml\n   project: churn\n")
+	if start < 0 {
+		t.Fatal("README has no quickstart spec")
+	}
+	block := readme[start+len("   ```yaml\n"):]
+	block = block[:strings.Index(block, "   ```\n")]
+	src := strings.ReplaceAll("\n"+block, "\n   ", "\n")
+	src = strings.Replace(src, "<40-hex sha>", "0123456789abcdef0123456789abcdef01234567", 1)
+	s, findings := spec.Parse(specPath, []byte(src))
+	if findings.AtLeast(diag.Warning) {
+		t.Fatalf("quickstart spec findings: %v\n%s", findings, src)
+	}
+	if advice := Advice(s); len(advice) != 0 {
+		t.Errorf("quickstart spec draws advice: %v", advice)
+	}
+	files, err := Generate(s, specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The README's table: "| `name` | used by | secrets | protection rules |".
+	table := map[string]string{}
+	for _, line := range strings.Split(readme, "\n") {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if len(cells) != 6 || cells[0] != "" {
+			continue
+		}
+		name := strings.TrimSpace(cells[1])
+		if env, ok := strings.CutPrefix(name, "`"); ok && strings.HasSuffix(env, "`") && !strings.Contains(env, " ") {
+			table[strings.TrimSuffix(env, "`")] = strings.TrimSpace(cells[4])
+		}
+	}
+	for _, env := range []string{"staging-plan", "prod-plan", "staging", "prod"} {
+		if _, ok := table[env]; !ok {
+			t.Errorf("README's environments table lacks %q: %v", env, table)
+		}
+	}
+	for name, body := range files {
+		pr := strings.Contains(string(body), "\n  pull_request:\n")
+		for _, line := range strings.Split(string(body), "\n") {
+			env, ok := strings.CutPrefix(line, "    environment: ")
+			if !ok {
+				continue
+			}
+			rules, listed := table[env]
+			switch {
+			case !listed:
+				t.Errorf("%s uses environment %q, which the README does not tell the user to create", name, env)
+			case pr && rules != "none":
+				t.Errorf("pull-request workflow %s uses environment %q, which the README protects with %q", name, env, rules)
+			}
+		}
+	}
+}
