@@ -54,7 +54,7 @@ tmp="$(mktemp)"
 	{
 		grep -v '^#' "$table" 2>/dev/null | awk -v v="$version/" 'NF && index($2, v) != 1' || true
 		printf '%s' "$entries"
-	} | sort -k2
+	} | LC_ALL=C sort -k2
 } >"$tmp"
 mv "$tmp" "$table"
 echo "release: wrote $(printf '%s' "$entries" | grep -c .) checksums for $version to release/checksums.txt"
