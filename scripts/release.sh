@@ -6,7 +6,15 @@
 #
 #   scripts/release.sh v1.2.3 [dist-dir]
 #
-# Upload dist/<version>/brickci_* as the assets of the GitHub release <version>.
+# It also writes dist/<version>/checksums.txt ("<sha256>  <asset>", for
+# sha256sum -c). Upload dist/<version>/brickci_* and that file as the assets
+# of the GitHub release <version>; .github/workflows/release.yml does so on
+# a pushed tag, after rebuilding and checking that the binaries match the
+# committed table.
+#
+# The build is reproducible: the same source and Go toolchain (go.mod) give
+# the same bytes on any machine, so no VCS stamp (-buildvcs=false) and no
+# paths (-trimpath) go into the binaries.
 set -euo pipefail
 
 version="${1:?usage: scripts/release.sh VERSION [DIST_DIR]}"
@@ -24,16 +32,20 @@ sha256_of() {
 }
 
 entries=""
+assets=""
 for os in linux darwin windows; do
 	for arch in amd64 arm64; do
 		ext=""
 		[ "$os" = windows ] && ext=".exe"
 		asset="brickci_${os}_${arch}${ext}"
 		echo "release: building $asset"
-		(cd "$root" && CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$dist/$asset" ./cmd/action)
-		entries+="$(sha256_of "$dist/$asset")  $version/$asset"$'\n'
+		(cd "$root" && CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=$version" -o "$dist/$asset" ./cmd/action)
+		sum="$(sha256_of "$dist/$asset")"
+		entries+="$sum  $version/$asset"$'\n'
+		assets+="$sum  $asset"$'\n'
 	done
 done
+printf '%s' "$assets" >"$dist/checksums.txt"
 
 # Replace this version's lines, keep every other version's, stay sorted.
 tmp="$(mktemp)"
@@ -42,7 +54,7 @@ tmp="$(mktemp)"
 	{
 		grep -v '^#' "$table" 2>/dev/null | awk -v v="$version/" 'NF && index($2, v) != 1' || true
 		printf '%s' "$entries"
-	} | sort -k2
+	} | LC_ALL=C sort -k2
 } >"$tmp"
 mv "$tmp" "$table"
 echo "release: wrote $(printf '%s' "$entries" | grep -c .) checksums for $version to release/checksums.txt"

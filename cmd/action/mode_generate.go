@@ -63,11 +63,12 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 				fmt.Fprintf(&md, "All workflows are in sync with `%s`.\n", *specPath)
 			}
 			for _, d := range drifts {
-				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.File, d.Kind, d.Diff)
+				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
 				fmt.Fprintf(&md, "- `%s`: %s\n", d.File, d.Kind)
 			}
+			regenerate := gen.RegenerateCommand(*root)
 			if len(drifts) > 0 {
-				fmt.Fprintf(&md, "\nRun `brickci generate` or `go generate ./...` and commit the result.\n")
+				fmt.Fprintf(&md, "\nRegenerate with %s and commit the result.\n", regenerate)
 			}
 			for _, t := range missing {
 				fmt.Fprintf(&md, "- the bundle does not define target `%s`\n", t.Name)
@@ -75,7 +76,7 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			_ = a.AddSummary(md.String())
 			_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
 			if len(drifts) > 0 {
-				return failed(inv, "%d workflow file(s) out of sync with %s; run \"brickci generate\" or \"go generate ./...\"", len(drifts), *specPath)
+				return failed(inv, "%d workflow file(s) out of sync with %s; run %s", len(drifts), *specPath, regenerate)
 			}
 			if len(missing) > 0 {
 				return failed(inv, "the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))

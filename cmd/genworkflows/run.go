@@ -35,10 +35,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		for _, d := range drifts {
-			fmt.Fprintf(stdout, "%s: %s\n%s\n", d.File, d.Kind, d.Diff)
+			fmt.Fprintf(stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
 		}
 		if len(drifts) > 0 {
-			fmt.Fprintf(stderr, "genworkflows: %d workflow file(s) out of sync with %s; run \"go generate ./...\"\n", len(drifts), *specPath)
+			fmt.Fprintf(stderr, "genworkflows: %d workflow file(s) out of sync with %s; run %s\n", len(drifts), *specPath, gen.RegenerateCommand(*root))
 			return 1
 		}
 		return 0

@@ -58,6 +58,15 @@ func TestGenerateThenCheck(t *testing.T) {
 	if got := strings.Count(out, "wrote "); got != 6 {
 		t.Errorf("wrote %d files:\n%s", got, out)
 	}
+	// Without generate.token-secret the files are written, with a warning
+	// at the spec's first key.
+	if want := ".github/pipeline.yaml:1:1: warning: generate.token-secret is not set"; !strings.Contains(errOut, want) || !strings.Contains(errOut, "[generate-token]") {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	withToken := repo(t, goodSpec+"generate: {token-secret: WORKFLOWS_TOKEN}\n")
+	if code, _, errOut := runIn(withToken); code != 0 || errOut != "" {
+		t.Errorf("with a token secret: exit %d, stderr %q", code, errOut)
+	}
 	if code, out, errOut := runIn(root, "-check"); code != 0 {
 		t.Fatalf("check right after generate: exit %d\n%s%s", code, out, errOut)
 	}
@@ -73,6 +82,10 @@ func TestCheckDrift(t *testing.T) {
 		name   string
 		change func(t *testing.T, root string)
 		want   []string
+		// notWant must not appear: files whose body is unchanged.
+		notWant []string
+		// code is the exit code of -check (default 1).
+		code int
 	}{
 		{
 			name: "edited by hand",
@@ -84,14 +97,23 @@ func TestCheckDrift(t *testing.T) {
 				}
 				write(t, p, strings.Replace(string(data), "timeout-minutes: 30", "timeout-minutes: 5", 1))
 			},
-			want: []string{".github/workflows/demo-bundle-cd-prod.yml: edited by hand", "-    timeout-minutes: 5", "+    timeout-minutes: 30"},
+			want: []string{".github/workflows/demo-bundle-cd-prod.yml:29:22: edited by hand", "-    timeout-minutes: 5", "+    timeout-minutes: 30"},
+		},
+		{
+			name: "spec comment only",
+			change: func(t *testing.T, root string) {
+				write(t, filepath.Join(root, ".github", "pipeline.yaml"), "# a comment changes the hash, not the workflows\n"+goodSpec)
+			},
+			code:    0,
+			notWant: []string{".yml"},
 		},
 		{
 			name: "spec changed",
 			change: func(t *testing.T, root string) {
 				write(t, filepath.Join(root, ".github", "pipeline.yaml"), strings.Replace(goodSpec, `"3.12"`, `"3.13"`, 1))
 			},
-			want: []string{".github/workflows/demo-run-tests.yml: the spec changed", `+          python-version: "3.13"`, ".github/workflows/deploy-cicd.yml: the spec changed"},
+			want:    []string{".github/workflows/demo-run-tests.yml:38:31: the spec changed", `+          python-version: "3.13"`},
+			notWant: []string{"deploy-cicd.yml", "demo-bundle-ci.yml", "demo-bundle-cd-prod.yml"},
 		},
 		{
 			name: "missing and stale",
@@ -101,7 +123,7 @@ func TestCheckDrift(t *testing.T) {
 				}
 				write(t, filepath.Join(root, ".github", "pipeline.yaml"), strings.Replace(goodSpec, "tests: {unit: {python: \"3.12\"}}\n", "", 1))
 			},
-			want: []string{".github/workflows/deploy-cicd.yml: missing", ".github/workflows/demo-run-tests.yml: stale"},
+			want: []string{".github/workflows/deploy-cicd.yml: missing", ".github/workflows/demo-run-tests.yml:1:1: stale"},
 		},
 	}
 	for _, c := range cases {
@@ -114,13 +136,26 @@ func TestCheckDrift(t *testing.T) {
 			write(t, filepath.Join(root, ".github", "workflows", "go.yml"), "name: hand-written\n")
 			c.change(t, root)
 			code, out, errOut := runIn(root, "-check")
-			if code != 1 {
-				t.Fatalf("check exit %d, want 1\n%s%s", code, out, errOut)
+			wantCode := 1
+			if c.want == nil {
+				wantCode = c.code
+			}
+			if code != wantCode {
+				t.Fatalf("check exit %d, want %d\n%s%s", code, wantCode, out, errOut)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
+			}
+			for _, n := range c.notWant {
+				if strings.Contains(out, n) {
+					t.Errorf("output has %q:\n%s", n, out)
+				}
+			}
+			// Without a Go module the fix is the generator, not go generate.
+			if code == 1 && (!strings.Contains(errOut, `run "genworkflows" or "brickci generate"`) || strings.Contains(errOut, "go generate")) {
+				t.Errorf("stderr does not name genworkflows and brickci generate:\n%s", errOut)
 			}
 			if strings.Contains(out, "go.yml") {
 				t.Errorf("a hand-written workflow was reported:\n%s", out)

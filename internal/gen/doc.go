@@ -1,6 +1,8 @@
 // Package gen turns a pipeline spec into the six workflow files of a
-// Databricks MLOps project, checks generated output with actionlint, and
-// detects drift between the spec and the files in the repository.
+// Databricks MLOps project, checks generated output with actionlint, warns
+// about valid settings whose workflows would not work (Advice), and
+// detects drift between the spec and the files in the repository: only a
+// body that differs is drift, never the header's spec hash alone.
 //
 // It owns the shape of the generated workflows (triggers, permissions,
 // concurrency, pins of third-party actions, which brickci mode runs where).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pmezard/go-difflib/difflib"
 
@@ -25,7 +26,8 @@ type DriftKind int
 
 // The kinds of drift.
 const (
-	// SpecChanged: the file records another spec hash; regenerate it.
+	// SpecChanged: the file's body differs from what the spec yields and
+	// it records another spec hash; regenerate it.
 	SpecChanged DriftKind = iota + 1
 	// EditedByHand: the file records the current spec hash but its body
 	// differs, or it lacks the generated header.
@@ -52,13 +54,32 @@ func (k DriftKind) String() string {
 	return "unknown"
 }
 
-// Drift is one workflow file out of sync with the spec.
+// Drift is one workflow file out of sync with the spec. Only a file whose
+// content differs beyond the header's spec-hash line drifts: a spec change
+// that yields the same workflow (a comment, a reordered key) is not drift,
+// and Write leaves such a file as it is.
 type Drift struct {
 	// File is the workflow's path, as outDir was given, joined with its name.
 	File string
 	Kind DriftKind
+	// Line and Column locate the first difference in the file on disk,
+	// 1-based; both are 0 for a missing file.
+	Line, Column int
 	// Diff is a unified diff from the file on disk to the generated one.
 	Diff string
+	// Fix names the commands that regenerate the file, for messages
+	// ("regenerate with ..."); Check sets it from the repository with
+	// RegenerateCommand, and Findings falls back to the generic one.
+	Fix string
+}
+
+// Position returns "file:line:col" of the first difference, or the file
+// alone when it is missing.
+func (d Drift) Position() string {
+	if d.Line == 0 {
+		return d.File
+	}
+	return fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Column)
 }
 
 // Check loads the spec at specPath (relative to root), regenerates in
@@ -75,7 +96,42 @@ func Check(root, specPath, outDir string) ([]Drift, diag.List, error) {
 		return nil, findings, err
 	}
 	drifts, err := Compare(files, s.SHA256, filepath.Join(root, outDir), outDir)
+	fix := RegenerateCommand(root)
+	for i := range drifts {
+		drifts[i].Fix = fix
+	}
 	return drifts, findings, err
+}
+
+// genericRegenerate names the commands that regenerate workflows in any
+// repository.
+const genericRegenerate = `"genworkflows" or "brickci generate"`
+
+// RegenerateCommand names the commands that regenerate the workflows of
+// the repository at root, for messages: "go generate ./..." only where a Go
+// module at the root has a go:generate directive that runs genworkflows;
+// elsewhere the generator binary or brickci's generate mode.
+func RegenerateCommand(root string) string {
+	const always = genericRegenerate
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return always
+	}
+	sources, err := filepath.Glob(filepath.Join(root, "*.go"))
+	if err != nil {
+		return always
+	}
+	for _, src := range sources {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "//go:generate ") && strings.Contains(line, "genworkflows") {
+				return `"go generate ./..." or "brickci generate"`
+			}
+		}
+	}
+	return always
 }
 
 func load(root, specPath string) (*spec.Spec, diag.List, error) {
@@ -107,14 +163,15 @@ func Compare(files map[string][]byte, hash, dir, name string) ([]Drift, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read workflow %q: %w", shown, err)
 		}
-		if string(have) == string(want) {
+		line, col, differs := firstDifference(have, want)
+		if !differs {
 			continue
 		}
 		kind := EditedByHand
 		if h, ok := workflow.ParseHeader(have); ok && h.SHA256 != hash {
 			kind = SpecChanged
 		}
-		drifts = append(drifts, Drift{File: shown, Kind: kind, Diff: unified(shown, string(have), string(want))})
+		drifts = append(drifts, Drift{File: shown, Kind: kind, Line: line, Column: col, Diff: unified(shown, string(have), string(want))})
 	}
 	stale, err := staleFiles(files, dir)
 	if err != nil {
@@ -126,10 +183,50 @@ func Compare(files map[string][]byte, hash, dir, name string) ([]Drift, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read workflow %q: %w", shown, err)
 		}
-		drifts = append(drifts, Drift{File: shown, Kind: Stale, Diff: unified(shown, string(have), "")})
+		drifts = append(drifts, Drift{File: shown, Kind: Stale, Line: 1, Column: 1, Diff: unified(shown, string(have), "")})
 	}
 	sort.Slice(drifts, func(i, j int) bool { return drifts[i].File < drifts[j].File })
 	return drifts, nil
+}
+
+// firstDifference compares a file on disk with the generated one, line
+// by line, and returns the 1-based line and column in have where they first
+// differ. The header's spec-hash line (the second line of both, when both
+// carry the generated header) is not compared: a new hash alone is no
+// change.
+func firstDifference(have, want []byte) (line, col int, differs bool) {
+	_, haveHeader := workflow.ParseHeader(have)
+	_, wantHeader := workflow.ParseHeader(want)
+	skipHash := haveHeader && wantHeader
+	a, b := strings.Split(string(have), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		if skipHash && i == 1 {
+			continue
+		}
+		switch {
+		case i >= len(a):
+			// have is a prefix of want: the difference is past its end.
+			return len(a), len(a[len(a)-1]) + 1, true
+		case i >= len(b):
+			return i + 1, 1, true
+		case a[i] != b[i]:
+			return i + 1, commonPrefix(a[i], b[i]) + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// commonPrefix returns the length in bytes of the longest common prefix of
+// a and b that ends on a rune boundary.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	for n > 0 && n < len(a) && !utf8.RuneStart(a[n]) {
+		n--
+	}
+	return n
 }
 
 // staleFiles lists the files in dir that carry the generated header but
@@ -186,21 +283,26 @@ func sortedKeys(m map[string][]byte) []string {
 	return keys
 }
 
-// Findings turns drifts into findings with rule "drift", one per file.
+// Findings turns drifts into findings with rule "drift", one per file, at
+// the first line that differs.
 func Findings(drifts []Drift) diag.List {
 	var out diag.List
 	for _, d := range drifts {
+		fix := d.Fix
+		if fix == "" {
+			fix = genericRegenerate
+		}
+		fix = "regenerate with " + fix
 		var f diag.Finding
-		const fix = `regenerate with "go generate ./..." or the action's generate mode`
 		switch d.Kind {
 		case SpecChanged:
-			f = diag.Errorf(RuleDrift, d.File, 1, 1, "workflow %q is out of date: the spec changed since it was generated; %s", d.File, fix)
+			f = diag.Errorf(RuleDrift, d.File, d.Line, d.Column, "workflow %q is out of date: the spec changed since it was generated; %s", d.File, fix)
 		case EditedByHand:
-			f = diag.Errorf(RuleDrift, d.File, 1, 1, "workflow %q was edited by hand and no longer matches the spec; change the spec instead and %s", d.File, fix)
+			f = diag.Errorf(RuleDrift, d.File, d.Line, d.Column, "workflow %q was edited by hand and no longer matches the spec; change the spec instead and %s", d.File, fix)
 		case Missing:
 			f = diag.Errorf(RuleDrift, d.File, 0, 0, "workflow %q is missing; %s", d.File, fix)
 		case Stale:
-			f = diag.Errorf(RuleDrift, d.File, 1, 1, "workflow %q was generated but the spec no longer yields it; delete it or %s", d.File, fix)
+			f = diag.Errorf(RuleDrift, d.File, d.Line, d.Column, "workflow %q was generated but the spec no longer yields it; delete it or %s", d.File, fix)
 		}
 		out = append(out, f)
 	}

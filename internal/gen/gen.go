@@ -79,9 +79,12 @@ type generator struct {
 // Expressions reused across workflows. They only appear in if:,
 // concurrency and env:, never inside run: scripts.
 const (
-	prGroup   = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
-	notFork   = "github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository"
-	localRoot = "./"
+	prGroup = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
+	// integrationKey names a pull request's integration run; the run id
+	// stands in for manual runs, which deploy under run-<id>.
+	integrationKey = "${{ github.event.pull_request.number || github.run_id }}"
+	notFork        = "github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository"
+	localRoot      = "./"
 )
 
 func (g *generator) prConcurrency() *workflow.Concurrency {
@@ -148,6 +151,12 @@ func (g *generator) brickci(name string, inputs ...workflow.KV) workflow.Step {
 }
 
 func kv(k, v string) workflow.KV { return workflow.KV{Key: k, Value: v} }
+
+// exprString quotes s as a string literal of a GitHub Actions expression,
+// where a single quote is escaped by doubling it.
+func exprString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
 
 // auth returns the environment that lets Databricks unified auth reach the
 // target. The auth type is always explicit so that a stray credential in
@@ -229,7 +238,26 @@ func (g *generator) lint() *workflow.Workflow {
 	if strings.HasPrefix(s.Action, localRoot) {
 		paths = append(paths, path.Join(s.Action, "action.yml"))
 	}
-	const sarif = "brickci-lint.sarif"
+	perms := map[string]string{"contents": "read"}
+	lint := g.brickci("Lint workflows and check them against the spec",
+		kv("mode", "lint"), kv("spec", g.specPath))
+	steps := []workflow.Step{checkout(false), lint}
+	// Annotations and the step summary work in every repository; the
+	// SARIF upload fails where code scanning is not enabled, so it is
+	// opt-in (lint.code-scanning).
+	if s.Lint.CodeScanning {
+		const sarif = "brickci-lint.sarif"
+		perms["security-events"] = "write"
+		steps[1].With = append(steps[1].With, kv("sarif_file", sarif))
+		steps = append(steps, workflow.Step{
+			Name: "Upload findings to code scanning",
+			// Fork pull requests get a read-only token that cannot upload.
+			If:          "${{ !cancelled() && hashFiles('" + sarif + "') != '' && (" + notFork + ") }}",
+			Uses:        UploadSARIF.Uses(),
+			UsesComment: UploadSARIF.Version,
+			With:        []workflow.KV{kv("sarif_file", sarif), kv("category", "brickci-lint")},
+		})
+	}
 	return &workflow.Workflow{
 		Name:        "Lint CI/CD workflow files",
 		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: dedupe(paths)}, WorkflowDispatch: true},
@@ -239,21 +267,9 @@ func (g *generator) lint() *workflow.Workflow {
 			ID:             "lint",
 			Name:           "Lint workflow files",
 			RunsOn:         s.Runner,
-			Permissions:    map[string]string{"contents": "read", "security-events": "write"},
+			Permissions:    perms,
 			TimeoutMinutes: s.Timeouts.Lint,
-			Steps: []workflow.Step{
-				checkout(false),
-				g.brickci("Lint workflows and check them against the spec",
-					kv("mode", "lint"), kv("spec", g.specPath), kv("sarif_file", sarif)),
-				{
-					Name: "Upload findings to code scanning",
-					// Fork pull requests get a read-only token that cannot upload.
-					If:          "${{ !cancelled() && hashFiles('" + sarif + "') != '' && (" + notFork + ") }}",
-					Uses:        UploadSARIF.Uses(),
-					UsesComment: UploadSARIF.Version,
-					With:        []workflow.KV{kv("sarif_file", sarif), kv("category", "brickci-lint")},
-				},
-			},
+			Steps:          steps,
 		}},
 	}
 }
@@ -281,13 +297,15 @@ func (g *generator) bundleCI() *workflow.Workflow {
 	previous := ""
 	for _, name := range spec.RequiredTargets {
 		t, _ := s.Target(name)
+		if !t.Plan {
+			continue
+		}
 		plan := g.brickci("Plan the "+name+" deploy",
 			kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true"))
+		// The same secret names as the deploy, resolved in the plan
+		// environment: its read-only credential overrides any repository
+		// secret of that name, and the deploy environment's is never seen.
 		plan.Env = authEnv(t)
-		env := t.Environment
-		if t.PlanEnvironment != "" {
-			env = t.PlanEnvironment
-		}
 		needs, cond := []string{"validate"}, notFork
 		if previous != "" {
 			needs = append(needs, previous)
@@ -300,8 +318,10 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			RunsOn: s.Runner,
 			Needs:  needs,
 			// Forks get no secrets; the offline validation above covers them.
-			If:             cond,
-			Environment:    env,
+			If: cond,
+			// Never the deploy environment: its reviewers and branch rules
+			// would hold or block every pull request.
+			Environment:    t.PlanEnvironment,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
 			TimeoutMinutes: s.Timeouts.CI,
 			Steps:          []workflow.Step{checkout(false), plan},
@@ -364,9 +384,13 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			If:          notFork,
 			Environment: t.Environment,
 			Permissions: targetPerms(t),
-			// One integration run per target at a time; its own group, so a
-			// pull request never queues behind or cancels a deploy.
-			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name, CancelInProgress: false},
+			// One group per pull request (per run otherwise), apart from the
+			// deploys: each deploys under its own root (the test mode's
+			// isolate default, pr-<number> or run-<id>) with its own deploy
+			// lock there, so pull requests neither queue behind nor cancel
+			// each other, and a newer push to the same pull request waits
+			// for the older run's cleanup.
+			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name + "-" + integrationKey, CancelInProgress: false},
 			TimeoutMinutes: s.Timeouts.Integration,
 			Steps:          []workflow.Step{checkout(false), step},
 		}
@@ -421,9 +445,12 @@ func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.W
 		},
 		Permissions: map[string]string{},
 		Jobs: []workflow.Job{{
-			ID:             "deploy",
-			Name:           name,
-			RunsOn:         s.Runner,
+			ID:     "deploy",
+			Name:   name,
+			RunsOn: s.Runner,
+			// A manual run deploys only from the target's branch, whatever
+			// branch it was started on.
+			If:             "github.ref == " + exprString("refs/heads/"+branch),
 			Environment:    t.Environment,
 			Permissions:    targetPerms(t),
 			Concurrency:    g.deployConcurrency(target),

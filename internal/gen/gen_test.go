@@ -118,6 +118,17 @@ func TestVariants(t *testing.T) {
 			absent: map[string][]string{"p-run-tests.yml": {"integration-tests", "Install requirements"}, "lint-cicd-workflow-files.yml": {"action.yml"}},
 		},
 		{
+			name:  "code scanning, no plans, branch guards",
+			spec:  "project: p\nbundle: b\naction: ./\nlint: {code-scanning: true}\nbranches: {default: develop, release: stable}\ntargets:\n  staging: {plan: false, auth: {type: pat, token-secret: S}}\n  prod: {plan: false, auth: {type: pat, token-secret: P}}\n",
+			files: 5,
+			contains: map[string][]string{
+				"lint-cicd-workflow-files.yml": {"security-events: write", "sarif_file: brickci-lint.sarif"},
+				"p-bundle-cd-staging.yml":      {"if: github.ref == 'refs/heads/develop'"},
+				"p-bundle-cd-prod.yml":         {"if: github.ref == 'refs/heads/stable'"},
+			},
+			absent: map[string][]string{"p-bundle-ci.yml": {"plan-staging", "plan-prod", "environment:", "secrets."}},
+		},
+		{
 			name:  "tag-pinned remote action",
 			spec:  "project: p\nbundle: b\naction: acme/brickci@v1.4.0\n" + targetsOIDCPATM2M,
 			files: 5,
@@ -259,33 +270,339 @@ func TestDriftFindingsSorted(t *testing.T) {
 	}
 }
 
-// A target's plan-environment moves only the pull-request plan job there:
-// deploys keep the target's environment and its approvals.
+// Pull-request plans run in each target's plan environment, never in the
+// deploy environment: by default <environment>-plan, or the one the spec
+// names; plan: false leaves the target's plan out.
 func TestPlanEnvironment(t *testing.T) {
 	t.Parallel()
-	src := `project: demo
-bundle: .
-action: ./
-targets:
-  staging: {environment: staging, auth: {type: pat, token-secret: S}}
-  prod: {environment: prod, plan-environment: prod-plan, auth: {type: pat, token-secret: P}}
-`
-	s, findings := spec.Parse("pipeline.yaml", []byte(src))
-	if findings.AtLeast(diag.Error) {
-		t.Fatal(findings)
+	cases := []struct {
+		name    string
+		targets string
+		// wantEnv maps each plan job to its environment; absent jobs must
+		// not exist.
+		wantEnv map[string]string
+		// wantNeeds is the needs: list of plan-prod when it exists.
+		wantNeeds string
+	}{
+		{
+			name:      "defaults",
+			targets:   "  staging: {auth: {type: pat, token-secret: S}}\n  prod: {environment: production, auth: {type: pat, token-secret: P}}\n",
+			wantEnv:   map[string]string{"plan-staging": "staging-plan", "plan-prod": "production-plan"},
+			wantNeeds: "      - validate\n      - plan-staging\n",
+		},
+		{
+			name:      "named plan environment",
+			targets:   "  staging: {auth: {type: pat, token-secret: S}}\n  prod: {plan-environment: prod-readonly, auth: {type: pat, token-secret: P}}\n",
+			wantEnv:   map[string]string{"plan-staging": "staging-plan", "plan-prod": "prod-readonly"},
+			wantNeeds: "      - validate\n      - plan-staging\n",
+		},
+		{
+			name:      "no staging plan",
+			targets:   "  staging: {plan: false, auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n",
+			wantEnv:   map[string]string{"plan-prod": "prod-plan"},
+			wantNeeds: "      - validate\n    if:",
+		},
+		{
+			name:    "no prod plan",
+			targets: "  staging: {auth: {type: pat, token-secret: S}}\n  prod: {plan: false, auth: {type: pat, token-secret: P}}\n",
+			wantEnv: map[string]string{"plan-staging": "staging-plan"},
+		},
 	}
-	files, err := Generate(s, "pipeline.yaml")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := parse(t, []byte("project: demo\nbundle: .\naction: ./\ntargets:\n"+c.targets))
+			files, err := Generate(s, specPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ci := string(files["demo-bundle-ci.yml"])
+			for _, job := range []string{"plan-staging", "plan-prod"} {
+				body := jobBody(ci, job)
+				env, want := c.wantEnv[job]
+				switch {
+				case !want && body != "":
+					t.Errorf("%s exists:\n%s", job, body)
+				case want && !strings.Contains(body, "\n    environment: "+env+"\n"):
+					t.Errorf("%s does not run in %q:\n%s", job, env, body)
+				}
+			}
+			if c.wantNeeds != "" && !strings.Contains(jobBody(ci, "plan-prod"), "    needs:\n"+c.wantNeeds) {
+				t.Errorf("plan-prod needs are not %q:\n%s", c.wantNeeds, ci)
+			}
+			// Deploys keep the target's environment and its approvals.
+			staging, _ := s.Target("staging")
+			prod, _ := s.Target("prod")
+			if cd := string(files["demo-bundle-cd-prod.yml"]); strings.Contains(cd, "-plan") || strings.Contains(cd, "readonly") || !strings.Contains(cd, "environment: "+prod.Environment+"\n") {
+				t.Errorf("the prod deploy is not in %q:\n%s", prod.Environment, cd)
+			}
+			if cd := string(files["demo-bundle-cd-staging.yml"]); !strings.Contains(cd, "environment: "+staging.Environment+"\n") {
+				t.Errorf("the staging deploy is not in %q:\n%s", staging.Environment, cd)
+			}
+			for _, name := range []string{"demo-bundle-ci.yml", LintFile, "demo-run-tests.yml"} {
+				for _, env := range []string{staging.Environment, prod.Environment} {
+					if strings.Contains(string(files[name]), "environment: "+env+"\n") {
+						t.Errorf("pull-request workflow %s runs in the deploy environment %q", name, env)
+					}
+				}
+			}
+		})
+	}
+}
+
+// jobBody returns the text of one job of a generated workflow, from its
+// key to the next job, or "" when there is no such job.
+func jobBody(wf, id string) string {
+	i := strings.Index(wf, "\n  "+id+":\n")
+	if i < 0 {
+		return ""
+	}
+	rest := wf[i+1:]
+	if j := strings.Index(rest, "\n\n  "); j >= 0 {
+		return rest[:j+1]
+	}
+	return rest
+}
+
+// The SARIF upload and its security-events grant exist only with
+// lint.code-scanning: true.
+func TestLintCodeScanning(t *testing.T) {
+	t.Parallel()
+	const base = "project: demo\nbundle: .\naction: ./\ntargets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"
+	sarif := []string{"security-events: write", "github/codeql-action/upload-sarif@", "sarif_file: brickci-lint.sarif"}
+	for _, c := range []struct {
+		spec string
+		want bool
+	}{
+		{base, false},
+		{base + "lint: {code-scanning: false}\n", false},
+		{base + "lint: {code-scanning: true}\n", true},
+	} {
+		files, err := Generate(parse(t, []byte(c.spec)), specPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lint := string(files[LintFile])
+		for _, w := range sarif {
+			if strings.Contains(lint, w) != c.want {
+				t.Errorf("code scanning %v: %q present = %v:\n%s", c.want, w, !c.want, lint)
+			}
+		}
+		if !strings.Contains(lint, "    permissions:\n      contents: read\n") {
+			t.Errorf("lint job cannot read contents:\n%s", lint)
+		}
+	}
+}
+
+// The CD deploy jobs run only from their branch, also when started by
+// hand, and the condition is an expression, not a script.
+func TestDeployBranchGuard(t *testing.T) {
+	t.Parallel()
+	s := parse(t, []byte("project: demo\nbundle: .\naction: ./\nbranches: {default: trunk, release: it's/v2}\ntargets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"))
+	files, err := Generate(s, specPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ci, cd := string(files["demo-bundle-ci.yml"]), string(files["demo-bundle-cd-prod.yml"])
-	if !strings.Contains(ci, "  plan-prod:\n    name: Plan prod\n    runs-on: ubuntu-latest\n    needs:\n      - validate\n") || !strings.Contains(ci, "environment: prod-plan\n") {
-		t.Errorf("plan-prod does not run in prod-plan:\n%s", ci)
+	for name, want := range map[string]string{
+		"demo-bundle-cd-staging.yml": "\n    if: github.ref == 'refs/heads/trunk'\n",
+		"demo-bundle-cd-prod.yml":    "\n    if: github.ref == 'refs/heads/it''s/v2'\n",
+	} {
+		body := jobBody(string(files[name]), "deploy")
+		if !strings.Contains(body, want) || !strings.Contains(string(files[name]), "workflow_dispatch:") {
+			t.Errorf("%s: deploy job lacks %q:\n%s", name, want, body)
+		}
 	}
-	if !strings.Contains(ci, "environment: staging\n") {
-		t.Errorf("plan-staging left its environment:\n%s", ci)
+}
+
+// Integration tests of different pull requests never share a concurrency
+// group, and none shares one with a deploy.
+func TestIntegrationConcurrency(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(cd, "prod-plan") || !strings.Contains(cd, "environment: prod\n") {
-		t.Errorf("the prod deploy moved environment:\n%s", cd)
+	files, err := Generate(parse(t, data), specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := jobBody(string(files["rag_chatbot-run-tests.yml"]), "integration-tests")
+	want := "    concurrency:\n      group: rag_chatbot-integration-test-${{ github.event.pull_request.number || github.run_id }}\n      cancel-in-progress: false\n"
+	if !strings.Contains(body, want) {
+		t.Errorf("integration job lacks %q:\n%s", want, body)
+	}
+}
+
+func TestAdvice(t *testing.T) {
+	t.Parallel()
+	const targets = "targets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"
+	got := Advice(parse(t, []byte("# spec\nproject: demo\naction: ./\n"+targets)))
+	if len(got) != 1 || got[0].Rule != RuleGenerateToken || got[0].Severity != diag.Warning || got[0].Line != 2 || got[0].Column != 1 || got[0].File != specPath {
+		t.Fatalf("advice = %v, want one generate-token warning at %s:2:1", got, specPath)
+	}
+	if !strings.Contains(got[0].Message, "generate.token-secret") || !strings.Contains(got[0].Message, "workflow scope") {
+		t.Errorf("message does not say what to do: %s", got[0].Message)
+	}
+	got = Advice(parse(t, []byte("project: demo\naction: ./\n"+targets+"generate:\n  token-secret: WORKFLOWS_TOKEN\n")))
+	if len(got) != 0 {
+		t.Errorf("advice with a token secret: %v", got)
+	}
+}
+
+func TestFirstDifference(t *testing.T) {
+	t.Parallel()
+	const header = "# Code generated by genworkflows from p.yaml; DO NOT EDIT.\n# spec-sha256: "
+	cases := []struct {
+		name       string
+		have, want string
+		line, col  int
+		differs    bool
+	}{
+		{"identical", header + "aa\n\nname: x\n", header + "aa\n\nname: x\n", 0, 0, false},
+		{"only the hash", header + "aa\n\nname: x\n", header + "bb\n\nname: x\n", 0, 0, false},
+		{"body and hash", header + "aa\n\nname: x\non: push\n", header + "bb\n\nname: x\non: pull_request\n", 5, 7, true},
+		{"no header on disk", "# spec-sha256: aa\n\nname: x\n", header + "aa\n\nname: x\n", 1, 3, true},
+		{"line added", header + "aa\n\nname: x\n", header + "aa\n\nname: x\nrun-name: y\n", 5, 1, true},
+		{"line removed", header + "aa\n\nname: x\nrun-name: y\n", header + "aa\n\nname: x\n", 5, 1, true},
+		{"within a rune", header + "aa\nname: é\n", header + "aa\nname: è\n", 3, 7, true},
+	}
+	for _, c := range cases {
+		line, col, differs := firstDifference([]byte(c.have), []byte(c.want))
+		if line != c.line || col != c.col || differs != c.differs {
+			t.Errorf("%s: got %d:%d differs=%v, want %d:%d differs=%v", c.name, line, col, differs, c.line, c.col, c.differs)
+		}
+	}
+}
+
+// A drift finding points at the first differing line and names the
+// commands that work in the repository.
+func TestCheckFindingPosition(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	src := "project: demo\nbundle: .\naction: ./\ntargets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"
+	writeFile(t, filepath.Join(root, "databricks.yml"), "bundle: {name: demo}\n")
+	writeFile(t, filepath.Join(root, specPath), src)
+	files, err := Generate(parse(t, []byte(src)), specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		writeFile(t, filepath.Join(root, ".github", "workflows", name), string(data))
+	}
+	// A comment in the spec changes its hash, not the workflows.
+	writeFile(t, filepath.Join(root, specPath), "# the example's spec\n"+src)
+	drifts, findings, err := Check(root, specPath, ".github/workflows")
+	if err != nil || len(findings) != 0 || len(drifts) != 0 {
+		t.Fatalf("after a comment: drifts %v, findings %v, err %v", drifts, findings, err)
+	}
+	ci := filepath.Join(root, ".github", "workflows", "demo-bundle-ci.yml")
+	data, err := os.ReadFile(ci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, ci, strings.Replace(string(data), "    timeout-minutes: 20\n", "    timeout-minutes: 25\n", 1))
+	for _, c := range []struct {
+		gomod, generate bool
+		want            string
+	}{
+		{false, false, `regenerate with "genworkflows" or "brickci generate"`},
+		{true, false, `regenerate with "genworkflows" or "brickci generate"`},
+		{true, true, `regenerate with "go generate ./..." or "brickci generate"`},
+	} {
+		os.Remove(filepath.Join(root, "go.mod"))
+		os.Remove(filepath.Join(root, "generate.go"))
+		if c.gomod {
+			writeFile(t, filepath.Join(root, "go.mod"), "module example.com/x\n")
+		}
+		if c.generate {
+			writeFile(t, filepath.Join(root, "generate.go"), "package x\n\n//go:generate go run example.com/brickci/cmd/genworkflows\n")
+		}
+		drifts, _, err := Check(root, specPath, ".github/workflows")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Findings(drifts)
+		if len(got) != 1 {
+			t.Fatalf("findings = %v, want one", got)
+		}
+		f := got[0]
+		if f.File != ".github/workflows/demo-bundle-ci.yml" || f.Line != 30 || f.Column != 23 || !strings.Contains(f.Message, c.want) {
+			t.Errorf("go.mod %v, go:generate %v: %s, want at :30:23 with %q", c.gomod, c.generate, f, c.want)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadmeQuickstart generates the workflows of the README's quickstart
+// spec and checks them against the environments table the README tells a
+// user to create: every environment a job uses is in the table, and the
+// workflows a pull request runs use only the ones without protection rules.
+func TestReadmeQuickstart(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	start := strings.Index(readme, "   ```yaml\n   project: churn\n")
+	if start < 0 {
+		t.Fatal("README has no quickstart spec")
+	}
+	block := readme[start+len("   ```yaml\n"):]
+	block = block[:strings.Index(block, "   ```\n")]
+	src := strings.ReplaceAll("\n"+block, "\n   ", "\n")
+	src = strings.Replace(src, "<40-hex sha>", "0123456789abcdef0123456789abcdef01234567", 1)
+	s, findings := spec.Parse(specPath, []byte(src))
+	if findings.AtLeast(diag.Warning) {
+		t.Fatalf("quickstart spec findings: %v\n%s", findings, src)
+	}
+	if advice := Advice(s); len(advice) != 0 {
+		t.Errorf("quickstart spec draws advice: %v", advice)
+	}
+	files, err := Generate(s, specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The README's table: "| `name` | used by | secrets | protection rules |".
+	table := map[string]string{}
+	for _, line := range strings.Split(readme, "\n") {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if len(cells) != 6 || cells[0] != "" {
+			continue
+		}
+		name := strings.TrimSpace(cells[1])
+		if env, ok := strings.CutPrefix(name, "`"); ok && strings.HasSuffix(env, "`") && !strings.Contains(env, " ") {
+			table[strings.TrimSuffix(env, "`")] = strings.TrimSpace(cells[4])
+		}
+	}
+	for _, env := range []string{"staging-plan", "prod-plan", "staging", "prod"} {
+		if _, ok := table[env]; !ok {
+			t.Errorf("README's environments table lacks %q: %v", env, table)
+		}
+	}
+	for name, body := range files {
+		pr := strings.Contains(string(body), "\n  pull_request:\n")
+		for _, line := range strings.Split(string(body), "\n") {
+			env, ok := strings.CutPrefix(line, "    environment: ")
+			if !ok {
+				continue
+			}
+			rules, listed := table[env]
+			switch {
+			case !listed:
+				t.Errorf("%s uses environment %q, which the README does not tell the user to create", name, env)
+			case pr && rules != "none":
+				t.Errorf("pull-request workflow %s uses environment %q, which the README protects with %q", name, env, rules)
+			}
+		}
 	}
 }

@@ -92,8 +92,8 @@ type Result struct {
 	Changed []string
 	// Removed lists stale generated files that were deleted.
 	Removed []string
-	// Findings are spec problems and actionlint findings; when they hold
-	// errors nothing was written.
+	// Findings are spec problems, the generator's advice (warnings) and
+	// actionlint findings; when they hold errors nothing was written.
 	Findings diag.List
 }
 
@@ -114,6 +114,7 @@ func Write(root, specPath, outDir string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Findings = append(res.Findings, Advice(s)...)
 	lint, err := Lint(files, root, s.Action, outDir)
 	if err != nil {
 		return nil, err

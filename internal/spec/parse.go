@@ -315,6 +315,11 @@ func orNode(n, fallback *yaml.Node) *yaml.Node {
 	return fallback
 }
 
+func isBool(n *yaml.Node) bool {
+	n = deref(n)
+	return n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!bool"
+}
+
 func isScalar(n *yaml.Node) bool {
 	n = deref(n)
 	return n != nil && n.Kind == yaml.ScalarNode

@@ -9,9 +9,9 @@ import (
 )
 
 var (
-	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate"}
+	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint"}
 	branchKeys      = []string{"default", "release"}
-	targetKeys      = []string{"environment", "plan-environment", "auth", "host"}
+	targetKeys      = []string{"environment", "plan-environment", "plan", "auth", "host"}
 	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
 	testsKeys       = []string{"unit", "integration"}
 	unitKeys        = []string{"python", "requirements", "command", "junit"}
@@ -19,6 +19,7 @@ var (
 	releaseKeys     = []string{"run"}
 	timeoutKeys     = []string{"lint", "ci", "unit", "integration", "deploy", "run", "generate"}
 	generateKeys    = []string{"token-secret"}
+	lintKeys        = []string{"code-scanning"}
 	authTypes       = []string{string(AuthPAT), string(AuthOAuthM2M), string(AuthAzureSP), string(AuthGitHubOIDC)}
 )
 
@@ -97,10 +98,22 @@ func (p *parser) spec(root *yaml.Node, s *Spec) {
 	if f, ok := m["timeout-minutes"]; ok {
 		p.timeouts(f, &s.Timeouts)
 	}
+	s.Generate.Line, s.Generate.Column = root.Line, root.Column
+	if len(root.Content) > 0 {
+		s.Generate.Line, s.Generate.Column = root.Content[0].Line, root.Content[0].Column
+	}
 	if f, ok := m["generate"]; ok {
+		s.Generate.Line, s.Generate.Column = f.key.Line, f.key.Column
 		if gm := p.fields(f.val, "generate", generateKeys); gm != nil {
 			if tf, ok := gm["token-secret"]; ok {
 				s.Generate.TokenSecret = p.secret(tf, "generate.token-secret")
+			}
+		}
+	}
+	if f, ok := m["lint"]; ok {
+		if lm := p.fields(f.val, "lint", lintKeys); lm != nil {
+			if cf, ok := lm["code-scanning"]; ok {
+				s.Lint.CodeScanning = p.boolean(cf, "lint.code-scanning")
 			}
 		}
 	}
@@ -246,8 +259,11 @@ func (p *parser) targets(f field, s *Spec) {
 			p.errorf(RuleValue, k, "target name %q may only hold letters, digits, '_' and '-'", name)
 			continue
 		}
-		t := Target{Name: name, Line: k.Line, Column: k.Column, Environment: name}
+		t := Target{Name: name, Line: k.Line, Column: k.Column, Environment: name, Plan: true}
 		p.target(field{key: k, val: n.Content[i+1]}, &t)
+		if t.PlanEnvironment == "" {
+			t.PlanEnvironment = t.Environment + PlanEnvironmentSuffix
+		}
 		s.Targets = append(s.Targets, t)
 	}
 	for _, req := range RequiredTargets {
@@ -274,6 +290,12 @@ func (p *parser) target(f field, t *Target) {
 			} else {
 				*dst = v
 			}
+		}
+	}
+	if pf, ok := m["plan"]; ok {
+		t.Plan = p.boolean(pf, what+" plan")
+		if ef, set := m["plan-environment"]; set && !t.Plan && isBool(pf.val) {
+			p.warnf(RuleValue, ef.key, "plan-environment of %s has no effect with plan: false; remove one of them", what)
 		}
 	}
 	if hf, ok := m["host"]; ok {

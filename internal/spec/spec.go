@@ -49,6 +49,7 @@ type Spec struct {
 	Paths    []string
 	Timeouts Timeouts
 	Generate Generate
+	Lint     Lint
 }
 
 // Branches are the git branches the pipeline deploys from.
@@ -66,10 +67,14 @@ type Target struct {
 	Line, Column int
 	// Environment is the GitHub environment the target's jobs run in.
 	Environment string
+	// Plan says whether pull requests plan a deploy to the target; it is
+	// true unless the spec sets plan: false.
+	Plan bool
 	// PlanEnvironment is the environment of the pull-request plan of the
-	// target; empty means Environment. A separate one without required
-	// reviewers (and with read-only credentials) keeps pull requests from
-	// waiting for a deploy approval.
+	// target, by default Environment + "-plan". Kept apart from the deploy
+	// environment, it holds a read-only credential under the same secret
+	// names and needs no reviewers or branch rules, so pull requests never
+	// wait for a deploy approval or need the deploy credential.
 	PlanEnvironment string
 	// Host, when set, is exported as DATABRICKS_HOST.
 	Host string
@@ -141,7 +146,23 @@ type Generate struct {
 	// TokenSecret names a secret holding a token with the workflow scope;
 	// the default GITHUB_TOKEN cannot push workflow files.
 	TokenSecret string
+	// Line and Column locate the generate key, or the start of the spec
+	// when it has none; findings about the deploy-cicd workflow point here.
+	Line, Column int
 }
+
+// Lint configures the lint workflow.
+type Lint struct {
+	// CodeScanning uploads lint's findings as SARIF to GitHub code
+	// scanning. It is off by default: the upload fails in a repository
+	// without code scanning, and annotations and the step summary work
+	// everywhere.
+	CodeScanning bool
+}
+
+// PlanEnvironmentSuffix is appended to a target's environment to name its
+// default plan environment.
+const PlanEnvironmentSuffix = "-plan"
 
 // DefaultTimeouts are used for every timeout the spec leaves out.
 var DefaultTimeouts = Timeouts{Lint: 10, CI: 20, Unit: 30, Integration: 90, Deploy: 30, Run: 120, Generate: 10}

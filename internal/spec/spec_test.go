@@ -77,9 +77,9 @@ func TestParseExample(t *testing.T) {
 		Action:   "./",
 		Runner:   "ubuntu-latest",
 		Targets: []Target{
-			{Name: "test", Environment: "test", Auth: Auth{Type: AuthGitHubOIDC, ClientID: "${{ vars.TEST_SP_CLIENT_ID }}"}},
-			{Name: "staging", Environment: "staging", Auth: Auth{Type: AuthPAT, TokenSecret: "STAGING_WORKSPACE_TOKEN"}},
-			{Name: "prod", Environment: "prod", Auth: Auth{Type: AuthOAuthM2M, ClientIDSecret: "PROD_SP_CLIENT_ID", ClientSecretSecret: "PROD_SP_CLIENT_SECRET"}},
+			{Name: "test", Environment: "test", Plan: true, PlanEnvironment: "test-plan", Auth: Auth{Type: AuthGitHubOIDC, ClientID: "${{ vars.TEST_SP_CLIENT_ID }}"}},
+			{Name: "staging", Environment: "staging", Plan: true, PlanEnvironment: "staging-plan", Auth: Auth{Type: AuthPAT, TokenSecret: "STAGING_WORKSPACE_TOKEN"}},
+			{Name: "prod", Environment: "prod", Plan: true, PlanEnvironment: "prod-plan", Auth: Auth{Type: AuthOAuthM2M, ClientIDSecret: "PROD_SP_CLIENT_ID", ClientSecretSecret: "PROD_SP_CLIENT_SECRET"}},
 		},
 		Tests: Tests{
 			Unit:        &UnitTests{Python: "3.11", Requirements: "requirements.txt", Command: "pytest tests/unit"},
@@ -91,6 +91,7 @@ func TestParseExample(t *testing.T) {
 	// Positions are checked separately below.
 	got := *s
 	got.BundleLine, got.BundleColumn = 0, 0
+	got.Generate.Line, got.Generate.Column = 0, 0
 	got.Targets = append([]Target(nil), s.Targets...)
 	for i := range got.Targets {
 		got.Targets[i].Line, got.Targets[i].Column = 0, 0
@@ -108,6 +109,11 @@ func TestParseExample(t *testing.T) {
 	}
 	if j := s.Release.Run[0]; j.Line != 37 || j.Column != 9 {
 		t.Errorf("release job at %d:%d, want 37:9", j.Line, j.Column)
+	}
+	// Without a generate key, findings about deploy-cicd point at the
+	// spec's first key.
+	if s.Generate.Line != 3 || s.Generate.Column != 1 {
+		t.Errorf("generate at %d:%d, want 3:1", s.Generate.Line, s.Generate.Column)
 	}
 	if s.BundleLine != 4 || s.BundleColumn != 9 {
 		t.Errorf("bundle at %d:%d, want 4:9", s.BundleLine, s.BundleColumn)
@@ -135,6 +141,26 @@ func TestParseVariants(t *testing.T) {
 			}
 		}},
 		{"defaults", "project: p\naction: ./\n" + targets + "tests: {integration: {jobs: [j]}}\n", nil},
+		{"plan environments", "project: p\naction: ./\ntargets:\n  staging: {environment: stage, auth: {type: pat, token-secret: S}}\n  prod: {plan-environment: prod-readonly, auth: {type: pat, token-secret: P}}\n  test: {plan: false, auth: {type: pat, token-secret: T}}\n", func(t *testing.T, s *Spec) {
+			want := map[string]string{"staging": "stage-plan", "prod": "prod-readonly", "test": "test-plan"}
+			for name, env := range want {
+				tg, _ := s.Target(name)
+				if tg.PlanEnvironment != env || tg.Plan != (name != "test") {
+					t.Errorf("%s: plan %v in %q, want %v in %q", name, tg.Plan, tg.PlanEnvironment, name != "test", env)
+				}
+			}
+			if s.Lint.CodeScanning {
+				t.Error("code scanning is on without lint.code-scanning")
+			}
+		}},
+		{"code scanning and generate position", "project: p\naction: ./\nlint: {code-scanning: true}\ngenerate: {token-secret: W}\n" + targets, func(t *testing.T, s *Spec) {
+			if !s.Lint.CodeScanning {
+				t.Error("lint.code-scanning: true was not read")
+			}
+			if s.Generate.TokenSecret != "W" || s.Generate.Line != 4 || s.Generate.Column != 1 {
+				t.Errorf("generate = %+v, want token W at 4:1", s.Generate)
+			}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
