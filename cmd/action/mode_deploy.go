@@ -182,7 +182,7 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 	}
 	fmt.Fprintf(&s, "## Deploy `%s` → `%s`\n\n", b.Name, b.Target)
 	if err != nil {
-		fmt.Fprintf(&s, "**Failed:** %s\n\n", diag.MarkdownCell(err.Error()))
+		fmt.Fprintf(&s, "**Failed:** %s\n\n", diag.EscapeMarkdown(err.Error()))
 	}
 	if res != nil && res.Plan != nil {
 		_ = res.Plan.WriteMarkdown(&s)

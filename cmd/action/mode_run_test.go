@@ -101,7 +101,7 @@ func TestRunFailedTaskOnActions(t *testing.T) {
 		t.Errorf("no log group or downstream state:\n%s", out)
 	}
 	sum, _ := os.ReadFile(w.env["GITHUB_STEP_SUMMARY"])
-	for _, want := range []string{"| chatbot_chain | ❌ FAILED |", ":::failed", "```mermaid"} {
+	for _, want := range []string{"| `chatbot_chain` | ❌ FAILED |", ":::failed", "```mermaid"} {
 		if !strings.Contains(string(sum), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
