@@ -116,9 +116,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
-		l.Sort()
-		_ = diag.WriteText(inv.stderr, l)
-		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, bundleErrors(inv, l)
 	}
 	w, err := workspaceClient(inv, wf, b.Workspace.Host)
 	if err != nil {
@@ -139,9 +137,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
-		l.Sort()
-		_ = diag.WriteText(inv.stderr, l)
-		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, bundleErrors(inv, l)
 	}
 	if skipped := unsupportedResources(b); len(skipped) > 0 {
 		skipped.Sort()
@@ -155,6 +151,18 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	return dt, l, exitOK
+}
+
+// bundleErrors prints the errors that stop a workspace mode and returns its
+// exit code: 2 when the bundle could not be read or the target does not
+// exist, 1 for any other error in the bundle.
+func bundleErrors(inv *invocation, l diag.List) int {
+	l.Sort()
+	_ = diag.WriteText(inv.stderr, l)
+	if unusable(l) {
+		return bad(inv, "the bundle cannot be used as given (%s); fix what is named above and rerun", l.Summarize())
+	}
+	return failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 }
 
 // deployedTypes are the resource types the deploy engine creates.

@@ -67,7 +67,10 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 	}
 	for _, k := range keys {
 		if _, ok := dt.b.Jobs[k]; !ok {
-			return bad(inv, "job %q is not defined in bundle %q; its jobs are %q", k, dt.b.Name, jobKeys(dt))
+			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
+				return bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)
+			}
+			return bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))
 		}
 	}
 	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)

@@ -134,7 +134,9 @@ func TestRunBadCalls(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle}, 2, "name the jobs to run"},
-		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "nope"}, 2, `job "nope" is not defined in bundle "rag_chatbot"; its jobs are ["model_workflow"]`},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "nope"}, 2, `job "nope" is not defined in bundle "rag_chatbot"; its jobs are model_workflow`},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "model_workfolw"}, 2, `job "model_workfolw" is not defined in bundle "rag_chatbot"; did you mean "model_workflow"?`},
+		{[]string{"run", "-t", "nope", "--bundle", exampleBundle, "model_workflow"}, 2, `target "nope" is not defined`},
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "model_workflow"}, 1, "no deployment state in"},
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "--poll", "0s", "model_workflow"}, 2, "--poll and --heartbeat must be positive"},
 	}
