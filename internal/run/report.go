@@ -22,7 +22,7 @@ func WriteText(w io.Writer, results []Result) {
 			fmt.Fprintf(w, "  %s\n", r.Message)
 		}
 		for _, t := range r.Tasks {
-			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), diag.FormatDuration(t.Duration))
+			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), taskDuration(t))
 			if t.Error != "" {
 				fmt.Fprintf(w, "    error: %s\n", firstLine(t.Error))
 			}
@@ -81,7 +81,7 @@ func WriteMarkdown(w io.Writer, results []Result) {
 			if t.URL != "" {
 				link = runLink(t.RunID, t.URL)
 			}
-			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCode(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), diag.FormatDuration(t.Duration), link)
+			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCode(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), taskDuration(t), link)
 		}
 		fmt.Fprint(w, "\n")
 		writeMermaid(w, r.Tasks)
@@ -173,6 +173,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// taskDuration is a task's run time, or "-" for a task that never ran
+// (skipped because of an upstream failure or a cancel).
+func taskDuration(t Task) string {
+	if t.Duration == 0 && class(taskStateWord(t)) == "skipped" {
+		return "-"
+	}
+	return diag.FormatDuration(t.Duration)
 }
 
 // runLink is a markdown link to a run page, or the bare run id when the

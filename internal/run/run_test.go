@@ -117,7 +117,7 @@ func TestRunReportsFailedTaskAndMarksDownstream(t *testing.T) {
 	}
 	var md bytes.Buffer
 	WriteMarkdown(&md, res)
-	for _, s := range []string{"### ❌ FAILED `model_workflow`", "| `chatbot_chain` | ❌ FAILED |", "t1[\"chatbot_chain\"]:::failed", "t2[\"offline_evaluation\"]:::skipped", "t0 --> t1", "<details><summary><code>chatbot_chain</code>:"} {
+	for _, s := range []string{"### ❌ FAILED `model_workflow`", "| `chatbot_chain` | ❌ FAILED |", "| `offline_evaluation` | ⏭️ UPSTREAM_FAILED | - |", "t1[\"chatbot_chain\"]:::failed", "t2[\"offline_evaluation\"]:::skipped", "t0 --> t1", "<details><summary><code>chatbot_chain</code>:"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md.String())
 		}
