@@ -51,7 +51,7 @@ func badCorpus(t *testing.T) []badCase {
 	for _, f := range []string{"internal/spec/testdata/bad/syntax.yaml", "internal/spec/testdata/bad/syntax-block.yaml"} {
 		cases = append(cases,
 			badCase{name: "spec-in-validate/" + filepath.Base(f), args: []string{"validate", "--offline", "--bundle", "examples/rag-chatbot", "--spec", f}},
-			badCase{name: "spec-in-lint/" + filepath.Base(f), args: []string{"lint", "--format", "text", "--root", ".", "--spec", f}, env: map[string]string{"PATH": noTools}})
+			badCase{name: "spec-in-lint/" + filepath.Base(f), args: []string{"lint", "--format", "text", "--root", filepath.Dir(f), "--spec", filepath.Base(f)}, env: map[string]string{"PATH": noTools}})
 	}
 	for _, d := range glob("internal/bundle/testdata/bad/*") {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {

@@ -188,9 +188,9 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 	if b == nil {
 		return ""
 	}
-	fmt.Fprintf(&s, "## Deploy `%s` → `%s`\n\n", b.Name, b.Target)
+	fmt.Fprintf(&s, "## Deploy %s → %s\n\n", diag.MarkdownCode(b.Name), diag.MarkdownCode(b.Target))
 	if err != nil {
-		fmt.Fprintf(&s, "**Failed:** %s\n\n", diag.EscapeMarkdown(err.Error()))
+		fmt.Fprintf(&s, "❌ **failed:** %s\n\n", diag.EscapeMarkdown(err.Error()))
 	}
 	if res != nil && res.Plan != nil {
 		_ = res.Plan.WriteMarkdown(&s)
@@ -199,7 +199,7 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 	if res != nil && len(res.JobURLs) > 0 {
 		s.WriteString("| job | id |\n|---|---|\n")
 		for _, k := range sortedJobKeys(res.JobURLs) {
-			fmt.Fprintf(&s, "| `%s` | [%d](%s) |\n", k, res.JobIDs[k], res.JobURLs[k])
+			fmt.Fprintf(&s, "| %s | [%d](%s) |\n", diag.MarkdownCode(k), res.JobIDs[k], res.JobURLs[k])
 		}
 	}
 	fmt.Fprintf(&s, "\n_%s_\n", time.Now().UTC().Format(time.RFC3339))

@@ -122,7 +122,7 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 	fmt.Fprintln(inv.stdout)
 	run.WriteText(inv.stdout, results)
 	var md strings.Builder
-	fmt.Fprintf(&md, "## Runs on `%s`\n\n", dt.b.Target)
+	fmt.Fprintf(&md, "## Runs on %s\n\n", diag.MarkdownCode(dt.b.Target))
 	run.WriteMarkdown(&md, results)
 	if serr := a.AddSummary(md.String()); serr != nil {
 		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)
