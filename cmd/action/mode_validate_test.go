@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/brickci/brickci/internal/emulator"
 )
 
 const goodBundle = "../../internal/bundle/testdata/good/mlops"
@@ -70,15 +73,17 @@ func TestValidateExitCodes(t *testing.T) {
 func TestNotesNeverCorruptJSON(t *testing.T) {
 	t.Parallel()
 	srv := fakeWorkspace(t)
+	em := newWorkspace(t, emulator.Config{})
 	cases := []struct {
 		name string
 		env  map[string]string
 		args []string
-		note string
+		note string // "" when the JSON has no notes list (plan)
 	}{
 		{"no credentials", nil, []string{"validate", "--bundle", goodBundle, "-t", "dev", "--format", "json"}, "validating offline: no Databricks credentials"},
 		{"online, host flag", map[string]string{"DATABRICKS_TOKEN": "dapi-test"}, []string{"validate", "--bundle", "testdata/validate/online", "--host", srv.URL, "--format", "json"}, "validating online as jane.doe@example.com on " + srv.URL},
 		{"lint, no workflows", nil, []string{"lint", "--root", t.TempDir(), "--format", "json"}, "no workflow or action files"},
+		{"plan, host flag", em.env, []string{"plan", "-t", "staging", "--bundle", exampleBundle, "--host", em.url, "--format", "json"}, ""},
 	}
 	for _, c := range cases {
 		var merged bytes.Buffer
@@ -97,6 +102,9 @@ func TestNotesNeverCorruptJSON(t *testing.T) {
 		}
 		if !strings.Contains(strings.Join(got.Notes, "\n"), c.note) {
 			t.Errorf("%s: notes %q lack %q", c.name, got.Notes, c.note)
+		}
+		if c.note == "" && strings.Contains(merged.String(), "using host") {
+			t.Errorf("%s: the host note was printed", c.name)
 		}
 	}
 }
@@ -224,4 +232,30 @@ func TestValidateOnline(t *testing.T) {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// TestBinaryJSONWithMergedStreams runs the built binary online against a
+// workspace without the host-metadata endpoint (the SDK warns about that on
+// the process's stderr) with stdout and stderr merged: the output must
+// still be exactly one JSON document.
+func TestBinaryJSONWithMergedStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := buildBrickci(t)
+	srv := fakeWorkspace(t)
+	cmd := exec.Command(bin, "validate", "--bundle", "testdata/validate/online", "--host", srv.URL, "--format", "json")
+	cmd.Env = []string{"DATABRICKS_TOKEN=dapi-test", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, _ := cmd.CombinedOutput()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var got struct {
+		Notes []string `json:"notes"`
+	}
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("merged output is not one JSON document (%v):\n%s", err, out)
+	}
+	if !strings.Contains(strings.Join(got.Notes, "\n"), "validating online as jane.doe@example.com") {
+		t.Errorf("notes = %q", got.Notes)
+	}
 }
