@@ -145,15 +145,6 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if f := fs.Lookup("format"); f != nil && f.Value.String() == "json" {
 		inv.jsonOut = true
 	}
-	if f := fs.Lookup("bundle"); f != nil && f.Value.String() == "" {
-		dir, code := defaultBundleDir(inv)
-		if code != exitOK {
-			return code
-		}
-		if err := f.Value.Set(dir); err != nil {
-			return bad(inv, "%v", err)
-		}
-	}
 	rest := fs.Args()
 	if inv.onActions && len(rest) == 0 {
 		rest = splitList(getenv("INPUT_JOBS"))

@@ -30,16 +30,20 @@ func targetFlag(fs *flag.FlagSet, many bool) *listFlag {
 }
 
 // bundleFlag declares --bundle, the directory holding databricks.yml. Left
-// empty, Main fills it in with defaultBundleDir once the flags are parsed.
+// empty, bundleDir finds it when the mode first needs the bundle, after the
+// mode's own checks of its flags.
 func bundleFlag(fs *flag.FlagSet) *string {
 	return fs.String("bundle", "", "`DIR` holding databricks.yml (default: the current directory when it holds one, else the bundle: of "+defaultSpecPath+")")
 }
 
-// defaultBundleDir is the bundle directory when --bundle is not given: the
-// current directory when it holds databricks.yml, else the bundle: key of
-// the pipeline spec at the repository root, said in one note. Without
+// bundleDir returns the bundle directory: dir when --bundle was given, else
+// the current directory when it holds databricks.yml, else the bundle: key
+// of the pipeline spec at the repository root, said in one note. Without
 // either it says how to name the bundle and returns exit code 2.
-func defaultBundleDir(inv *invocation) (string, int) {
+func bundleDir(inv *invocation, dir string) (string, int) {
+	if dir != "" {
+		return dir, exitOK
+	}
 	for _, name := range []string{"databricks.yml", "databricks.yaml"} {
 		if _, err := os.Stat(name); err == nil {
 			return ".", exitOK

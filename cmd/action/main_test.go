@@ -195,4 +195,10 @@ func TestBundleFromSpec(t *testing.T) {
 	if code != exitBadCall || !strings.Contains(stderr, "pass --bundle DIR") || !strings.Contains(stderr, ".github/pipeline.yaml") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("without a spec: exit %d\n%s", code, stderr)
 	}
+	// A mode's own checks come first: the bundle is looked for only when
+	// the mode needs it.
+	code, _, stderr = runMain(nil, "deploy")
+	if code != exitBadCall || stderr != "brickci deploy: missing target: pass -t TARGET\n" {
+		t.Errorf("deploy without -t: exit %d\n%s", code, stderr)
+	}
 }

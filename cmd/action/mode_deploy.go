@@ -110,6 +110,11 @@ type loadRequest struct {
 // The findings of the load (also printed) come back for pull-request
 // comments.
 func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req loadRequest) (*deployTarget, diag.List, int) {
+	dir, code := bundleDir(inv, req.dir)
+	if code != exitOK {
+		return nil, nil, code
+	}
+	req.dir = dir
 	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate}
 	b, l, err := bundle.Load(opts)
 	if err != nil {

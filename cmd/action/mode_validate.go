@@ -79,11 +79,15 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		if len(names) == 0 {
 			names = []string{""}
 		}
+		bdir, rc := bundleDir(inv, *dir)
+		if rc != exitOK {
+			return rc
+		}
 		pipeline, all, err := loadPipelineSpec(*specPath)
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
-		if pipeline != nil && *specPath == defaultSpecPath && !sameDir(pipeline.Bundle, *dir) {
+		if pipeline != nil && *specPath == defaultSpecPath && !sameDir(pipeline.Bundle, bdir) {
 			// The repository's spec describes its own bundle, not this one.
 			pipeline = nil
 		}
@@ -92,7 +96,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		resolved := map[string]any{}
 		var summaries []*bundle.Bundle
 		for _, name := range names {
-			b, l, err := v.validate(*dir, name)
+			b, l, err := v.validate(bdir, name)
 			if err != nil {
 				return bad(inv, "%v", err)
 			}
