@@ -131,11 +131,11 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			if loc != "" && tc.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, tc.Line)
 			}
-			title := failureMessage(tc)
+			title := html.EscapeString(failureMessage(tc))
 			if loc != "" {
-				title = loc + ": " + title
+				title = "<code>" + html.EscapeString(loc) + "</code>: " + title
 			}
-			fmt.Fprintf(&b, "<details>\n<summary>%s</summary>\n\n", html.EscapeString(title))
+			fmt.Fprintf(&b, "<details>\n<summary>%s</summary>\n\n", title)
 			text := tc.Details
 			if strings.TrimSpace(text) == "" {
 				text = tc.Message
