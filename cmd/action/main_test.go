@@ -141,11 +141,11 @@ func TestUnusableInputExits2(t *testing.T) {
 			dir, target, want string
 		}{
 			{good, "nope", `target "nope" is not defined; defined targets are ["dev" "test" "staging" "prod"] [unknown-target]`},
-			{broken, "staging", "databricks.yml:6:1: invalid YAML: found unexpected end of stream [yaml]"},
+			{broken, "staging", "invalid YAML: found unexpected end of stream [yaml]"},
 		} {
 			args := append([]string{m[0], "--bundle", c.dir, "-t", c.target}, m[1:]...)
 			code, stdout, stderr := runMain(env, args...)
-			if code != exitBadCall || !strings.Contains(stdout+stderr, c.want) {
+			if code != exitBadCall || !strings.Contains(stdout+stderr, c.want) || !strings.Contains(stdout+stderr, "databricks.yml:") {
 				t.Errorf("%v: exit %d, want 2 with %q\n%s%s", args, code, c.want, stdout, stderr)
 			}
 		}
