@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/brickci/brickci/internal/diag"
 )
 
 // Exit codes of the command-line contract.
@@ -29,6 +31,31 @@ type invocation struct {
 	stderr io.Writer
 	// onActions is true inside a GitHub Actions step (GITHUB_ACTIONS=true).
 	onActions bool
+	// jsonOut is set once a mode knows it writes JSON to stdout: notes are
+	// then kept in notes (and carried in the JSON object as "notes") instead
+	// of being printed, so `2>&1` still yields one JSON document.
+	jsonOut bool
+	notes   []string
+	said    map[string]bool
+}
+
+// note tells the user something that is neither a finding nor an error
+// (which directory or host is used, why a check runs offline). It goes to
+// stderr once per run, or into the JSON output when the format is json.
+func (inv *invocation) note(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if inv.said == nil {
+		inv.said = map[string]bool{}
+	}
+	if inv.said[line] {
+		return
+	}
+	inv.said[line] = true
+	if inv.jsonOut {
+		inv.notes = append(inv.notes, line)
+		return
+	}
+	fmt.Fprintln(inv.stderr, line)
 }
 
 // mode is one sub-command. Each lives in its own mode_<name>.go file and
@@ -86,12 +113,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		name = strings.TrimSpace(getenv("INPUT_MODE"))
 	}
 	if name == "" {
-		fmt.Fprintf(stderr, "brickci: missing mode, valid are %q\n", modeNames())
+		fmt.Fprintln(stderr, "brickci: missing mode")
+		fmt.Fprintln(stderr)
+		usage(stderr)
 		return exitBadCall
 	}
 	m, ok := modes[name]
 	if !ok {
-		fmt.Fprintf(stderr, "brickci: unknown mode %q, valid are %q\n", name, modeNames())
+		fmt.Fprintf(stderr, "brickci: unknown mode %q%s\n", name, unknownModeHint(name))
 		return exitBadCall
 	}
 	inv.mode = name
@@ -111,6 +140,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		}
 		fmt.Fprintf(stderr, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
 		return exitBadCall
+	}
+	// JSON on stdout takes the notes in; see invocation.note.
+	if f := fs.Lookup("format"); f != nil && f.Value.String() == "json" {
+		inv.jsonOut = true
 	}
 	rest := fs.Args()
 	if inv.onActions && len(rest) == 0 {
@@ -187,6 +220,15 @@ func (l *listFlag) Set(v string) error {
 		*l = append(*l, item)
 	}
 	return nil
+}
+
+// unknownModeHint suggests the mode closest to a misspelt one, or lists
+// them all.
+func unknownModeHint(name string) string {
+	if hint := diag.DidYouMean(name, modeNames()); hint != "" {
+		return hint
+	}
+	return "; modes are " + strings.Join(modeNames(), ", ") + " (see 'brickci -h')"
 }
 
 func usage(w io.Writer) {

@@ -4,26 +4,65 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/spec"
 )
 
 // The flags several modes share. Declaring them in one place keeps their
 // names, defaults and help text (and so the action inputs) consistent.
 
-// targetFlag declares the repeatable -t/--target flag.
-func targetFlag(fs *flag.FlagSet) *listFlag {
+// targetFlag declares -t/--target. Only validate takes several targets;
+// the other modes work on one, and their help says so (oneTarget refuses a
+// second one).
+func targetFlag(fs *flag.FlagSet, many bool) *listFlag {
 	var l listFlag
-	fs.Var(&l, "t", "bundle target (repeatable, or comma-separated)")
+	help := "the bundle `TARGET` to work on (one per run)"
+	if many {
+		help = "bundle `TARGET` to check (repeatable, or comma-separated)"
+	}
+	fs.Var(&l, "t", help)
 	fs.Var(&l, "target", "same as -t")
 	return &l
 }
 
-// bundleFlag declares --bundle, the directory holding databricks.yml.
+// bundleFlag declares --bundle, the directory holding databricks.yml. Left
+// empty, bundleDir finds it when the mode first needs the bundle, after the
+// mode's own checks of its flags.
 func bundleFlag(fs *flag.FlagSet) *string {
-	return fs.String("bundle", ".", "directory holding databricks.yml")
+	return fs.String("bundle", "", "`DIR` holding databricks.yml (default: the current directory when it holds one, else the bundle: of "+defaultSpecPath+")")
+}
+
+// bundleDir returns the bundle directory: dir when --bundle was given, else
+// the current directory when it holds databricks.yml, else the bundle: key
+// of the pipeline spec at the repository root, said in one note. Without
+// either it says how to name the bundle and returns exit code 2.
+func bundleDir(inv *invocation, dir string) (string, int) {
+	if dir != "" {
+		return dir, exitOK
+	}
+	for _, name := range []string{"databricks.yml", "databricks.yaml"} {
+		if _, err := os.Stat(name); err == nil {
+			return ".", exitOK
+		}
+	}
+	if _, err := os.Stat(defaultSpecPath); err != nil {
+		return "", bad(inv, "no databricks.yml in the current directory and no %s naming the bundle: pass --bundle DIR, or run at the repository root of a project whose spec sets bundle: DIR", defaultSpecPath)
+	}
+	s, l, err := spec.Load(defaultSpecPath)
+	if err != nil {
+		return "", bad(inv, "no databricks.yml in the current directory, and %v; pass --bundle DIR", err)
+	}
+	if s == nil || s.Bundle == "" {
+		l.Sort()
+		_ = diag.WriteText(inv.stderr, l)
+		return "", bad(inv, "no databricks.yml in the current directory, and %s names no bundle: directory; pass --bundle DIR or fix the spec", defaultSpecPath)
+	}
+	inv.note("brickci %s: using bundle %s (bundle: in %s)", inv.mode, s.Bundle, defaultSpecPath)
+	return s.Bundle, exitOK
 }
 
 // targetFlags are the flags of every mode that resolves a bundle for a
@@ -35,8 +74,15 @@ type targetFlags struct {
 	wf      workspaceFlags
 }
 
+// declareTargetFlags declares the flags of a mode that works on one target.
 func declareTargetFlags(fs *flag.FlagSet) targetFlags {
-	tf := targetFlags{targets: targetFlag(fs), dir: bundleFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
+	return declareTargetFlagsFor(fs, false)
+}
+
+// declareTargetFlagsFor declares the target flags; many makes -t
+// repeatable in the help (validate).
+func declareTargetFlagsFor(fs *flag.FlagSet, many bool) targetFlags {
+	tf := targetFlags{targets: targetFlag(fs, many), dir: bundleFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
 	fs.Var(tf.vars, "var", "set a bundle variable: name=value (repeatable)")
 	return tf
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -51,8 +53,8 @@ func TestMainDispatch(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, nil, 2, `brickci: missing mode, valid are`},
-		{[]string{"deploi"}, nil, 2, `brickci: unknown mode "deploi", valid are`},
+		{[]string{"deplyo"}, nil, 2, `brickci: unknown mode "deplyo"; did you mean "deploy"?`},
+		{[]string{"xyz"}, nil, 2, `brickci: unknown mode "xyz"; modes are deploy, destroy, generate, lint, plan, run, test, validate (see 'brickci -h')`},
 		{[]string{"lint", "--nope"}, nil, 2, "brickci lint: flag provided but not defined: -nope (see 'brickci lint -h')"},
 		{nil, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_MODE": "nope"}, 2, `brickci: unknown mode "nope"`},
 		{[]string{"lint"}, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_FAIL_LEVEL": "fatal"}, 2, `--fail-level: unknown severity "fatal"`},
@@ -66,6 +68,41 @@ func TestMainDispatch(t *testing.T) {
 	}
 	if code, stdout, _ := runMain(nil, "--help"); code != 0 || !strings.Contains(stdout, "validate") {
 		t.Errorf("--help: %d %q", code, stdout)
+	}
+}
+
+// TestBareCommandPrintsUsage checks that brickci without a mode lists every
+// mode on a line of its own with its summary, and exits 2.
+func TestBareCommandPrintsUsage(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runMain(nil)
+	if code != exitBadCall || stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want 2 and usage on stderr", code, stdout)
+	}
+	if !strings.HasPrefix(stderr, "brickci: missing mode\n") || strings.Contains(stderr, `["`) {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	for _, name := range modeNames() {
+		if !regexp.MustCompile(`(?m)^  ` + name + ` +\S.*$`).MatchString(stderr) {
+			t.Errorf("usage lacks a line for %s:\n%s", name, stderr)
+		}
+	}
+}
+
+// TestTargetHelpPerMode checks that -h calls -t repeatable only where the
+// mode takes several targets.
+func TestTargetHelpPerMode(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"plan", "deploy", "run", "destroy", "test", "validate"} {
+		code, stdout, _ := runMain(nil, name, "-h")
+		if code != exitOK {
+			t.Fatalf("%s -h: exit %d", name, code)
+		}
+		repeatable := strings.Contains(stdout, "-t TARGET\n    \tbundle TARGET to check (repeatable")
+		one := strings.Contains(stdout, "-t TARGET\n    \tthe bundle TARGET to work on (one per run)")
+		if name == "validate" && !repeatable || name != "validate" && (!one || strings.Contains(stdout, "repeatable, or comma")) {
+			t.Errorf("%s -h describes -t wrongly:\n%s", name, stdout)
+		}
 	}
 }
 
@@ -86,4 +123,82 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestUnusableInputExits2 pins the exit-code decision: a target the bundle
+// does not define, and a databricks.yml that does not parse, are input
+// brickci cannot use, so every mode exits 2 and still prints the finding.
+func TestUnusableInputExits2(t *testing.T) {
+	t.Parallel()
+	const good, broken = "../../examples/rag-chatbot", "../../internal/bundle/testdata/bad/yaml-malformed"
+	env := map[string]string{"DATABRICKS_HOST": "http://127.0.0.1:9", "DATABRICKS_TOKEN": "dapi-x"}
+	modes := [][]string{
+		{"validate"}, {"plan"}, {"deploy"}, {"run", "model_workflow"}, {"destroy", "--auto-approve"},
+		{"test", "--integration", "model_workflow"},
+	}
+	for _, m := range modes {
+		for _, c := range []struct {
+			dir, target, want string
+		}{
+			{good, "nope", `target "nope" is not defined; defined targets are ["dev" "test" "staging" "prod"] [unknown-target]`},
+			{broken, "staging", "invalid YAML: found unexpected end of stream [yaml]"},
+		} {
+			args := append([]string{m[0], "--bundle", c.dir, "-t", c.target}, m[1:]...)
+			code, stdout, stderr := runMain(env, args...)
+			if code != exitBadCall || !strings.Contains(stdout+stderr, c.want) || !strings.Contains(stdout+stderr, "databricks.yml:") {
+				t.Errorf("%v: exit %d, want 2 with %q\n%s%s", args, code, c.want, stdout, stderr)
+			}
+		}
+	}
+}
+
+// TestBundleFromSpec runs the workspace modes at a repository root without
+// --bundle: the bundle directory comes from the spec's bundle: key and one
+// line says so, on stderr, or inside the JSON with --format json. It
+// changes the working directory, so it cannot run in parallel.
+func TestBundleFromSpec(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("proj/databricks.yml", "bundle:\n  name: spec_found\ntargets:\n  dev:\n    default: true\n")
+	write(".github/pipeline.yaml", "project: p\nbundle: proj\n")
+	t.Chdir(root)
+	const note = "using bundle proj (bundle: in .github/pipeline.yaml)"
+
+	code, stdout, stderr := runMain(nil, "validate", "--offline")
+	if code != exitOK || !strings.Contains(stdout, `bundle "spec_found"`) || !strings.Contains(stderr, "brickci validate: "+note+"\n") {
+		t.Errorf("validate: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(nil, "validate", "--offline", "--format", "json")
+	if code != exitOK || stderr != "" || !strings.Contains(stdout, note) {
+		t.Errorf("validate --format json: exit %d, the note belongs in the JSON\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	// -t nope fails once the bundle is found: the message names its file.
+	for _, args := range [][]string{{"plan"}, {"deploy"}, {"destroy", "--auto-approve"}, {"run", "job"}, {"test", "--integration", "job"}} {
+		code, _, stderr = runMain(nil, append([]string{args[0], "-t", "nope"}, args[1:]...)...)
+		if code != exitBadCall || !strings.Contains(stderr, "brickci "+args[0]+": "+note) || !strings.Contains(stderr, "proj/databricks.yml") {
+			t.Errorf("%s: exit %d\n%s", args[0], code, stderr)
+		}
+	}
+
+	if err := os.Remove(filepath.Join(root, ".github/pipeline.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runMain(nil, "validate")
+	if code != exitBadCall || !strings.Contains(stderr, "pass --bundle DIR") || !strings.Contains(stderr, ".github/pipeline.yaml") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("without a spec: exit %d\n%s", code, stderr)
+	}
+	// A mode's own checks come first: the bundle is looked for only when
+	// the mode needs it.
+	code, _, stderr = runMain(nil, "deploy")
+	if code != exitBadCall || stderr != "brickci deploy: missing target: pass -t TARGET\n" {
+		t.Errorf("deploy without -t: exit %d\n%s", code, stderr)
+	}
 }

@@ -120,15 +120,18 @@ func strictFlag(fs *flag.FlagSet) *bool {
 // The findings of the load (also printed) come back for pull-request
 // comments.
 func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req loadRequest) (*deployTarget, diag.List, int) {
+	dir, code := bundleDir(inv, req.dir)
+	if code != exitOK {
+		return nil, nil, code
+	}
+	req.dir = dir
 	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate, Strict: req.strict, Checkout: gitinfo.Read}
 	b, l, err := bundle.Load(opts)
 	if err != nil {
 		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
-		l.Sort()
-		_ = diag.WriteText(inv.stderr, l)
-		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, bundleErrors(inv, l)
 	}
 	w, err := workspaceClient(inv, wf, b.Workspace.Host)
 	if err != nil {
@@ -149,9 +152,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
-		l.Sort()
-		_ = diag.WriteText(inv.stderr, l)
-		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
+		return nil, l, bundleErrors(inv, l)
 	}
 	// Warnings do not stop a deploy, but are said, as validate says them.
 	var warnings diag.List
@@ -173,6 +174,18 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	return dt, l, exitOK
+}
+
+// bundleErrors prints the errors that stop a workspace mode and returns its
+// exit code: 2 when the bundle could not be read or the target does not
+// exist, 1 for any other error in the bundle.
+func bundleErrors(inv *invocation, l diag.List) int {
+	l.Sort()
+	_ = diag.WriteText(inv.stderr, l)
+	if unusable(l) {
+		return bad(inv, "the bundle cannot be used as given (%s); fix what is named above and rerun", l.Summarize())
+	}
+	return failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 }
 
 // deployedTypes are the resource types the deploy engine creates.
@@ -198,9 +211,9 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 	if b == nil {
 		return ""
 	}
-	fmt.Fprintf(&s, "## Deploy `%s` → `%s`\n\n", b.Name, b.Target)
+	fmt.Fprintf(&s, "## Deploy %s → %s\n\n", diag.MarkdownCode(b.Name), diag.MarkdownCode(b.Target))
 	if err != nil {
-		fmt.Fprintf(&s, "**Failed:** %s\n\n", diag.MarkdownCell(err.Error()))
+		fmt.Fprintf(&s, "❌ **failed:** %s\n\n", diag.EscapeMarkdown(err.Error()))
 	}
 	if res != nil && res.Plan != nil {
 		_ = res.Plan.WriteMarkdown(&s)
@@ -209,7 +222,7 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 	if res != nil && len(res.JobURLs) > 0 {
 		s.WriteString("| job | id |\n|---|---|\n")
 		for _, k := range sortedJobKeys(res.JobURLs) {
-			fmt.Fprintf(&s, "| `%s` | [%d](%s) |\n", k, res.JobIDs[k], res.JobURLs[k])
+			fmt.Fprintf(&s, "| %s | [%d](%s) |\n", diag.MarkdownCode(k), res.JobIDs[k], res.JobURLs[k])
 		}
 	}
 	fmt.Fprintf(&s, "\n_%s_\n", time.Now().UTC().Format(time.RFC3339))

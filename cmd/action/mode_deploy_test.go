@@ -44,7 +44,8 @@ func TestDeployModes(t *testing.T) {
 		{[]string{"plan", "-t", "dev", "--bundle", dir}, 0, "no changes"},
 		{[]string{"destroy", "-t", "dev", "--bundle", dir}, 2, "refusing to destroy target \"dev\" without --auto-approve"},
 		{[]string{"deploy", "--bundle", dir}, 2, "missing target"},
-		{[]string{"destroy", "-t", "dev", "--bundle", dir, "--auto-approve"}, 0, ""},
+		{[]string{"destroy", "-t", "dev", "--bundle", dir, "--auto-approve"}, 0, "destroyed bundle demo target dev"},
+		{[]string{"destroy", "-t", "dev", "--bundle", dir, "--auto-approve"}, 0, `nothing to destroy: target "dev" has no deployment at /Workspace/Users/`},
 	}
 	for _, c := range cases {
 		code, out, errOut := run(c.args...)

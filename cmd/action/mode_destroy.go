@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+
+	"github.com/databricks/databricks-sdk-go/apierr"
+	sdkworkspace "github.com/databricks/databricks-sdk-go/service/workspace"
 
 	"github.com/brickci/brickci/internal/deploy"
 )
@@ -36,6 +40,14 @@ func init() {
 				if *isolate != "" {
 					isolateNames(dt.b, *isolate)
 				}
+				exists, err := deploymentExists(ctx, dt)
+				if err != nil {
+					return failed(inv, "failed to look for the deployment of target %q: %v", t, err)
+				}
+				if !exists {
+					fmt.Fprintf(inv.stdout, "nothing to destroy: target %q has no deployment at %s\n", t, dt.b.Workspace.RootPath)
+					return exitOK
+				}
 				if err := deploy.Destroy(ctx, dt.w, dt.b, deploy.Options{Progress: inv.stderr, ForceLock: *force}); err != nil {
 					return failed(inv, "failed to destroy target %q: %v", t, err)
 				}
@@ -43,4 +55,24 @@ func init() {
 			}
 		},
 	})
+}
+
+// deploymentExists reports whether anything of the target's deployment is
+// left in the workspace: its root path, or its state path when that lies
+// elsewhere. A second destroy finds neither.
+func deploymentExists(ctx context.Context, dt *deployTarget) (bool, error) {
+	ws := dt.b.Workspace
+	for _, p := range []string{ws.RootPath, ws.StatePath, ws.FilePath} {
+		if p == "" {
+			continue
+		}
+		_, err := dt.w.Workspace.GetStatus(ctx, sdkworkspace.GetStatusRequest{Path: p})
+		switch {
+		case err == nil:
+			return true, nil
+		case !apierr.IsMissing(err):
+			return false, err
+		}
+	}
+	return false, nil
 }

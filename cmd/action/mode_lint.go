@@ -54,7 +54,24 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
-		findings, err := lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv), Extra: extra})
+		files, err := lint.Files(*root, args)
+		if err != nil {
+			return bad(inv, "%v", err)
+		}
+		var findings diag.List
+		switch {
+		case len(files) > 0:
+			findings, err = lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv), Extra: extra})
+		case len(args) > 0:
+			return bad(inv, "no workflow or action files in %q; pass workflow files or directories", args)
+		default:
+			// A repository without workflows has nothing wrong in them; the
+			// spec, when there is one, is still compared with them.
+			inv.note("brickci lint: no workflow or action files under %q (.github/workflows, action.yml): nothing to lint", *root)
+			if extra != nil {
+				findings, err = extra()
+			}
+		}
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
@@ -63,7 +80,10 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				return bad(inv, "%v", err)
 			}
 		}
-		code := reportFindings(inv, a, "brickci lint", format, failAt, findings, nil)
+		code := findingsCode(reportFindings(inv, a, "brickci lint", format, failAt, findings, nil), findings)
+		if format == "text" && len(findings) == 0 && len(files) > 0 {
+			fmt.Fprintf(inv.stdout, "no findings in %s\n", plural(len(files), "file"))
+		}
 		result := "success"
 		if code != exitOK {
 			result = "failure"
@@ -149,4 +169,12 @@ func driftCheck(root, specPath string, explicit bool) (func() (diag.List, error)
 		}
 		return append(findings, gen.Findings(drifts)...), nil
 	}, nil
+}
+
+// plural writes "1 file" or "3 files".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -158,3 +158,39 @@ func TestLintInvocations(t *testing.T) {
 		})
 	}
 }
+
+// TestLintSaysWhatItChecked covers lint's one-line results in text format:
+// a clean repository gets "no findings in N files", and a repository with
+// no workflow files at all exits 0 with a note instead of failing.
+func TestLintSaysWhatItChecked(t *testing.T) {
+	t.Parallel()
+	// Stand-ins for shellcheck and pyflakes, so the result does not depend
+	// on whether the real tools are installed. The workflow has no run:
+	// steps, so neither is called.
+	tools := t.TempDir()
+	for _, name := range []string{"shellcheck", "pyflakes"} {
+		if err := os.WriteFile(filepath.Join(tools, name), []byte("#!/bin/sh\necho '[]'\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clean := t.TempDir()
+	wf := "name: ci\non: pull_request\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n" +
+		"      - uses: actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5 # v5.5.0\n"
+	for _, name := range []string{"a.yml", "b.yml"} {
+		if err := os.MkdirAll(filepath.Join(clean, ".github", "workflows"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(clean, ".github", "workflows", name), []byte(wf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"PATH": tools}
+	code, stdout, stderr := runMain(env, "lint", "--root", clean, "--format", "text")
+	if code != exitOK || stdout != "no findings in 2 files\n" {
+		t.Errorf("clean repository: exit %d, stdout %q, stderr %q; want 0 and %q", code, stdout, stderr, "no findings in 2 files\n")
+	}
+	code, stdout, stderr = runMain(env, "lint", "--root", t.TempDir(), "--format", "text")
+	if code != exitOK || stdout != "" || !strings.Contains(stderr, "no workflow or action files under") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("empty repository: exit %d, stdout %q, stderr %q; want 0 and one note", code, stdout, stderr)
+	}
+}

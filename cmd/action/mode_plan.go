@@ -48,7 +48,7 @@ func init() {
 				if err != nil {
 					if *comment {
 						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure,
-							Sections: []github.Section{{Title: "Plan", Markdown: diag.MarkdownCell(err.Error())}}}
+							Sections: []github.Section{{Title: "Plan", Markdown: diag.EscapeMarkdown(err.Error())}}}
 						publishComment(ctx, inv, a, c, false)
 					}
 					return failed(inv, "failed to plan target %q: %v", t, err)

@@ -67,7 +67,10 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 	}
 	for _, k := range keys {
 		if _, ok := dt.b.Jobs[k]; !ok {
-			return bad(inv, "job %q is not defined in bundle %q; its jobs are %q", k, dt.b.Name, jobKeys(dt))
+			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
+				return bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)
+			}
+			return bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))
 		}
 	}
 	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)
@@ -119,7 +122,7 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 	fmt.Fprintln(inv.stdout)
 	run.WriteText(inv.stdout, results)
 	var md strings.Builder
-	fmt.Fprintf(&md, "## Runs on `%s`\n\n", dt.b.Target)
+	fmt.Fprintf(&md, "## Runs on %s\n\n", diag.MarkdownCode(dt.b.Target))
 	run.WriteMarkdown(&md, results)
 	if serr := a.AddSummary(md.String()); serr != nil {
 		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)

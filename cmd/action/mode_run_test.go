@@ -101,7 +101,7 @@ func TestRunFailedTaskOnActions(t *testing.T) {
 		t.Errorf("no log group or downstream state:\n%s", out)
 	}
 	sum, _ := os.ReadFile(w.env["GITHUB_STEP_SUMMARY"])
-	for _, want := range []string{"| chatbot_chain | ❌ FAILED |", ":::failed", "```mermaid"} {
+	for _, want := range []string{"| `chatbot_chain` | ❌ FAILED |", ":::failed", "```mermaid"} {
 		if !strings.Contains(string(sum), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -134,7 +134,9 @@ func TestRunBadCalls(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle}, 2, "name the jobs to run"},
-		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "nope"}, 2, `job "nope" is not defined in bundle "rag_chatbot"; its jobs are ["model_workflow"]`},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "nope"}, 2, `job "nope" is not defined in bundle "rag_chatbot"; its jobs are model_workflow`},
+		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "model_workfolw"}, 2, `job "model_workfolw" is not defined in bundle "rag_chatbot"; did you mean "model_workflow"?`},
+		{[]string{"run", "-t", "nope", "--bundle", exampleBundle, "model_workflow"}, 2, `target "nope" is not defined`},
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "model_workflow"}, 1, "no deployment state in"},
 		{[]string{"run", "-t", "staging", "--bundle", exampleBundle, "--poll", "0s", "model_workflow"}, 2, "--poll and --heartbeat must be positive"},
 	}

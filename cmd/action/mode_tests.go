@@ -64,6 +64,10 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 // passed, failed, errors and skipped.
 func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit string) int {
 	a := newAction(inv)
+	bundle, rc := bundleDir(inv, bundle)
+	if rc != exitOK {
+		return rc
+	}
 	dir, err := filepath.Abs(bundle)
 	if err != nil {
 		return bad(inv, "failed to resolve the bundle directory %q: %v", bundle, err)

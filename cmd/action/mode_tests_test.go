@@ -197,7 +197,7 @@ func TestUnitTestFailureIsAnnotated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(summary), "<summary>examples/rag-chatbot/tests/unit/test_evaluation.py:"+strconv.Itoa(line)+": test_good_metrics_pass failed") {
+	if !strings.Contains(string(summary), "<summary><code>examples/rag-chatbot/tests/unit/test_evaluation.py:"+strconv.Itoa(line)+"</code>: test_good_metrics_pass failed") {
 		t.Errorf("summary lacks the failure's details block:\n%s", summary)
 	}
 }

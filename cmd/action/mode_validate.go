@@ -61,7 +61,7 @@ func (v varFlag) Set(s string) error {
 }
 
 func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlagsFor(fs, true)
 	targets, dir, vars, wf := tf.targets, tf.dir, tf.vars, tf.wf
 	offline := fs.Bool("offline", false, "skip checks that need a workspace even when credentials are present")
 	formats := []string{"text", "json", "github", "markdown"}
@@ -81,17 +81,24 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		if len(names) == 0 {
 			names = []string{""}
 		}
-		pipeline, err := loadPipelineSpec(*specPath)
+		bdir, rc := bundleDir(inv, *dir)
+		if rc != exitOK {
+			return rc
+		}
+		pipeline, all, err := loadPipelineSpec(*specPath)
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
+		if pipeline != nil && *specPath == defaultSpecPath && !sameDir(pipeline.Bundle, bdir) {
+			// The repository's spec describes its own bundle, not this one.
+			pipeline = nil
+		}
 		a := newAction(inv)
 		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars, strict: *strict}
-		var all diag.List
 		resolved := map[string]any{}
 		var summaries []*bundle.Bundle
 		for _, name := range names {
-			b, l, err := v.validate(*dir, name)
+			b, l, err := v.validate(bdir, name)
 			if err != nil {
 				return bad(inv, "%v", err)
 			}
@@ -124,7 +131,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 				fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
 			}
 		}
-		code := reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved})
+		code := findingsCode(reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved}), all)
 		if *comment {
 			c := github.Comment{Check: "validate", Status: github.StatusOf(all, failAt), Findings: all}
 			for _, b := range summaries {
@@ -149,20 +156,10 @@ type validator struct {
 	offline bool
 	strict  bool
 	vars    map[string]string
-	said    map[string]bool
 }
 
-// note prints a line once per run.
-func (v *validator) note(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	if v.said == nil {
-		v.said = map[string]bool{}
-	}
-	if !v.said[line] {
-		v.said[line] = true
-		fmt.Fprintln(v.inv.stderr, line)
-	}
-}
+// note tells the user once per run how the bundle is validated.
+func (v *validator) note(format string, args ...any) { v.inv.note(format, args...) }
 
 func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, error) {
 	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv, Strict: v.strict, Checkout: gitinfo.Read}
@@ -172,8 +169,7 @@ func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, err
 	}
 	switch {
 	case v.offline:
-		v.note("validating offline: --offline was given")
-		return b, l, nil
+		return b, l, nil // asked for: nothing to say
 	case !hasCredentials(v.inv, v.wf):
 		v.note("validating offline: no Databricks credentials")
 		return b, l, nil
@@ -330,20 +326,37 @@ func relativize(l diag.List) diag.List {
 
 // loadPipelineSpec reads the pipeline spec for cross-checks. Without a spec
 // at the default path there is nothing to check; a spec named explicitly
-// must exist. Problems in the spec itself are lint's and generate's to
-// report, so a spec that does not parse is skipped here.
-func loadPipelineSpec(path string) (*spec.Spec, error) {
+// must exist. A spec that does not parse as YAML comes back as its
+// findings (which make validate exit 2); other problems in the spec are
+// lint's and generate's to report.
+func loadPipelineSpec(path string) (*spec.Spec, diag.List, error) {
 	if _, err := os.Stat(path); err != nil {
 		if path != defaultSpecPath {
-			return nil, fmt.Errorf("spec %q does not exist; pass --spec FILE", path)
+			return nil, nil, fmt.Errorf("spec %q does not exist; pass --spec FILE", path)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	s, _, err := spec.Load(path)
+	s, l, err := spec.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s, nil
+	var unparsable diag.List
+	for _, f := range l {
+		if f.Rule == spec.RuleYAML {
+			unparsable = append(unparsable, f)
+		}
+	}
+	if len(unparsable) > 0 {
+		return nil, unparsable, nil
+	}
+	return s, nil, nil
+}
+
+// sameDir reports whether two paths name the same directory.
+func sameDir(a, b string) bool {
+	x, errA := filepath.Abs(a)
+	y, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && x == y
 }
 
 // pipelineRefs lists what the pipeline needs from the bundle when it is

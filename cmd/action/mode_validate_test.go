@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/brickci/brickci/internal/emulator"
 )
 
 const goodBundle = "../../internal/bundle/testdata/good/mlops"
@@ -33,12 +37,14 @@ func TestValidateExitCodes(t *testing.T) {
 		{"findings fail", []string{"--bundle", "../../internal/bundle/testdata/bad/dependency-cycle"}, 1, "databricks.yml:7:21: tasks of job \"etl\" depend on each other in a cycle", ""},
 		{"warnings pass at error level", []string{"--bundle", "../../internal/bundle/testdata/bad/existing-cluster"}, 0, "[existing-cluster]", ""},
 		{"warnings fail at warning level", []string{"--bundle", "../../internal/bundle/testdata/bad/existing-cluster", "--fail-level", "warning"}, 1, "[existing-cluster]", ""},
-		{"unknown target is a finding", []string{"--bundle", goodBundle, "-t", "qa"}, 1, `target "qa" is not defined`, ""},
+		{"unknown target is a bad invocation", []string{"--bundle", goodBundle, "-t", "qa"}, 2, `target "qa" is not defined`, ""},
+		{"unparsable databricks.yml is unreadable input", []string{"--bundle", "../../internal/bundle/testdata/bad/yaml-malformed"}, 2, "invalid YAML: found unexpected end of stream [yaml]", ""},
+		{"unparsable spec is reported", []string{"--bundle", goodBundle, "--spec", "../../internal/spec/testdata/bad/syntax.yaml"}, 2, "invalid YAML: did not find expected ',' or '}' [spec-yaml]", ""},
 		{"missing bundle", []string{"--bundle", "testdata/validate/nothing-here"}, 2, "", "no databricks.yml"},
 		{"bad format", []string{"--bundle", goodBundle, "--format", "sarif"}, 2, "", `unknown format "sarif"`},
 		{"bad var", []string{"--bundle", goodBundle, "--var", "novalue"}, 2, "", `invalid variable "novalue"`},
 		{"stray argument", []string{"--bundle", goodBundle, "extra"}, 2, "", "unexpected arguments"},
-		{"explicit offline", []string{"--bundle", goodBundle, "--offline", "-t", "dev"}, 0, "", "validating offline: --offline was given"},
+		{"explicit offline", []string{"--bundle", goodBundle, "--offline", "-t", "dev"}, 0, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,7 +59,53 @@ func TestValidateExitCodes(t *testing.T) {
 			if !strings.Contains(stderr, c.stderr) {
 				t.Errorf("stderr lacks %q:\n%s", c.stderr, stderr)
 			}
+			// Offline because the user asked: nothing to say about it.
+			if slices.Contains(c.args, "--offline") && stderr != "" {
+				t.Errorf("stderr should be empty:\n%s", stderr)
+			}
 		})
+	}
+}
+
+// TestNotesNeverCorruptJSON runs validate with --format json and stdout and
+// stderr merged into one stream, as `2>&1` does in CI scripts: the stream
+// must still be one JSON document, and the notes ride inside it.
+func TestNotesNeverCorruptJSON(t *testing.T) {
+	t.Parallel()
+	srv := fakeWorkspace(t)
+	em := newWorkspace(t, emulator.Config{})
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		note string // "" when the JSON has no notes list (plan)
+	}{
+		{"no credentials", nil, []string{"validate", "--bundle", goodBundle, "-t", "dev", "--format", "json"}, "validating offline: no Databricks credentials"},
+		{"online, host flag", map[string]string{"DATABRICKS_TOKEN": "dapi-test"}, []string{"validate", "--bundle", "testdata/validate/online", "--host", srv.URL, "--format", "json"}, "validating online as jane.doe@example.com on " + srv.URL},
+		{"lint, no workflows", nil, []string{"lint", "--root", t.TempDir(), "--format", "json"}, "no workflow or action files"},
+		{"plan, host flag", em.env, []string{"plan", "-t", "staging", "--bundle", exampleBundle, "--host", em.url, "--format", "json"}, ""},
+	}
+	for _, c := range cases {
+		var merged bytes.Buffer
+		Main(context.Background(), c.args, func(k string) string { return c.env[k] }, &merged, &merged)
+		var got struct {
+			Findings []any    `json:"findings"`
+			Notes    []string `json:"notes"`
+		}
+		dec := json.NewDecoder(&merged)
+		if err := dec.Decode(&got); err != nil {
+			t.Errorf("%s: merged output is not JSON: %v\n%s", c.name, err, merged.String())
+			continue
+		}
+		if dec.More() {
+			t.Errorf("%s: more than one JSON value in the merged output", c.name)
+		}
+		if !strings.Contains(strings.Join(got.Notes, "\n"), c.note) {
+			t.Errorf("%s: notes %q lack %q", c.name, got.Notes, c.note)
+		}
+		if c.note == "" && strings.Contains(merged.String(), "using host") {
+			t.Errorf("%s: the host note was printed", c.name)
+		}
 	}
 }
 
@@ -143,9 +195,13 @@ func TestValidateOnline(t *testing.T) {
 	t.Parallel()
 	srv := fakeWorkspace(t)
 	env := map[string]string{"DATABRICKS_HOST": srv.URL, "DATABRICKS_TOKEN": "dapi-test"}
-	code, stdout, stderr := runValidate(t, env, "--bundle", "testdata/validate/online", "--format", "json")
+	code, stdout, stderr := runValidate(t, env, "--bundle", "testdata/validate/online")
 	if !strings.Contains(stderr, "validating online as jane.doe@example.com on "+srv.URL) {
 		t.Errorf("stderr lacks the online line:\n%s", stderr)
+	}
+	code, stdout, stderr = runValidate(t, env, "--bundle", "testdata/validate/online", "--format", "json")
+	if stderr != "" {
+		t.Errorf("with --format json the notes belong in the JSON, stderr has:\n%s", stderr)
 	}
 	if code != 1 {
 		t.Errorf("exit %d, want 1 for the missing cluster\n%s", code, stdout)
@@ -176,4 +232,30 @@ func TestValidateOnline(t *testing.T) {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// TestBinaryJSONWithMergedStreams runs the built binary online against a
+// workspace without the host-metadata endpoint (the SDK warns about that on
+// the process's stderr) with stdout and stderr merged: the output must
+// still be exactly one JSON document.
+func TestBinaryJSONWithMergedStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := buildBrickci(t)
+	srv := fakeWorkspace(t)
+	cmd := exec.Command(bin, "validate", "--bundle", "testdata/validate/online", "--host", srv.URL, "--format", "json")
+	cmd.Env = []string{"DATABRICKS_TOKEN=dapi-test", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, _ := cmd.CombinedOutput()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var got struct {
+		Notes []string `json:"notes"`
+	}
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("merged output is not one JSON document (%v):\n%s", err, out)
+	}
+	if !strings.Contains(strings.Join(got.Notes, "\n"), "validating online as jane.doe@example.com") {
+		t.Errorf("notes = %q", got.Notes)
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/spec"
 )
 
 // reportFindings renders findings in the chosen format and returns the exit
@@ -19,6 +20,13 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 	var err error
 	switch format {
 	case "json":
+		if len(inv.notes) > 0 {
+			with := map[string]any{"notes": inv.notes}
+			for k, v := range extra {
+				with[k] = v
+			}
+			extra = with
+		}
 		err = diag.WriteJSON(inv.stdout, l, extra)
 	case "markdown":
 		err = diag.WriteMarkdown(inv.stdout, l)
@@ -53,4 +61,30 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 		return exitFailed
 	}
 	return exitOK
+}
+
+// unusableRules are the findings that mean brickci could not use its input
+// at all: a databricks.yml, resource file or pipeline spec that does not
+// parse as YAML, and a -t target the bundle does not define. They are
+// printed as findings like any other, but the exit code is 2 (bad
+// invocation or unreadable input) in every mode. Workflow files are lint's
+// subject, so their syntax errors stay findings with exit 1.
+var unusableRules = map[string]bool{"yaml": true, "unknown-target": true, spec.RuleYAML: true}
+
+// unusable reports whether any finding in l is one of unusableRules.
+func unusable(l diag.List) bool {
+	for _, f := range l {
+		if f.Severity == diag.Error && unusableRules[f.Rule] {
+			return true
+		}
+	}
+	return false
+}
+
+// findingsCode is reportFindings' exit code adjusted for unusable input.
+func findingsCode(code int, l diag.List) int {
+	if code != exitBadCall && unusable(l) {
+		return exitBadCall
+	}
+	return code
 }

@@ -55,7 +55,7 @@ func resolveHost(inv *invocation, wf workspaceFlags, bundleHost string) string {
 	switch {
 	case flagHost != "":
 		if bundleHost != "" && bundleHost != flagHost {
-			fmt.Fprintf(inv.stderr, "brickci %s: using host %s from --host instead of the target's %s\n", inv.mode, flagHost, bundleHost)
+			inv.note("brickci %s: using host %s from --host instead of the target's %s", inv.mode, flagHost, bundleHost)
 		}
 		return flagHost
 	case bundleHost != "":

@@ -255,40 +255,7 @@ func quoteList(vals []string) string {
 // suggest returns "; did you mean \"x\"?" for the closest candidate within
 // a small edit distance, or "".
 func suggest(bad string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(bad), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := 2
-	if len(bad) > 8 {
-		limit = 3
-	}
-	if best == "" || bestD > limit {
-		return ""
-	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return diag.DidYouMean(bad, candidates)
 }
 
 // toValue converts n into JSON-compatible Go values (map[string]any, []any,

@@ -28,24 +28,24 @@ var resourceTypeNames = map[string]string{
 // of resources, and a mermaid graph of each job's tasks.
 func WriteSummary(w io.Writer, b *Bundle) error {
 	var s strings.Builder
-	fmt.Fprintf(&s, "### Bundle `%s`, target `%s`\n\n", code(b.Name), code(b.Target))
+	fmt.Fprintf(&s, "### Bundle %s, target %s\n\n", diag.MarkdownCode(b.Name), diag.MarkdownCode(b.Target))
 	mode := b.Mode
 	if mode == "" {
 		mode = "(none)"
 	}
 	fmt.Fprintf(&s, "| setting | value |\n|---|---|\n")
-	fmt.Fprintf(&s, "| mode | %s |\n", diag.MarkdownCell(mode))
+	fmt.Fprintf(&s, "| mode | %s |\n", diag.EscapeMarkdown(mode))
 	if b.Workspace.Host != "" {
-		fmt.Fprintf(&s, "| host | %s |\n", diag.MarkdownCell(b.Workspace.Host))
+		fmt.Fprintf(&s, "| host | %s |\n", diag.EscapeMarkdown(b.Workspace.Host))
 	}
-	fmt.Fprintf(&s, "| root path | `%s` |\n", code(b.Workspace.RootPath))
+	fmt.Fprintf(&s, "| root path | %s |\n", diag.MarkdownCode(b.Workspace.RootPath))
 	user := b.CurrentUser.UserName
 	if b.CurrentUser.Placeholder {
 		user = "(not looked up: offline)"
 	}
-	fmt.Fprintf(&s, "| deployed as | %s |\n", diag.MarkdownCell(user))
+	fmt.Fprintf(&s, "| deployed as | %s |\n", diag.EscapeMarkdown(user))
 	if b.RunAs != nil {
-		fmt.Fprintf(&s, "| run as | %s |\n", diag.MarkdownCell(b.RunAs.UserName+b.RunAs.ServicePrincipalName))
+		fmt.Fprintf(&s, "| run as | %s |\n", diag.EscapeMarkdown(b.RunAs.UserName+b.RunAs.ServicePrincipalName))
 	}
 	s.WriteString("\n")
 	if len(b.Resources) == 0 {
@@ -57,7 +57,7 @@ func WriteSummary(w io.Writer, b *Bundle) error {
 			if typ == "" {
 				typ = r.Type
 			}
-			fmt.Fprintf(&s, "| %s | `%s` | %s | %s |\n", typ, code(r.Key), diag.MarkdownCell(r.Name), diag.MarkdownCell(details(b, r)))
+			fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", typ, diag.MarkdownCode(r.Key), diag.EscapeMarkdown(r.Name), diag.EscapeMarkdown(details(b, r)))
 		}
 	}
 	for _, key := range mapKeys(b.Jobs) {
@@ -65,7 +65,7 @@ func WriteSummary(w io.Writer, b *Bundle) error {
 		if len(tasks) == 0 {
 			continue
 		}
-		fmt.Fprintf(&s, "\n#### Job `%s`\n\n```mermaid\n%s```\n", code(key), Mermaid(tasks))
+		fmt.Fprintf(&s, "\n#### Job %s\n\n```mermaid\n%s```\n", diag.MarkdownCode(key), Mermaid(tasks))
 	}
 	_, err := io.WriteString(w, s.String())
 	return err
@@ -96,8 +96,6 @@ func WriteTextSummary(w io.Writer, b *Bundle) error {
 	_, err := io.WriteString(w, s.String())
 	return err
 }
-
-func code(s string) string { return strings.ReplaceAll(s, "`", "'") }
 
 // Task is one node of a job's task graph.
 type Task struct {

@@ -76,7 +76,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	for title, fragment := range map[string]string{
 		"plan prod":                "create",
-		"run release jobs on prod": "| deploy_model_endpoint | ✅ SUCCESS |",
+		"run release jobs on prod": "| `deploy_model_endpoint` | ✅ SUCCESS |",
 	} {
 		if !strings.Contains(byTitle[title], fragment) {
 			t.Errorf("summary of %q lacks %q:\n%s", title, fragment, byTitle[title])
@@ -94,7 +94,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < 5 {
 		t.Errorf("report shows %d four-task graphs, want at least 5 (offline validate ×2, online validate ×2, the release run)", n)
 	}
-	if !strings.Contains(byTitle["validate prod online"], "prod-rag_chatbot-model-workflow") {
+	// Names are escaped markdown text: the underscore is written \_.
+	if !strings.Contains(byTitle["validate prod online"], `prod-rag\_chatbot-model-workflow`) {
 		t.Errorf("online validation of prod shows no job:\n%s", byTitle["validate prod online"])
 	}
 	if res.Requests == 0 {

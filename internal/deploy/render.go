@@ -3,8 +3,11 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"strings"
+
+	"github.com/brickci/brickci/internal/diag"
 )
 
 // WriteText writes the plan for a terminal or a log.
@@ -64,14 +67,14 @@ func (p *PlanResult) WriteJSON(w io.Writer) error {
 // collapsed block and the file changes.
 func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Deploy plan: `%s` → `%s`\n\n", p.Bundle, p.Target)
+	fmt.Fprintf(&b, "### Deploy plan: %s → %s\n\n", diag.MarkdownCode(p.Bundle), diag.MarkdownCode(p.Target))
 	if !p.Changed() {
 		b.WriteString("No changes.\n")
 	}
 	if len(p.Resources) > 0 {
 		b.WriteString("| action | resource | name | id |\n|---|---|---|---|\n")
 		for _, r := range p.Resources {
-			fmt.Fprintf(&b, "| %s | %s `%s` | %s | %s |\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), r.Key, mdCell(r.Name), mdCell(r.ID))
+			fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), diag.MarkdownCode(r.Key), diag.EscapeMarkdown(r.Name), diag.EscapeMarkdown(r.ID))
 		}
 		b.WriteString("\n")
 	}
@@ -79,7 +82,7 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 		if len(r.Fields) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n```\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), r.Key, len(r.Fields))
+		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n```\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), html.EscapeString(r.Key), len(r.Fields))
 		for _, f := range r.Fields {
 			fmt.Fprintf(&b, "%s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
 		}
@@ -88,14 +91,14 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 	if len(p.Drift) > 0 {
 		b.WriteString("**Changed in the workspace since the last deploy** (`deploy --refresh` puts the bundle's settings back):\n\n")
 		for _, r := range p.Drift {
-			fmt.Fprintf(&b, "- %s\n", mdCell(r.describeDrift()))
+			fmt.Fprintf(&b, "- %s\n", diag.EscapeMarkdown(r.describeDrift()))
 		}
 		b.WriteString("\n")
 		for _, r := range p.Drift {
 			if len(r.Fields) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "<details><summary>%s <code>%s</code>: %d field(s) changed in the workspace</summary>\n\n```\n", strings.ReplaceAll(r.Kind, "_", " "), r.Key, len(r.Fields))
+			fmt.Fprintf(&b, "<details><summary>%s <code>%s</code>: %d field(s) changed in the workspace</summary>\n\n```\n", strings.ReplaceAll(r.Kind, "_", " "), html.EscapeString(r.Key), len(r.Fields))
 			for _, f := range r.Fields {
 				fmt.Fprintf(&b, "%s: deployed %s, now %s\n", f.Path, show(f.Old), show(f.New))
 			}
@@ -117,7 +120,7 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 			if listed == 0 {
 				b.WriteString("\n")
 			}
-			fmt.Fprintf(&b, "- `%s` %s\n", group.sign, mdCell(f))
+			fmt.Fprintf(&b, "- `%s` %s\n", group.sign, diag.MarkdownCode(f))
 			listed++
 		}
 	}
@@ -142,11 +145,6 @@ func show(v any) string {
 		return string(raw[:limit]) + "…"
 	}
 	return string(raw)
-}
-
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
 }
 
 // describeDrift says in words what Refresh found for one resource.

@@ -84,7 +84,7 @@ func TestWriteMarkdownEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if strings.Contains(out, "<script>") || !strings.Contains(out, `a \| b<br>&lt;script&gt;`) {
+	if strings.Contains(out, "<script>") || !strings.Contains(out, `a \| b<br>\<script\>`) {
 		t.Errorf("cell not escaped: %s", out)
 	}
 }

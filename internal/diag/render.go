@@ -70,14 +70,8 @@ func WriteMarkdown(w io.Writer, l List) error {
 		if f.Line > 0 {
 			loc = fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` |\n", f.Severity, MarkdownCell(loc), MarkdownCell(f.Message), strings.ReplaceAll(f.Rule, "`", ""))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Severity, MarkdownCode(loc), EscapeMarkdown(f.Message), MarkdownCode(f.Rule))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// MarkdownCell escapes text for one markdown table cell.
-func MarkdownCell(s string) string {
-	r := strings.NewReplacer("|", "\\|", "\r\n", "<br>", "\n", "<br>", "<", "&lt;", ">", "&gt;", "`", "\\`")
-	return r.Replace(s)
 }

@@ -91,7 +91,7 @@ func (c Comment) Markdown() string {
 	if title == "" {
 		title = "brickci " + c.Check
 	}
-	b.WriteString("### " + c.Status.icon() + " " + title + " " + c.Status.words() + "\n")
+	b.WriteString("### " + c.Status.icon() + " " + diag.EscapeMarkdown(title) + " " + c.Status.words() + "\n")
 	if len(c.Findings) > 0 || len(c.Sections) == 0 {
 		b.WriteString("\n#### Findings\n\n")
 		_ = diag.WriteMarkdown(&b, c.Findings) // a strings.Builder never fails
@@ -102,7 +102,7 @@ func (c Comment) Markdown() string {
 			b.WriteString("\n<details><summary>" + html.EscapeString(s.Title) + "</summary>\n\n" + content + "\n\n</details>\n")
 			continue
 		}
-		b.WriteString("\n#### " + strings.ReplaceAll(s.Title, "\n", " ") + "\n\n" + content + "\n")
+		b.WriteString("\n#### " + diag.EscapeMarkdown(strings.ReplaceAll(s.Title, "\n", " ")) + "\n\n" + content + "\n")
 	}
 	var foot []string
 	if c.RunURL != "" {
@@ -113,7 +113,7 @@ func (c Comment) Markdown() string {
 		if len(commit) > 12 {
 			commit = commit[:12]
 		}
-		foot = append(foot, "commit `"+strings.ReplaceAll(commit, "`", "")+"`")
+		foot = append(foot, "commit "+diag.MarkdownCode(commit))
 	}
 	if len(foot) > 0 {
 		b.WriteString("\n<sub>" + strings.Join(foot, " · ") + "</sub>\n")

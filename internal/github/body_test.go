@@ -34,7 +34,7 @@ func TestCommentMarkdown(t *testing.T) {
 			},
 			want: "<!-- brickci:plan -->\n### ❌ Deploy plan failed\n\n#### Findings\n\n1 error, 0 warnings, 0 infos\n\n" +
 				"| severity | location | message | rule |\n|---|---|---|---|\n" +
-				"| error | databricks.yml:3:1 | unknown key \"jbos\" | `unknown-key` |\n" +
+				"| error | `databricks.yml:3:1` | unknown key \"jbos\" | `unknown-key` |\n" +
 				"\n#### staging\n\n2 jobs to update\n" +
 				"\n<details><summary>prod &lt;main&gt;</summary>\n\n```\nlong diff\n```\n\n</details>\n",
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 
+	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/mermaid"
 )
 
@@ -34,12 +35,12 @@ func WriteMarkdown(w io.Writer, title string, sections []Section) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n| stage | result | time |\n|---|---|---|\n", title)
 	for _, s := range sections {
-		fmt.Fprintf(&b, "| %s | %s %s | %s |\n", cell(s.Title), icon(s.Status), s.Status, s.Duration.Round(10*time.Millisecond))
+		fmt.Fprintf(&b, "| %s | %s %s | %s |\n", diag.EscapeMarkdown(s.Title), icon(s.Status), s.Status, diag.FormatDuration(s.Duration))
 	}
 	for _, s := range sections {
-		fmt.Fprintf(&b, "\n---\n\n## %s %s\n\n", icon(s.Status), s.Title)
+		fmt.Fprintf(&b, "\n---\n\n## %s %s: %s\n\n", icon(s.Status), diag.EscapeMarkdown(s.Title), s.Status)
 		if s.Note != "" {
-			fmt.Fprintf(&b, "> %s\n\n", cell(s.Note))
+			fmt.Fprintf(&b, "> %s\n\n", diag.EscapeMarkdown(s.Note))
 		}
 		b.WriteString(strings.TrimSpace(s.Markdown))
 		b.WriteString("\n")
@@ -103,10 +104,6 @@ func icon(status string) string {
 	default:
 		return "⏭️"
 	}
-}
-
-func cell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }
 
 const page = `<!DOCTYPE html>

@@ -47,6 +47,27 @@ func TestWriteHTMLDrawsGraphsAndSanitises(t *testing.T) {
 	}
 }
 
+// TestHTMLShowsNamesLiterally checks that a stage named after a file keeps
+// its underscores (not a bold "init") and that every status emoji has its
+// word beside it, for readers without an emoji font.
+func TestHTMLShowsNamesLiterally(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	s := []Section{{Title: "tests/__init__.py", Status: "skipped", Note: "needs *pytest*"}}
+	if err := WriteHTML(&b, "demo", s); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"<td>tests/__init__.py</td>", "<td>⏭️ skipped</td>", "needs *pytest*", "tests/__init__.py: skipped</h2>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<strong>") || strings.Contains(page, "<em>") {
+		t.Errorf("names were read as emphasis:\n%s", page)
+	}
+}
+
 func TestWriteMarkdown(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -54,7 +75,7 @@ func TestWriteMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, want := range []string{"| lint | ✅ passed | 120ms |", "| run release jobs | ❌ failed | 2s |", "## ❌ run release jobs\n\n> exit 1\n\n### ❌ model_workflow"} {
+	for _, want := range []string{"| lint | ✅ passed | 120ms |", "| run release jobs | ❌ failed | 2.0s |", "## ❌ run release jobs: failed\n\n> exit 1\n\n### ❌ model_workflow"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

@@ -2,9 +2,9 @@ package run
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/mermaid"
@@ -17,12 +17,12 @@ const excerptLines = 20
 // WriteText writes a plain summary: one line per job, then one per task.
 func WriteText(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), roundDuration(r.Duration), r.URL)
+		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), diag.FormatDuration(r.Duration), r.URL)
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, "  %s\n", r.Message)
 		}
 		for _, t := range r.Tasks {
-			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), roundDuration(t.Duration))
+			fmt.Fprintf(w, "  %-28s %-16s %8s\n", t.Key, orDash(taskStateWord(t)), taskDuration(t))
 			if t.Error != "" {
 				fmt.Fprintf(w, "    error: %s\n", firstLine(t.Error))
 			}
@@ -66,10 +66,10 @@ func Findings(results []Result) diag.List {
 // each failed task its error, trace and output excerpt.
 func WriteMarkdown(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "### %s %s\n\n", resultIcon(r.Result), diag.MarkdownCell(r.Job.Key))
-		fmt.Fprintf(w, "Run [%d](%s): **%s** in %s.", r.RunID, r.URL, orDash(r.Result), roundDuration(r.Duration))
+		fmt.Fprintf(w, "### %s %s %s\n\n", resultIcon(r.Result), orDash(r.Result), diag.MarkdownCode(r.Job.Key))
+		fmt.Fprintf(w, "Run %s: **%s** in %s.", runLink(r.RunID, r.URL), orDash(r.Result), diag.FormatDuration(r.Duration))
 		if r.Message != "" && !r.Succeeded() {
-			fmt.Fprintf(w, " %s", diag.MarkdownCell(r.Message))
+			fmt.Fprintf(w, " %s", diag.EscapeMarkdown(r.Message))
 		}
 		fmt.Fprint(w, "\n\n")
 		if len(r.Tasks) == 0 {
@@ -79,9 +79,9 @@ func WriteMarkdown(w io.Writer, results []Result) {
 		for _, t := range r.Tasks {
 			link := "-"
 			if t.URL != "" {
-				link = fmt.Sprintf("[%d](%s)", t.RunID, t.URL)
+				link = runLink(t.RunID, t.URL)
 			}
-			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCell(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), roundDuration(t.Duration), link)
+			fmt.Fprintf(w, "| %s | %s %s | %s | %s |\n", diag.MarkdownCode(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), taskDuration(t), link)
 		}
 		fmt.Fprint(w, "\n")
 		writeMermaid(w, r.Tasks)
@@ -89,7 +89,7 @@ func WriteMarkdown(w io.Writer, results []Result) {
 			if t.Error == "" && t.Trace == "" && t.Output == "" {
 				continue
 			}
-			fmt.Fprintf(w, "<details><summary>%s: %s</summary>\n\n", diag.MarkdownCell(t.Key), diag.MarkdownCell(firstLine(t.Error)))
+			fmt.Fprintf(w, "<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(t.Key), html.EscapeString(firstLine(t.Error)))
 			for _, part := range []struct{ name, text string }{{"trace", t.Trace}, {"output", t.Output}} {
 				if part.text == "" {
 					continue
@@ -175,11 +175,20 @@ func orDash(s string) string {
 	return s
 }
 
-// roundDuration keeps durations readable: whole seconds from a minute up,
-// tenths of a second below.
-func roundDuration(d time.Duration) time.Duration {
-	if d >= time.Minute {
-		return d.Round(time.Second)
+// taskDuration is a task's run time, or "-" for a task that never ran
+// (skipped because of an upstream failure or a cancel).
+func taskDuration(t Task) string {
+	if t.Duration == 0 && class(taskStateWord(t)) == "skipped" {
+		return "-"
 	}
-	return d.Round(100 * time.Millisecond)
+	return diag.FormatDuration(t.Duration)
+}
+
+// runLink is a markdown link to a run page, or the bare run id when the
+// URL is unknown.
+func runLink(id int64, url string) string {
+	if url == "" {
+		return fmt.Sprint(id)
+	}
+	return fmt.Sprintf("[%d](%s)", id, url)
 }

@@ -45,7 +45,9 @@ type Options struct {
 	// IdempotencyKey, when set, makes run-now idempotent per job: retrying
 	// the same step never starts a second run. The job key is appended.
 	IdempotencyKey string
-	// Host links runs when the API returns no run page URL.
+	// Host is the workspace URL. Every run and task run is linked as
+	// <host>/jobs/<job_id>/runs/<run_id>, one format known as soon as the
+	// run starts; without a host the API's run_page_url is used.
 	Host string
 	// CancelTimeout bounds the cancellation requests sent after the context
 	// ends (default 5s, inside the 7.5 s the runner allows between SIGINT
@@ -100,11 +102,14 @@ type Result struct {
 	State  string
 	Result string // SUCCESS, FAILED, CANCELED, TIMEDOUT…; "" when not waited for
 	// Message explains a result other than SUCCESS.
-	Message  string
+	Message string
+	// Duration is from the run's start_time to its end_time as the API
+	// reports them (to now while it runs), not from when it was polled.
 	Duration time.Duration
 	Tasks    []Task
 
-	started time.Time // when run-now answered
+	started    time.Time // when run-now answered
+	apiStarted time.Time // the run's own start_time, once known
 }
 
 // Succeeded reports whether the run ended in SUCCESS.
@@ -211,7 +216,7 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 			if results[i].Result == "" {
 				results[i].Result = map[bool]string{true: "CANCELED", false: "TIMEDOUT"}[ctx.Err() != nil]
 				results[i].Message = "run " + why + "; the remote run was cancelled"
-				results[i].Duration = opts.Now().Sub(results[i].started)
+				results[i].Duration = opts.Now().Sub(results[i].startTime())
 			}
 		}
 		if ctx.Err() == nil {
@@ -298,7 +303,9 @@ func watch(ctx context.Context, api jobs.JobsInterface, r *Result, opts Options,
 			emit(lines, false)
 		}
 		if terminal(run) {
-			r.Duration = now.Sub(start)
+			if run.StartTime == 0 {
+				r.Duration = now.Sub(start) // the API gave no times
+			}
 			emit([]string{fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Job.Key, r.Result)}, false)
 			return r.collectOutputs(ctx, api)
 		}
@@ -350,10 +357,27 @@ func terminal(run *jobs.Run) bool {
 	return false
 }
 
+// startTime is the run's own start time when the API reported it, else
+// when run-now answered.
+func (r *Result) startTime() time.Time {
+	if !r.apiStarted.IsZero() {
+		return r.apiStarted
+	}
+	return r.started
+}
+
 // apply copies what the API reports about a run into r.
 func (r *Result) apply(run *jobs.Run, host string, now time.Time) {
-	if run.RunPageUrl != "" {
+	if r.URL == "" {
 		r.URL = run.RunPageUrl
+	}
+	if run.StartTime > 0 {
+		r.apiStarted = time.UnixMilli(run.StartTime)
+		end := now
+		if run.EndTime > 0 {
+			end = time.UnixMilli(run.EndTime)
+		}
+		r.Duration = end.Sub(r.apiStarted)
 	}
 	if run.State != nil {
 		r.State = string(run.State.LifeCycleState)
@@ -463,12 +487,12 @@ func orderTasks(ts []Task) {
 	})
 }
 
+// runURL links a run or task run: <host>/jobs/<job_id>/runs/<run_id> when
+// the host is known (the Jobs UI opens task runs at the same path), else the
+// page URL the API returned.
 func runURL(host string, jobID, runID int64, pageURL string) string {
-	if pageURL != "" {
-		return pageURL
-	}
 	if host == "" || runID == 0 {
-		return ""
+		return pageURL
 	}
 	return fmt.Sprintf("%s/jobs/%d/runs/%d", strings.TrimRight(host, "/"), jobID, runID)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -115,9 +117,48 @@ func TestRunReportsFailedTaskAndMarksDownstream(t *testing.T) {
 	}
 	var md bytes.Buffer
 	WriteMarkdown(&md, res)
-	for _, s := range []string{"| chatbot_chain | ❌ FAILED |", "t1[\"chatbot_chain\"]:::failed", "t2[\"offline_evaluation\"]:::skipped", "t0 --> t1", "<details><summary>chatbot_chain:"} {
+	for _, s := range []string{"### ❌ FAILED `model_workflow`", "| `chatbot_chain` | ❌ FAILED |", "| `offline_evaluation` | ⏭️ UPSTREAM_FAILED | - |", "t1[\"chatbot_chain\"]:::failed", "t2[\"offline_evaluation\"]:::skipped", "t0 --> t1", "<details><summary><code>chatbot_chain</code>:"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+}
+
+// TestDurationsComeFromTheRun pins durations to the run's own start and
+// end times: a run of about 200 ms polled every 2 s is not reported as 2 s,
+// and every link to it has the one format <host>/jobs/<job>/runs/<run>.
+func TestDurationsComeFromTheRun(t *testing.T) {
+	t.Parallel()
+	_, w, id := setup(t, emulator.Config{TaskDuration: 50 * time.Millisecond})
+	var out bytes.Buffer
+	opts := fastOpts(&out)
+	opts.PollInterval = 2 * time.Second
+	res, err := Run(context.Background(), w.Jobs, []Job{{Key: "model_workflow", ID: id}}, opts)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	r := res[0]
+	if r.Duration < 150*time.Millisecond || r.Duration >= time.Second {
+		t.Errorf("run duration %v, want the run's own ~200ms, not the poll interval", r.Duration)
+	}
+	var text bytes.Buffer
+	WriteText(&text, res)
+	wantURL := fmt.Sprintf("https://example.cloud.databricks.com/jobs/%d/runs/%d", id, r.RunID)
+	line := strings.SplitN(text.String(), "\n", 2)[0]
+	if !regexp.MustCompile(`^model_workflow: SUCCESS in \d+ms ` + regexp.QuoteMeta(wantURL) + `$`).MatchString(line) {
+		t.Errorf("text summary line %q, want milliseconds and %s", line, wantURL)
+	}
+	if !strings.Contains(out.String(), "started model_workflow: run "+fmt.Sprint(r.RunID)+" "+wantURL+"\n") {
+		t.Errorf("progress links the run differently:\n%s", out.String())
+	}
+	var md bytes.Buffer
+	WriteMarkdown(&md, res)
+	if !strings.Contains(md.String(), "Run ["+fmt.Sprint(r.RunID)+"]("+wantURL+")") {
+		t.Errorf("markdown links the run differently:\n%s", md.String())
+	}
+	for _, task := range r.Tasks {
+		if want := fmt.Sprintf("https://example.cloud.databricks.com/jobs/%d/runs/%d", id, task.RunID); task.URL != want {
+			t.Errorf("task %s URL %q, want %q", task.Key, task.URL, want)
 		}
 	}
 }

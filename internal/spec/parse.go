@@ -347,42 +347,10 @@ func contains(list []string, s string) bool {
 }
 
 func didYouMean(s string, known []string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if d := distance(strings.ToLower(s), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	limit := 2
-	if len(s) > 8 {
-		limit = 3
-	}
-	if best != "" && bestD <= limit {
+	if best, ok := diag.Closest(s, known); ok {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
 	return fmt.Sprintf("; valid keys are %q", sorted)
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

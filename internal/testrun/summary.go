@@ -6,7 +6,6 @@ import (
 	"io"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/brickci/brickci/internal/diag"
 )
@@ -96,10 +95,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	if slow := r.Report.Slowest(SlowestShown); c.Total() > 0 {
 		b.WriteString("slowest tests:\n")
 		for _, tc := range slow {
-			fmt.Fprintf(&b, "  %8s  %s\n", seconds(tc.Time), tc.ID())
+			fmt.Fprintf(&b, "  %8s  %s\n", diag.FormatDuration(tc.Time), tc.ID())
 		}
 	}
-	fmt.Fprintf(&b, "unit tests %s: %s (%d tests in %s)\n", r.Status(), c, c.Total(), seconds(r.Report.Duration()))
+	fmt.Fprintf(&b, "unit tests %s: %s (%d tests in %s)\n", r.Status(), c, c.Total(), diag.FormatDuration(r.Report.Duration()))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -114,14 +113,14 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "**%s**: %s.\n\n", r.Status(), c)
 	b.WriteString("| result | passed | failed | errors | skipped | total | time |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n\n", r.Status(), c.Passed, c.Failed, c.Errors, c.Skipped, c.Total(), seconds(r.Report.Duration()))
+	fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n\n", r.Status(), c.Passed, c.Failed, c.Errors, c.Skipped, c.Total(), diag.FormatDuration(r.Report.Duration()))
 	if r.Mismatch != "" {
 		fmt.Fprintf(&b, "> **Warning:** %s\n\n", html.EscapeString(r.Mismatch))
 	}
 	if c.Total() > 0 {
 		b.WriteString("### Slowest tests\n\n| test | time |\n|---|---:|\n")
 		for _, tc := range r.Report.Slowest(SlowestShown) {
-			fmt.Fprintf(&b, "| %s | %s |\n", diag.MarkdownCell(tc.ID()), seconds(tc.Time))
+			fmt.Fprintf(&b, "| %s | %s |\n", diag.MarkdownCode(tc.ID()), diag.FormatDuration(tc.Time))
 		}
 		b.WriteString("\n")
 	}
@@ -132,11 +131,11 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			if loc != "" && tc.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, tc.Line)
 			}
-			title := failureMessage(tc)
+			title := html.EscapeString(failureMessage(tc))
 			if loc != "" {
-				title = loc + ": " + title
+				title = "<code>" + html.EscapeString(loc) + "</code>: " + title
 			}
-			fmt.Fprintf(&b, "<details>\n<summary>%s</summary>\n\n", html.EscapeString(title))
+			fmt.Fprintf(&b, "<details>\n<summary>%s</summary>\n\n", title)
 			text := tc.Details
 			if strings.TrimSpace(text) == "" {
 				text = tc.Message
@@ -171,9 +170,4 @@ func capLines(s string, n int) string {
 		return s
 	}
 	return strings.Join(lines[:n], "\n") + fmt.Sprintf("\n… %d more lines in the job log", len(lines)-n)
-}
-
-// seconds formats a duration as seconds with millisecond precision.
-func seconds(d time.Duration) string {
-	return fmt.Sprintf("%.3fs", d.Seconds())
 }
