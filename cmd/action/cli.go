@@ -154,7 +154,13 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprintf(stderr, "brickci %s: cancelled before start\n", name)
 		return exitFailed
 	}
-	return run(ctx, inv, rest)
+	code := run(ctx, inv, rest)
+	if code != exitOK && ctx.Err() != nil {
+		// An error from deep in a client may say only "context canceled";
+		// say once why the mode stopped (the signal, or the timeout).
+		fmt.Fprintf(stderr, "brickci %s: stopped: %v\n", name, context.Cause(ctx))
+	}
+	return code
 }
 
 // applyInputs sets every flag whose action input is present and non-empty.

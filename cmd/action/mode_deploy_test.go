@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
@@ -114,5 +116,34 @@ func TestRefreshThroughTheModes(t *testing.T) {
 	}
 	if got := w.em.Jobs("tok")[id]; got.MaxConcurrentRuns != 1 || got.Name != name {
 		t.Errorf("job not put back: max_concurrent_runs %d, name %q", got.MaxConcurrentRuns, got.Name)
+	}
+}
+
+// A deploy stopped by a signal says so in its last line, whatever words the
+// client that was interrupted used for the cancelled context.
+func TestStoppedDeploySaysWhy(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	if err := srv.Configure(emulator.Config{Latency: 1500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\n"
+	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(200*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
+	var out, errb bytes.Buffer
+	code := Main(ctx, []string{"deploy", "-t", "dev", "--bundle", dir}, func(k string) string { return env[k] }, &out, &errb)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out.String(), errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	if last := lines[len(lines)-1]; last != "brickci deploy: stopped: interrupt signal received" {
+		t.Errorf("last line %q does not say why the deploy stopped\n%s", last, errb.String())
 	}
 }
