@@ -3,12 +3,13 @@ package gitinfo
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/brickci/brickci/internal/gittest"
 )
 
 func write(t *testing.T, path, content string) {
@@ -124,22 +125,8 @@ func TestReadOutsideCheckout(t *testing.T) {
 // repository it made.
 func TestReadRealCheckout(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git: not on PATH")
-	}
 	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := gittest.Runner(t, dir)
 	git("init", "-q", "-b", "release")
 	git("remote", "add", "origin", "https://github.com/acme/churn.git")
 	write(t, filepath.Join(dir, "bundle", "databricks.yml"), "bundle: {name: churn}\n")
