@@ -61,6 +61,10 @@ func (l *loader) readArtifacts(root *yaml.Node) []Artifact {
 				a.Files = []string{filepath.Join(a.Path, "dist", "*.whl")}
 			}
 		}
+		if a.DynamicVersion {
+			dv, _ := getKV(v, "dynamic_version")
+			l.add(l.t.warnAt("artifact-dynamic-version", dv, "dynamic_version is not applied by brickci: the wheel keeps its version, is uploaded again when its content changes and the jobs that use it are updated, but a cluster that installed this version before may keep the old one; bump the version, or deploy with the Databricks CLI"))
+		}
 		if a.Build == "" && len(a.Files) == 0 {
 			l.add(l.t.errAt("artifact", k, "artifact %q sets neither build nor files; set build (the command that makes it) or files (what it produces)", a.Name))
 		}
