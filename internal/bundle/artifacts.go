@@ -90,7 +90,11 @@ func (l *loader) artifactInfos(root *yaml.Node) {
 			if err != nil {
 				rel = a.Path
 			}
-			l.add(l.t.infoAt("artifact-build", k, "artifact %q is built by plan and deploy: %q runs in %s", a.Name, a.Build, filepath.ToSlash(rel)))
+			where := filepath.ToSlash(rel)
+			if where == "." {
+				where = "the bundle root"
+			}
+			l.add(l.t.infoAt("artifact-build", k, "artifact %q is built by plan and deploy: %q runs in %s", a.Name, a.Build, where))
 		}
 	}
 }

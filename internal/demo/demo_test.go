@@ -58,6 +58,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 		switch {
 		case s.Status == "skipped" && s.Title == "unit tests":
 			t.Logf("unit tests skipped: %s", s.Note)
+		case s.Status == "skipped" && strings.Contains(s.Note, "python3 -m build is not available"):
+			t.Logf("%s skipped: %s", s.Title, s.Note)
 		case s.Status != "passed":
 			t.Errorf("stage %q %s: %s\n%s", s.Title, s.Status, s.Note, out.String())
 		}
@@ -72,13 +74,17 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	byTitle := map[string]string{}
 	for _, s := range res.Stages {
+		if s.Status == "skipped" {
+			continue
+		}
 		byTitle[s.Title] = s.Markdown
 	}
 	for title, fragment := range map[string]string{
 		"plan prod":                "create",
+		"plan staging":             "**Artifacts:** build and upload 1",
 		"run release jobs on prod": "| deploy_model_endpoint | ✅ SUCCESS |",
 	} {
-		if !strings.Contains(byTitle[title], fragment) {
+		if md, ran := byTitle[title]; ran && !strings.Contains(md, fragment) {
 			t.Errorf("summary of %q lacks %q:\n%s", title, fragment, byTitle[title])
 		}
 	}
@@ -91,8 +97,12 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < 5 {
-		t.Errorf("report shows %d four-task graphs, want at least 5 (offline validate ×2, online validate ×2, the release run)", n)
+	graphs := 4 // offline validate ×2, online validate ×2
+	if _, ran := byTitle["run release jobs on prod"]; ran {
+		graphs++ // the release run
+	}
+	if n := strings.Count(string(html), `<g class="node" data-id="t3"`); n < graphs {
+		t.Errorf("report shows %d four-task graphs, want at least %d (offline validate ×2, online validate ×2, the release run unless skipped)", n, graphs)
 	}
 	if !strings.Contains(byTitle["validate prod online"], "prod-rag_chatbot-model-workflow") {
 		t.Errorf("online validation of prod shows no job:\n%s", byTitle["validate prod online"])

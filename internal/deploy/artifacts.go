@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -183,9 +184,13 @@ func (d *deployer) syncArtifacts(ctx context.Context, plan *PlanResult, res *Res
 		upload = append(upload, localFile{Rel: a.Rel, Abs: a.Abs, Remote: a.Remote, Hash: a.Hash})
 	}
 	if len(upload) > 0 {
+		// The folder exists when the last deploy uploaded there; an upload
+		// into a folder deleted since creates it again.
 		dir := path.Dir(upload[0].Remote)
-		if err := d.fs.mkdirs(ctx, dir); err != nil {
-			return fmt.Errorf("failed to create directory %q: %w", dir, err)
+		if !slices.ContainsFunc(d.st.deployment.Artifacts, func(a StateArtifact) bool { return path.Dir(a.Remote) == dir }) {
+			if err := d.fs.mkdirs(ctx, dir); err != nil {
+				return fmt.Errorf("failed to create directory %q: %w", dir, err)
+			}
 		}
 		if err := d.uploadAll(ctx, upload); err != nil {
 			return err
