@@ -235,6 +235,10 @@ func (p *PlanResult) writeArtifactsText(b *strings.Builder) {
 	if len(ac.Upload)+len(ac.Deleted)+ac.Unchanged == 0 {
 		return
 	}
+	if len(ac.Upload)+len(ac.Deleted) == 0 {
+		fmt.Fprintf(b, "artifacts: %d unchanged\n", ac.Unchanged)
+		return
+	}
 	fmt.Fprintf(b, "artifacts: build and upload %d, %d deleted, %d unchanged\n", len(ac.Upload), len(ac.Deleted), ac.Unchanged)
 	for _, u := range ac.Upload {
 		fmt.Fprintf(b, "  + %s (artifact %s)", u.Remote, u.Artifact)
@@ -252,6 +256,10 @@ func (p *PlanResult) writeArtifactsText(b *strings.Builder) {
 func (p *PlanResult) writeArtifactsMarkdown(b *strings.Builder) {
 	ac := p.Artifacts
 	if len(ac.Upload)+len(ac.Deleted)+ac.Unchanged == 0 {
+		return
+	}
+	if len(ac.Upload)+len(ac.Deleted) == 0 {
+		fmt.Fprintf(b, "\n**Artifacts:** %d unchanged\n", ac.Unchanged)
 		return
 	}
 	fmt.Fprintf(b, "\n**Artifacts:** build and upload %d, %d deleted, %d unchanged\n", len(ac.Upload), len(ac.Deleted), ac.Unchanged)
