@@ -271,3 +271,51 @@ func TestValidateOfflineSaysWhatWillBeBuilt(t *testing.T) {
 		t.Error("validate ran the build")
 	}
 }
+
+// A new version of the wheel is a new file: it is uploaded, the jobs point
+// at it, and the old version's file is deleted.
+func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	versioned := "#!/bin/sh\nset -e\nmkdir -p dist\ncp src/pkg.py dist/pkg-$(cat VERSION)-py3-none-any.whl\n"
+	writeFiles(t, dir, map[string]string{
+		"databricks.yml": wheelBundle,
+		".gitignore":     "dist/\n",
+		"nb.py":          "# Databricks notebook source\nprint(1)\n",
+		"pkg/build.sh":   versioned,
+		"pkg/VERSION":    "0.1.0",
+		"pkg/src/pkg.py": "x = 1\n",
+	})
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	internal := "/Users/user@example.com/.bundle/wheels/dev/artifacts/.internal/"
+	if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, errOut)
+	}
+	writeFiles(t, dir, map[string]string{"pkg/VERSION": "0.2.0"})
+	code, out, errOut := runMain(env, "plan", "-t", "dev", "--bundle", dir)
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
+	want := "artifacts: build and upload 1, 1 deleted, 0 unchanged\n  + /Workspace" + internal + "pkg-0.2.0-py3-none-any.whl (artifact pkg): updates job on_cluster, serverless\n  - /Workspace" + internal + "pkg-0.1.0-py3-none-any.whl\n"
+	if !strings.Contains(out, want) || !strings.Contains(out, "update job serverless") {
+		t.Errorf("plan lacks\n%s\ngot:\n%s", want, out)
+	}
+	if code, _, errOut = runMain(env, "deploy", "-t", "dev", "--bundle", dir); code != 0 || !strings.Contains(errOut, "artifacts: uploaded 1, deleted 1, unchanged 0") {
+		t.Fatalf("deploy of the new version: exit %d\n%s", code, errOut)
+	}
+	files := srv.Files("tok")
+	if _, ok := files[internal+"pkg-0.1.0-py3-none-any.whl"]; ok {
+		t.Error("the old version is still uploaded")
+	}
+	if _, ok := files[internal+"pkg-0.2.0-py3-none-any.whl"]; !ok {
+		t.Error("the new version is not uploaded")
+	}
+	for _, s := range srv.Jobs("tok") {
+		if s.Name == "on cluster" && s.Tasks[0].Libraries[0].Whl != "/Workspace"+internal+"pkg-0.2.0-py3-none-any.whl" {
+			t.Errorf("job on cluster uses %s", s.Tasks[0].Libraries[0].Whl)
+		}
+	}
+}
