@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/zip"
+	"errors"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -316,6 +319,76 @@ func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 	for _, s := range srv.Jobs("tok") {
 		if s.Name == "on cluster" && s.Tasks[0].Libraries[0].Whl != "/Workspace"+internal+"pkg-0.2.0-py3-none-any.whl" {
 			t.Errorf("job on cluster uses %s", s.Tasks[0].Libraries[0].Whl)
+		}
+	}
+}
+
+// With dynamic_version the wheel's version carries a label from its
+// content: a rebuild of the same sources changes nothing, a change deploys
+// a new file name, the jobs point at it and the old file is deleted.
+func TestArtifactDynamicVersion(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	yml := strings.Replace(wheelBundle, "    build: ./build.sh\n", "    build: ./build.sh\n    dynamic_version: true\n", 1)
+	writeFiles(t, dir, map[string]string{
+		"databricks.yml": yml,
+		".gitignore":     "dist/\n",
+		"nb.py":          "# Databricks notebook source\nprint(1)\n",
+		// The "build" copies a wheel the test wrote, so no Python is needed.
+		"pkg/build.sh": "#!/bin/sh\nset -e\nmkdir -p dist\ncp wheel.zip dist/pkg-0.1.0-py3-none-any.whl\n",
+	})
+	wheelZip := func(src string) {
+		t.Helper()
+		p := filepath.Join(dir, "pkg", "wheel.zip")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := zip.NewWriter(f)
+		for name, content := range map[string]string{"pkg/__init__.py": src, "pkg-0.1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: pkg\nVersion: 0.1.0\n", "pkg-0.1.0.dist-info/RECORD": ""} {
+			w, _ := zw.Create(name)
+			w.Write([]byte(content))
+		}
+		if err := errors.Join(zw.Close(), f.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	uploaded := func() []string {
+		var out []string
+		for f := range srv.Files("tok") {
+			if strings.HasSuffix(f, ".whl") {
+				out = append(out, path.Base(f))
+			}
+		}
+		return out
+	}
+	wheelZip("x = 1\n")
+	if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, errOut)
+	}
+	first := uploaded()
+	if len(first) != 1 || !strings.HasPrefix(first[0], "pkg-0.1.0+") {
+		t.Fatalf("uploaded %q, want one pkg-0.1.0+<label> wheel", first)
+	}
+	if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir); code != 0 || !strings.Contains(errOut, "no changes") {
+		t.Fatalf("redeploy: exit %d\n%s", code, errOut)
+	}
+	wheelZip("x = 2\n")
+	code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir)
+	if code != 0 || !strings.Contains(errOut, "artifacts: uploaded 1, deleted 1, unchanged 0") {
+		t.Fatalf("deploy after a change: exit %d\n%s", code, errOut)
+	}
+	second := uploaded()
+	if len(second) != 1 || second[0] == first[0] {
+		t.Errorf("uploaded %q after a change, first %q", second, first)
+	}
+	for _, s := range srv.Jobs("tok") {
+		if s.Name == "on cluster" && path.Base(s.Tasks[0].Libraries[0].Whl) != second[0] {
+			t.Errorf("job on cluster uses %s, want %s", s.Tasks[0].Libraries[0].Whl, second[0])
 		}
 	}
 }

@@ -218,3 +218,82 @@ func TestHashIgnoresZipTimestamps(t *testing.T) {
 		t.Error("Hash of a missing file succeeded")
 	}
 }
+
+func TestDynamicVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	build := func(src string) string {
+		p := filepath.Join(dir, "pkg-0.1.0-py3-none-any.whl")
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range [][2]string{
+			{"pkg/__init__.py", src},
+			{"pkg-0.1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pkg\nVersion: 0.1.0\n\nVersion: 0.1.0 in the description stays\n"},
+			{"pkg-0.1.0.dist-info/WHEEL", "Wheel-Version: 1.0\n"},
+			{"pkg-0.1.0.dist-info/RECORD", "stale\n"},
+		} {
+			w, err := zw.Create(e[0])
+			must(t, err)
+			_, err = w.Write([]byte(e[1]))
+			must(t, err)
+		}
+		must(t, zw.Close())
+		must(t, os.WriteFile(p, buf.Bytes(), 0o644))
+		return p
+	}
+	first, err := DynamicVersion(build("x = 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pkg-0.1.0-py3-none-any.whl")); err == nil {
+		t.Error("the unpatched wheel is still there")
+	}
+	again, err := DynamicVersion(build("x = 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Errorf("same sources, other names: %s, %s", first, again)
+	}
+	changed, err := DynamicVersion(build("x = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed == first {
+		t.Errorf("changed sources, same name %s", changed)
+	}
+	base := filepath.Base(changed)
+	if !strings.HasPrefix(base, "pkg-0.1.0+") || !strings.HasSuffix(base, "-py3-none-any.whl") {
+		t.Fatalf("patched name %s", base)
+	}
+	version := strings.TrimPrefix(strings.Split(base, "-")[1], "")
+	r, err := zip.OpenReader(changed)
+	must(t, err)
+	defer r.Close()
+	got := map[string]string{}
+	for _, f := range r.File {
+		rc, err := f.Open()
+		must(t, err)
+		var b bytes.Buffer
+		_, err = b.ReadFrom(rc)
+		rc.Close()
+		must(t, err)
+		got[f.Name] = b.String()
+	}
+	info := "pkg-" + version + ".dist-info/"
+	if got[info+"METADATA"] != "Metadata-Version: 2.1\nName: pkg\nVersion: "+version+"\n\nVersion: 0.1.0 in the description stays\n" {
+		t.Errorf("METADATA = %q", got[info+"METADATA"])
+	}
+	rec := got[info+"RECORD"]
+	for _, want := range []string{"pkg/__init__.py,sha256=", info + "METADATA,sha256=", info + "RECORD,,\n"} {
+		if !strings.Contains(rec, want) {
+			t.Errorf("RECORD lacks %q:\n%s", want, rec)
+		}
+	}
+	if strings.Contains(rec, "stale") {
+		t.Errorf("RECORD kept its old content:\n%s", rec)
+	}
+	if _, err := DynamicVersion(filepath.Join(dir, "notawheel.zip")); err == nil {
+		t.Error("a non-wheel name was patched")
+	}
+}

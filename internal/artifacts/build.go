@@ -158,6 +158,17 @@ func (b *Builder) build(ctx context.Context, a bundle.Artifact) (Result, error) 
 	if len(outputs) == 0 {
 		return fail(fmt.Errorf("the build succeeded but made none of its files (%s)", strings.Join(relAll(a.Path, a.Files), ", ")), tail.lines())
 	}
+	if a.Type == "whl" && a.DynamicVersion {
+		for i, o := range outputs {
+			if !strings.HasSuffix(o, ".whl") {
+				continue
+			}
+			if outputs[i], err = DynamicVersion(o); err != nil {
+				return fail(err, nil)
+			}
+		}
+		sort.Strings(outputs)
+	}
 	return Result{Name: a.Name, Command: argv, Shell: shell, Duration: took, Outputs: outputs}, nil
 }
 

@@ -12,6 +12,9 @@
 // an empty dist/ (and without build/ and *.egg-info), as in the CLI, so the
 // default glob <path>/dist/*.whl finds only the new wheel.
 //
+// With dynamic_version, a wheel's version gets a local label derived from
+// its content (DynamicVersion), so every change yields a new file name.
+//
 // Hash gives the content hash deploy compares: for a zip archive (wheel,
 // jar) it covers every entry's name and bytes but not the timestamps the
 // archive stores, so rebuilding unchanged sources gives the same hash.

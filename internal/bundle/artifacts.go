@@ -31,6 +31,8 @@ func (l *loader) readArtifacts(root *yaml.Node) []Artifact {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
+	// presets.artifacts_dynamic_version sets dynamic_version on every wheel.
+	presetDynamic := str(get(get(root, "presets"), "artifacts_dynamic_version")) == "true"
 	var out []Artifact
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
@@ -40,7 +42,7 @@ func (l *loader) readArtifacts(root *yaml.Node) []Artifact {
 			Path:           l.opts.Dir,
 			Build:          str(get(v, "build")),
 			Executable:     str(get(v, "executable")),
-			DynamicVersion: str(get(v, "dynamic_version")) == "true",
+			DynamicVersion: str(get(v, "dynamic_version")) == "true" || presetDynamic,
 			Location:       l.t.loc(k),
 		}
 		if p := get(v, "path"); str(p) != "" {
@@ -60,10 +62,6 @@ func (l *loader) readArtifacts(root *yaml.Node) []Artifact {
 			if len(a.Files) == 0 {
 				a.Files = []string{filepath.Join(a.Path, "dist", "*.whl")}
 			}
-		}
-		if a.DynamicVersion {
-			dv, _ := getKV(v, "dynamic_version")
-			l.add(l.t.warnAt("artifact-dynamic-version", dv, "dynamic_version is not applied by brickci: the wheel keeps its version, is uploaded again when its content changes and the jobs that use it are updated, but a cluster that installed this version before may keep the old one; bump the version, or deploy with the Databricks CLI"))
 		}
 		if a.Build == "" && len(a.Files) == 0 {
 			l.add(l.t.errAt("artifact", k, "artifact %q sets neither build nor files; set build (the command that makes it) or files (what it produces)", a.Name))
