@@ -82,7 +82,13 @@ const needsWheelBuild = "python3 -m build"
 // with /usr/bin first, since a pyenv or virtualenv python3 often shadows
 // the system one that Debian's python3-build installs into.
 func wheelBuildPath(path string) (string, bool) {
-	for _, p := range []string{path, "/usr/bin:" + path} {
+	return firstPathWith([]string{path, "/usr/bin:" + path})
+}
+
+// firstPathWith returns the first PATH value on which python3 imports the
+// wheel build's modules.
+func firstPathWith(paths []string) (string, bool) {
+	for _, p := range paths {
 		cmd := exec.Command("python3", "-c", "import build, setuptools, wheel")
 		cmd.Env = []string{"PATH=" + p}
 		if py, err := findIn(p, "python3"); err == nil {

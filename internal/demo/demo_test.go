@@ -148,3 +148,25 @@ func TestRunNeedsBinaries(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestWheelBuildPath: the demo builds the example's wheel with the first
+// python3 that has the build modules, and skips the stages that need it
+// when none has them.
+func TestWheelBuildPath(t *testing.T) {
+	t.Parallel()
+	fake := func(exit int) string {
+		dir := t.TempDir()
+		script := "#!/bin/sh\nexit " + string(rune('0'+exit)) + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "python3"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	without, with, none := fake(1), fake(0), t.TempDir()
+	if p, ok := firstPathWith([]string{without, with}); !ok || p != with {
+		t.Errorf("firstPathWith = %q, %v; want %q", p, ok, with)
+	}
+	if _, ok := firstPathWith([]string{without, none}); ok {
+		t.Error("a python3 without the modules was taken")
+	}
+}
