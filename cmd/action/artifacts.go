@@ -9,7 +9,40 @@ import (
 
 	"github.com/brickci/brickci/internal/artifacts"
 	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/diag"
 )
+
+// withBuiltArtifacts builds the artifacts of b, which was loaded with
+// opts, and loads the bundle again so that the references to their outputs
+// resolve to what was built. It runs before anything changes in the
+// workspace. On failure it returns nil and the exit code, having printed
+// why.
+func withBuiltArtifacts(ctx context.Context, inv *invocation, opts bundle.LoadOptions, b *bundle.Bundle) (*bundle.Bundle, int) {
+	if len(b.Artifacts) == 0 {
+		return b, exitOK
+	}
+	if err := buildArtifacts(ctx, inv, b); err != nil {
+		return nil, failed(inv, "%v\nnothing was changed in the workspace; fix the build and rerun", err)
+	}
+	opts.ArtifactsBuilt = true
+	built, l, err := bundle.Load(opts)
+	if err != nil {
+		return nil, bad(inv, "failed to load the bundle in %q: %v", opts.Dir, err)
+	}
+	if l.AtLeast(diag.Error) {
+		// Warnings were printed after the first load; say the errors.
+		var errs diag.List
+		for _, f := range l {
+			if f.Severity == diag.Error {
+				errs = append(errs, f)
+			}
+		}
+		errs.Sort()
+		_ = diag.WriteText(inv.stderr, errs)
+		return nil, failed(inv, "the bundle has errors after building its artifacts (%s); fix them and rerun", l.Summarize())
+	}
+	return built, exitOK
+}
 
 // buildArtifacts runs the builds of the bundle's artifacts, streaming their
 // output to stderr (in a log group on Actions), and prints one line per

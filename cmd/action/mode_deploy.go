@@ -153,23 +153,6 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		_ = diag.WriteText(inv.stderr, l)
 		return nil, l, failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 	}
-	if req.files && len(b.Artifacts) > 0 {
-		// Plan and deploy build the artifacts before anything changes in
-		// the workspace, then resolve the references to what was built.
-		if err := buildArtifacts(ctx, inv, b); err != nil {
-			return nil, l, failed(inv, "%v; nothing was changed in the workspace", err)
-		}
-		opts.ArtifactsBuilt = true
-		b, l, err = bundle.Load(opts)
-		if err != nil {
-			return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
-		}
-		if l.AtLeast(diag.Error) {
-			l.Sort()
-			_ = diag.WriteText(inv.stderr, l)
-			return nil, l, failed(inv, "the bundle has errors after building its artifacts (%s); fix them and rerun", l.Summarize())
-		}
-	}
 	// Warnings do not stop a deploy, but are said, as validate says them.
 	var warnings diag.List
 	for _, f := range l {
@@ -185,7 +168,12 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 	}
 	dt := &deployTarget{w: w, b: b}
 	if req.files {
-		if dt.files, err = bundle.Files(b); err != nil {
+		built, code := withBuiltArtifacts(ctx, inv, opts, b)
+		if built == nil {
+			return nil, l, code
+		}
+		dt.b = built
+		if dt.files, err = bundle.Files(dt.b); err != nil {
 			return nil, l, bad(inv, "failed to list the bundle's files: %v", err)
 		}
 	}

@@ -264,13 +264,19 @@ func (p *PlanResult) writeArtifactsMarkdown(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "\n**Artifacts:** build and upload %d, %d deleted, %d unchanged\n", len(ac.Upload), len(ac.Deleted), ac.Unchanged)
 	for _, u := range ac.Upload {
-		fmt.Fprintf(b, "- upload %s (artifact %s)", mdCell(path.Base(u.Remote)), mdCell(u.Artifact))
+		fmt.Fprintf(b, "- upload %s (artifact %s)", mdCode(path.Base(u.Remote)), mdCode(u.Artifact))
 		if len(u.Jobs) > 0 {
-			fmt.Fprintf(b, ": updates job %s", mdCell(strings.Join(u.Jobs, ", ")))
+			fmt.Fprintf(b, ": updates job %s", mdCode(strings.Join(u.Jobs, ", ")))
 		}
 		b.WriteString("\n")
 	}
 	for _, r := range ac.Deleted {
-		fmt.Fprintf(b, "- delete %s\n", mdCell(path.Base(r)))
+		fmt.Fprintf(b, "- delete %s\n", mdCode(path.Base(r)))
 	}
+}
+
+// mdCode renders untrusted text as a markdown code span on one line.
+func mdCode(s string) string {
+	s = strings.NewReplacer("`", "'", "\r", " ", "\n", " ").Replace(s)
+	return "`" + s + "`"
 }
