@@ -56,8 +56,16 @@ type artifactFile struct {
 	Hash string
 }
 
-// localArtifacts hashes the built files the bundle's jobs reference.
+// localArtifacts hashes the built files the bundle's jobs reference. A
+// reference still naming a local wheel or jar (the bundle was loaded
+// before its artifacts were built) is an error: it would reach the
+// workspace as a path that does not exist there.
 func localArtifacts(b *bundle.Bundle) ([]artifactFile, error) {
+	for _, k := range sortedKeys(b.Jobs) {
+		if p := localLibrary(b.Jobs[k].Config); p != "" {
+			return nil, fmt.Errorf("job %q refers to the local file %q, which is not built or not uploaded; build the bundle's artifacts and load it with LoadOptions.ArtifactsBuilt", k, p)
+		}
+	}
 	if len(b.ArtifactFiles) == 0 {
 		return nil, nil
 	}
@@ -279,4 +287,29 @@ func (p *PlanResult) writeArtifactsMarkdown(b *strings.Builder) {
 func mdCode(s string) string {
 	s = strings.NewReplacer("`", "'", "\r", " ", "\n", " ").Replace(s)
 	return "`" + s + "`"
+}
+
+// localLibrary returns the first string in v that is a relative path to a
+// wheel or jar, the form a library takes before its artifact is built.
+func localLibrary(v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			if p := localLibrary(t[k]); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for _, c := range t {
+			if p := localLibrary(c); p != "" {
+				return p
+			}
+		}
+	case string:
+		ext := strings.ToLower(path.Ext(t))
+		if (strings.HasPrefix(t, "./") || strings.HasPrefix(t, "../")) && (ext == ".whl" || ext == ".jar") {
+			return t
+		}
+	}
+	return ""
 }
