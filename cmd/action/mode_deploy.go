@@ -169,7 +169,12 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 	}
 	dt := &deployTarget{w: w, b: b}
 	if req.files {
-		if dt.files, err = bundle.Files(b); err != nil {
+		built, code := withBuiltArtifacts(ctx, inv, opts, b)
+		if built == nil {
+			return nil, l, code
+		}
+		dt.b = built
+		if dt.files, err = bundle.Files(dt.b); err != nil {
 			return nil, l, bad(inv, "failed to list the bundle's files: %v", err)
 		}
 	}

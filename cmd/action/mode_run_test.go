@@ -15,7 +15,7 @@ import (
 	"github.com/brickci/brickci/internal/emulator"
 )
 
-const exampleBundle = "../../examples/rag-chatbot"
+var exampleBundle = "../../examples/rag-chatbot"
 
 // workspace is an emulator on loopback and the environment that reaches it.
 type workspace struct {

@@ -17,6 +17,14 @@
 // with LoadOptions.Strict), reported where they were written. Top-level
 // keys that only hold YAML anchors are recognised and ignored.
 //
+// The artifacts mapping becomes Bundle.Artifacts with the Databricks CLI's
+// defaults (artifacts.go). A library path an artifact produces is
+// translated to <artifact_path>/.internal/<file name> and listed in
+// Bundle.ArtifactFiles when the file exists; before a build it is an info
+// saying it will be built, and after one (LoadOptions.ArtifactsBuilt) a
+// path that matches no file is an error. Running builds is
+// internal/artifacts' job.
+//
 // ${bundle.git.*} is resolved from bundle.git, the GitHub Actions context
 // and the git checkout (git.go); sync.paths may reach outside the bundle,
 // which moves the sync root up as the CLI does (Sync.Root).

@@ -49,6 +49,10 @@ type LoadOptions struct {
 	// not derived from it get "/<Isolate>" appended, so deployments of two
 	// pull requests to the same target never share files or state.
 	Isolate string
+	// ArtifactsBuilt says the artifacts' builds have run: a path an
+	// artifact produces that matches no file is then an error instead of
+	// an info saying that it will be built.
+	ArtifactsBuilt bool
 }
 
 // Load reads the bundle in opts.Dir and resolves it for one target.
@@ -109,7 +113,7 @@ type loader struct {
 	t         *tree
 	rootFile  string
 	diags     diag.List
-	artifacts []artifact
+	artifacts []Artifact
 }
 
 func (l *loader) add(fs ...diag.Finding) { l.diags = append(l.diags, fs...) }
@@ -206,11 +210,12 @@ func (l *loader) load() (*Bundle, error) {
 	b.Git = readGit(bundleNode)
 	ws := get(root, "workspace")
 	b.Workspace = Workspace{
-		Host:      str(get(ws, "host")),
-		Profile:   str(get(ws, "profile")),
-		RootPath:  str(get(ws, "root_path")),
-		FilePath:  str(get(ws, "file_path")),
-		StatePath: str(get(ws, "state_path")),
+		Host:         str(get(ws, "host")),
+		Profile:      str(get(ws, "profile")),
+		RootPath:     str(get(ws, "root_path")),
+		FilePath:     str(get(ws, "file_path")),
+		StatePath:    str(get(ws, "state_path")),
+		ArtifactPath: str(get(ws, "artifact_path")),
 	}
 	if ra := get(root, "run_as"); ra != nil && !isNull(ra) {
 		b.RunAs = &RunAs{UserName: str(get(ra, "user_name")), ServicePrincipalName: str(get(ra, "service_principal_name"))}
@@ -231,6 +236,8 @@ func (l *loader) load() (*Bundle, error) {
 	rr.resolve(res)
 	l.add(rr.diags...)
 	l.artifacts = l.readArtifacts(root)
+	b.Artifacts = l.artifacts
+	l.artifactInfos(root)
 	l.translatePaths(res, b)
 	l.checkJobs(res, b, name)
 	l.checkServing(res)

@@ -46,6 +46,43 @@ type Bundle struct {
 	// Git is the resolved bundle.git block: what ${bundle.git.*} expands
 	// to and what the deployment's metadata.json records.
 	Git Git
+	// Artifacts are the entries of the artifacts mapping, sorted by name,
+	// with the Databricks CLI's defaults applied.
+	Artifacts []Artifact `json:",omitempty"`
+	// ArtifactFiles are the built files the jobs reference, sorted by Abs.
+	// Each reference in Jobs already holds the file's Remote path.
+	ArtifactFiles []ArtifactFile `json:",omitempty"`
+}
+
+// Artifact is one entry of the bundle's artifacts mapping: something a
+// command builds before a deploy (a Python wheel, a jar) and whose output
+// is uploaded to workspace.artifact_path.
+type Artifact struct {
+	Name string
+	// Type is "whl", "jar" or empty.
+	Type string
+	// Path is the directory the build runs in, on disk.
+	Path string
+	// Build is the build command; empty when the files are made elsewhere.
+	Build string
+	// Executable names the shell to run Build with (bash, sh, ...), when set.
+	Executable string
+	// Files are globs on disk of what the build produces.
+	Files []string
+	// DynamicVersion is dynamic_version: true (type whl only).
+	DynamicVersion bool
+	// Location is where the artifact's key is written.
+	Location Location
+}
+
+// ArtifactFile is a file an artifact produced that a job references.
+type ArtifactFile struct {
+	// Artifact is the artifact's name.
+	Artifact string
+	// Abs is the file on disk.
+	Abs string
+	// Remote is where it is uploaded: <artifact_path>/.internal/<file name>.
+	Remote string
 }
 
 // Git describes the checkout a bundle is deployed from, as the Databricks
@@ -83,6 +120,8 @@ type Workspace struct {
 	RootPath  string // default /Workspace/Users/<user>/.bundle/<name>/<target>
 	FilePath  string // default <RootPath>/files
 	StatePath string // default <RootPath>/state
+	// ArtifactPath is where built artifacts go; default <RootPath>/artifacts.
+	ArtifactPath string
 }
 
 // RunAs is the resolved `run_as` block; exactly one field is set.

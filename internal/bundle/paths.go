@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/brickci/brickci/internal/diag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -108,9 +109,10 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 		l.add(l.t.warnAt("path-not-synced", n, "path %q is not under any sync.paths entry (%s), so a deploy does not upload it; add its directory to sync.paths", n.Value, quoteList(b.Sync.Paths)))
 	}
 	info, err := os.Stat(abs)
+	a, built := builtBy(l.artifacts, abs)
 	if errors.Is(err, fs.ErrNotExist) {
-		if a, ok := builtBy(l.artifacts, abs); ok {
-			l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and deploy uploads it with the bundle's files, also when .gitignore lists it", n.Value, a.name))
+		if built {
+			l.add(l.artifactMissing(n, a))
 			return
 		}
 		hint := ""
@@ -129,12 +131,13 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 		l.add(l.t.errAt("path-missing", n, "path %q cannot be read: %v", n.Value, err))
 		return
 	}
-	remote := b.Workspace.FilePath + "/" + filepath.ToSlash(rel)
-	if _, built := builtBy(l.artifacts, abs); built && !info.IsDir() {
-		// A build output is uploaded even when .gitignore lists it (dist/
-		// usually is), as the CLI uploads artifacts.
-		b.Sync.Include = append(b.Sync.Include, "/"+filepath.ToSlash(rel))
+	if built && !info.IsDir() && kind == fileKind {
+		// A build output goes to the artifact path, not with the synced
+		// files, whatever .gitignore says, as in the CLI.
+		n.Value, n.Tag = l.useArtifact(b, a, abs), "!!str"
+		return
 	}
+	remote := b.Workspace.FilePath + "/" + filepath.ToSlash(rel)
 	switch kind {
 	case dirKind:
 		if !info.IsDir() {
@@ -229,6 +232,19 @@ func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {
 	l.translateTask(get(get(t, "for_each_task"), "task"), gitJob, b)
 }
 
+// artifactMissing reports a path an artifact produces that matches no
+// file: before the build (offline validate) it is what the build will make;
+// after it, the build did not make it.
+func (l *loader) artifactMissing(n *yaml.Node, a Artifact) diag.Finding {
+	if l.opts.ArtifactsBuilt {
+		return l.t.errAt("path-missing", n, "path %q matches no file after artifact %q was built; check that its build writes it and that its files globs name it", n.Value, a.Name)
+	}
+	if a.Build == "" {
+		return l.t.errAt("path-missing", n, "path %q matches no file, and artifact %q has no build command to make it; build it first or set the artifact's build", n.Value, a.Name)
+	}
+	return l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; plan and deploy run the build and upload the output to workspace.artifact_path", n.Value, a.Name)
+}
+
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // synced reports whether rel (a slash path relative to the sync root) is
@@ -274,7 +290,7 @@ func (l *loader) expandGlobs(list *yaml.Node, field string, b *Bundle) {
 			continue
 		case len(matches) == 0:
 			if a, ok := builtBy(l.artifacts, pattern); ok {
-				l.add(l.t.infoAt("artifact-output", n, "path %q is built by artifact %q, so it is not checked offline; brickci does not run artifact builds: build it in an earlier step and deploy uploads it with the bundle's files, also when .gitignore lists it", n.Value, a.name))
+				l.add(l.artifactMissing(n, a))
 			} else {
 				l.add(l.t.errAt("path-missing", n, "path %q matches no file (relative to %s)", n.Value, filepath.ToSlash(dir)))
 			}

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -448,8 +449,8 @@ func TestFilesUnderSyncPaths(t *testing.T) {
 
 // TestBuiltArtifactsAreDeployed builds (by hand) what the artifacts
 // fixture's artifacts produce: the wheel glob then expands to the built
-// wheel, the paths translate, and the files are uploaded although
-// .gitignore lists dist/.
+// wheel, references point at the artifact path's .internal folder, the
+// built files are listed for upload there and not synced with the files.
 func TestBuiltArtifactsAreDeployed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -465,26 +466,55 @@ func TestBuiltArtifactsAreDeployed(t *testing.T) {
 		}
 	}
 	user := NewUser("someone@example.com")
-	b, l, err := Load(LoadOptions{Dir: dir, CurrentUser: &user})
+	b, l, err := Load(LoadOptions{Dir: dir, CurrentUser: &user, ArtifactsBuilt: true})
 	if err != nil || len(l) > 0 {
 		t.Fatalf("%v %v", err, l)
 	}
-	base := "/Workspace/Users/someone@example.com/.bundle/artifacts/default/files/"
+	internal := "/Workspace/Users/someone@example.com/.bundle/artifacts/default/artifacts/.internal/"
 	lib := b.Jobs["wheel_on_cluster"].Config["tasks"].([]any)[0].(map[string]any)["libraries"]
-	if diff := cmp.Diff([]any{map[string]any{"whl": base + "my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl"}}, lib); diff != "" {
+	if diff := cmp.Diff([]any{map[string]any{"whl": internal + "my_wheel-0.1.0-py3-none-any.whl"}}, lib); diff != "" {
 		t.Errorf("libraries (-want +got):\n%s", diff)
+	}
+	deps := b.Jobs["wheel_job"].Config["environments"].([]any)[0].(map[string]any)["spec"].(map[string]any)["dependencies"]
+	if diff := cmp.Diff([]any{internal + "my_wheel-0.1.0-py3-none-any.whl"}, deps); diff != "" {
+		t.Errorf("dependencies (-want +got):\n%s", diff)
+	}
+	want := []ArtifactFile{
+		{Artifact: "my_wheel", Abs: filepath.Join(dir, "my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl"), Remote: internal + "my_wheel-0.1.0-py3-none-any.whl"},
+		{Artifact: "my_java_code", Abs: filepath.Join(dir, "print_args/PrintArgs.jar"), Remote: internal + "PrintArgs.jar"},
+	}
+	if diff := cmp.Diff(want, b.ArtifactFiles); diff != "" {
+		t.Errorf("artifact files (-want +got):\n%s", diff)
 	}
 	files, err := Files(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[string]bool{}
 	for _, f := range files {
-		have[f.Rel] = true
-	}
-	for _, want := range []string{"my_wheel/dist/my_wheel-0.1.0-py3-none-any.whl", "print_args/PrintArgs.jar"} {
-		if !have[want] {
-			t.Errorf("%s is not uploaded; files: %v", want, have)
+		if strings.HasSuffix(f.Rel, ".whl") {
+			t.Errorf("built file %s (in the ignored dist/) is synced with the bundle's files; it belongs in the artifact path", f.Rel)
 		}
+	}
+}
+
+// TestArtifactMissingAfterBuild: a glob an artifact should have produced
+// that matches nothing once the build ran is an error at the reference.
+func TestArtifactMissingAfterBuild(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "real", "artifacts"))); err != nil {
+		t.Fatal(err)
+	}
+	_, l, err := Load(LoadOptions{Dir: dir, ArtifactsBuilt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range l {
+		got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Column, f.Severity, f.Rule))
+	}
+	want := []string{"30:17 error path-missing", "42:20 error path-missing", "55:20 error path-missing"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s\n%v", diff, l)
 	}
 }

@@ -88,6 +88,8 @@ type Result struct {
 	Endpoints map[string]string
 	// Uploaded and Deleted count files.
 	Uploaded, Deleted int
+	// ArtifactsUploaded counts the built files uploaded.
+	ArtifactsUploaded int
 }
 
 // deployer holds what one Apply or Destroy works with.
@@ -176,6 +178,9 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 		res.Changed = plan.Changed()
 		if res.Changed {
 			if err := d.syncFiles(ctx, plan, res); err != nil {
+				return err
+			}
+			if err := d.syncArtifacts(ctx, plan, res); err != nil {
 				return err
 			}
 			if err := d.applyJobs(ctx, plan); err != nil {
@@ -539,7 +544,7 @@ func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, id
 		d.mu.Unlock()
 		changed = true
 		d.progress("created job %s (id %s)", k, entry.ID)
-	case len(drift) > 0 || refreshed:
+	case len(drift) > 0 || refreshed || artifactChanged(rc):
 		id, _ := strconv.ParseInt(entry.ID, 10, 64)
 		err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
 		if isNotFound(err) {

@@ -74,6 +74,9 @@ func Destroy(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundl
 				return err
 			}
 		}
+		if err := d.removeArtifacts(ctx); err != nil {
+			return err
+		}
 		root := b.Workspace.RootPath
 		for _, dir := range []string{b.Workspace.FilePath, b.Workspace.StatePath} {
 			if !strings.HasPrefix(dir, root+"/") && dir != root && dir != b.Workspace.StatePath {

@@ -9,7 +9,10 @@
 // Databricks CLI's direct deployment engine writes, so either tool can adopt
 // the other's deployment), the deploy lock (<state_path>/deploy.lock, shared
 // with the CLI), the plan with field-level differences and its text, JSON and
-// markdown renderings, and the apply and destroy procedures.
+// markdown renderings, and the apply and destroy procedures. Built
+// artifacts (Bundle.ArtifactFiles) are uploaded to the artifact path when
+// their content hash changed, recorded in deployment.json, and mark the jobs
+// that use them as updated (artifacts.go).
 //
 // It must not load or validate bundles (internal/bundle decides what a bundle
 // contains and which files are synced), run jobs (internal/run), exit the

@@ -26,6 +26,14 @@ func loadExample(t testing.TB, target, user string) (string, func() (*bundle.Bun
 	if err := os.CopyFS(dir, os.DirFS(exampleDir)); err != nil {
 		t.Fatalf("failed to copy the example bundle: %v", err)
 	}
+	// The example's wheel as its artifact build would leave it (the builds
+	// are cmd/action's and internal/artifacts' concern).
+	if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dist", "rag_chatbot-0.1.0-py3-none-any.whl"), []byte("wheel"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	u := bundle.NewUser(user)
 	return dir, func() (*bundle.Bundle, []bundle.File) {
 		t.Helper()

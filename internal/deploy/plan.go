@@ -58,19 +58,25 @@ type PlanResult struct {
 	FirstDeploy bool             `json:"first_deploy"`
 	Resources   []ResourceChange `json:"resources"`
 	Files       FileChanges      `json:"files"`
+	// Artifacts are the built files to upload to the artifact path.
+	Artifacts ArtifactChanges `json:"artifacts,omitzero"`
 	// Drift lists what changed in the workspace since the last deploy; it
 	// is filled by Refresh only.
 	Drift []ResourceChange `json:"drift,omitempty"`
 
-	st       *remoteState
-	files    []localFile
-	order    []string
-	deployer string
+	st        *remoteState
+	files     []localFile
+	artifacts []artifactFile
+	order     []string
+	deployer  string
 }
 
 // Changed reports whether applying the plan changes anything.
 func (p *PlanResult) Changed() bool {
 	if len(p.Files.Added)+len(p.Files.Changed)+len(p.Files.Deleted) > 0 {
+		return true
+	}
+	if len(p.Artifacts.Upload)+len(p.Artifacts.Deleted) > 0 {
 		return true
 	}
 	for _, r := range p.Resources {
@@ -142,6 +148,11 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 			}
 		}
 	}
+	arts, err := localArtifacts(b)
+	if err != nil {
+		return nil, err
+	}
+	planArtifacts(p, b, arts, st.deployment.Artifacts)
 	return p, nil
 }
 

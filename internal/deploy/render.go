@@ -44,6 +44,7 @@ func (p *PlanResult) WriteText(w io.Writer) error {
 	for _, f := range fc.Deleted {
 		fmt.Fprintf(&b, "  - %s\n", f)
 	}
+	p.writeArtifactsText(&b)
 	if !p.Changed() {
 		b.WriteString("no changes\n")
 	}
@@ -127,6 +128,7 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 	if total := len(fc.Added) + len(fc.Changed) + len(fc.Deleted); total > listed {
 		fmt.Fprintf(&b, "- … and %d more\n", total-listed)
 	}
+	p.writeArtifactsMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

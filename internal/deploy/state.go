@@ -91,6 +91,8 @@ type DeploymentState struct {
 	Timestamp  time.Time   `json:"timestamp"`
 	Files      []StateFile `json:"files"`
 	ID         string      `json:"id"`
+	// Artifacts are the built files uploaded to the artifact path.
+	Artifacts []StateArtifact `json:"brickci_artifacts,omitempty"`
 }
 
 // StateFile is one synced file in DeploymentState.

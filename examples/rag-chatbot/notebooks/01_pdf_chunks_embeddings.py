@@ -34,11 +34,8 @@ overlap = int(dbutils.widgets.get("overlap"))
 
 # COMMAND ----------
 
-import os
-import sys
-
-# The bundle syncs src/ next to notebooks/; notebooks run with their own folder as the working directory.
-sys.path.append(os.path.abspath("../src"))
+# rag_chatbot is installed on the job cluster from the wheel the bundle builds
+# (the task's libraries: ../dist/*.whl, uploaded to the artifact path).
 
 from rag_chatbot.chunking import chunk_text
 

@@ -32,10 +32,8 @@ eval_table = dbutils.widgets.get("eval_table")
 
 # COMMAND ----------
 
-import os
-import sys
-
-sys.path.append(os.path.abspath("../src"))
+# rag_chatbot is installed on the job cluster from the wheel the bundle builds
+# (the task's libraries: ../dist/*.whl, uploaded to the artifact path).
 
 from rag_chatbot.evaluation import EvaluationThresholds, passes
 
