@@ -382,5 +382,8 @@ func pipelineRefs(s *spec.Spec, target string) []bundle.Ref {
 	if target == "prod" {
 		jobs(s.Release.Run)
 	}
+	if s.Build == nil {
+		refs = append(refs, bundle.Ref{Kind: "no-build-python", File: s.File, Line: 1, Column: 1})
+	}
 	return refs
 }

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -209,7 +210,9 @@ func (l *loader) checkServing(res *yaml.Node) {
 // Ref is a name another configuration (the pipeline spec) expects the
 // bundle to define, with where that configuration names it.
 type Ref struct {
-	Kind   string // "target" or "job"
+	// Kind is "target" or "job", or "no-build-python" when the
+	// configuration prepares no Python for artifact builds (Name unused).
+	Kind   string
 	Name   string
 	File   string
 	Line   int
@@ -232,9 +235,27 @@ func CheckPipelineRefs(b *Bundle, refs []Ref) diag.List {
 				keys := mapKeys(b.Jobs)
 				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "job %q is not defined in bundle %s (target %q); defined jobs are %q%s", r.Name, b.RootFile, b.Target, keys, suggest(r.Name, keys)))
 			}
+		case "no-build-python":
+			for _, a := range b.Artifacts {
+				if needsPython(a) {
+					l = append(l, diag.Warnf("pipeline-build", r.File, r.Line, r.Column, "artifact %q of bundle %s is built with Python, but the pipeline spec has no build: block, so the generated plan, test and deploy jobs set up no Python build tools; add build: {python: \"3.11\"}", a.Name, b.RootFile))
+					break
+				}
+			}
 		default:
-			l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "unknown reference kind %q, valid are \"target\" and \"job\"", r.Kind))
+			l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "unknown reference kind %q, valid are \"target\", \"job\" and \"no-build-python\"", r.Kind))
 		}
 	}
 	return l
+}
+
+// needsPython reports whether an artifact's build runs Python: a wheel, or
+// a build command that starts with python or pip.
+func needsPython(a Artifact) bool {
+	if a.Type == "whl" {
+		return true
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(a.Build), " ")
+	first = filepath.Base(first)
+	return strings.HasPrefix(first, "python") || strings.HasPrefix(first, "pip")
 }

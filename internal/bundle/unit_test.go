@@ -236,6 +236,33 @@ func TestCheckPipelineRefs(t *testing.T) {
 	}
 }
 
+// A spec without a build block is told when the bundle builds with Python,
+// and only then.
+func TestCheckPipelineRefsBuildPython(t *testing.T) {
+	t.Parallel()
+	noPython := []Ref{{Kind: "no-build-python", File: "p.yaml", Line: 1, Column: 1}}
+	for _, c := range []struct {
+		artifacts []Artifact
+		want      int
+	}{
+		{nil, 0},
+		{[]Artifact{{Name: "jar", Type: "jar", Build: "sbt package"}}, 0},
+		{[]Artifact{{Name: "lib", Type: "whl"}}, 1},
+		{[]Artifact{{Name: "lib", Build: "/usr/bin/python3 setup.py bdist_wheel"}}, 1},
+		{[]Artifact{{Name: "a", Type: "whl"}, {Name: "b", Type: "whl"}}, 1},
+	} {
+		b := &Bundle{RootFile: "b/databricks.yml", Artifacts: c.artifacts}
+		got := CheckPipelineRefs(b, noPython)
+		if len(got) != c.want {
+			t.Errorf("artifacts %+v: %d findings, want %d: %v", c.artifacts, len(got), c.want, got)
+			continue
+		}
+		if c.want == 1 && (got[0].Severity != diag.Warning || !strings.Contains(got[0].Message, "add build: {python:")) {
+			t.Errorf("finding %v is not the build warning", got[0])
+		}
+	}
+}
+
 func TestAliasBombIsAFinding(t *testing.T) {
 	t.Parallel()
 	var s strings.Builder

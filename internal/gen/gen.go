@@ -324,7 +324,7 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			Environment:    t.PlanEnvironment,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
 			TimeoutMinutes: s.Timeouts.CI,
-			Steps:          []workflow.Step{checkout(false), plan},
+			Steps:          append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), plan),
 		})
 	}
 	return &workflow.Workflow{
@@ -392,7 +392,7 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			// for the older run's cleanup.
 			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name + "-" + integrationKey, CancelInProgress: false},
 			TimeoutMinutes: s.Timeouts.Integration,
-			Steps:          []workflow.Step{checkout(false), step},
+			Steps:          append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), step),
 		}
 		if s.Tests.Unit != nil {
 			job.Needs = []string{"unit-tests"}
@@ -408,6 +408,29 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 	}, nil
 }
 
+// buildSteps set up Python and the packages the bundle's artifact builds
+// need, for the jobs that build them (plan, integration tests, deploy);
+// none without a build block. The package names are checked by the spec
+// and quoted here, so they are never shell syntax.
+func (g *generator) buildSteps() []workflow.Step {
+	b := g.s.Build
+	if b == nil {
+		return nil
+	}
+	steps := []workflow.Step{{Name: "Set up Python", Uses: SetupPython.Uses(), UsesComment: SetupPython.Version, With: []workflow.KV{kv("python-version", b.Python)}}}
+	if len(b.Packages) > 0 {
+		quoted := make([]string, len(b.Packages))
+		for i, p := range b.Packages {
+			quoted[i] = "'" + p + "'"
+		}
+		steps = append(steps, workflow.Step{
+			Name: "Install build tools",
+			Run:  "python -m pip install " + strings.Join(quoted, " ") + "\n",
+		})
+	}
+	return steps
+}
+
 // deploy builds the CD workflow of a target: validate, deploy and, for
 // prod, run the release jobs, all in one job so that an environment that
 // requires approval asks once.
@@ -420,7 +443,7 @@ func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.W
 	validate.Env = env
 	deploy := g.brickci("Deploy to "+target, kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle))
 	deploy.Env = env
-	steps := []workflow.Step{checkout(false), validate, deploy}
+	steps := append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), validate, deploy)
 	timeout := s.Timeouts.Deploy
 	name := "Deploy to " + target
 	if len(run) > 0 {

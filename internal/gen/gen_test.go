@@ -129,6 +129,19 @@ func TestVariants(t *testing.T) {
 			absent: map[string][]string{"p-bundle-ci.yml": {"plan-staging", "plan-prod", "environment:", "secrets."}},
 		},
 		{
+			name: "python for artifact builds",
+			spec: "project: p\nbundle: b\naction: ./\nbuild: {python: \"3.12\", packages: [build, \"setuptools>=68\"]}\n" + targetsOIDCPATM2M +
+				"tests:\n  integration: {target: test, jobs: [a]}\n",
+			files: 6,
+			contains: map[string][]string{
+				"p-bundle-ci.yml":         {"  plan-staging:", "python-version: \"3.12\"", "python -m pip install 'build' 'setuptools>=68'"},
+				"p-run-tests.yml":         {"python-version: \"3.12\"", "python -m pip install 'build' 'setuptools>=68'"},
+				"p-bundle-cd-staging.yml": {"python-version: \"3.12\"", "python -m pip install 'build' 'setuptools>=68'"},
+				"p-bundle-cd-prod.yml":    {"python-version: \"3.12\"", "python -m pip install 'build' 'setuptools>=68'"},
+			},
+			absent: map[string][]string{"lint-cicd-workflow-files.yml": {"setup-python"}, "deploy-cicd.yml": {"setup-python"}},
+		},
+		{
 			name:  "tag-pinned remote action",
 			spec:  "project: p\nbundle: b\naction: acme/brickci@v1.4.0\n" + targetsOIDCPATM2M,
 			files: 5,

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint"}
+	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint", "build"}
 	branchKeys      = []string{"default", "release"}
 	targetKeys      = []string{"environment", "plan-environment", "plan", "auth", "host"}
 	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
@@ -20,6 +20,7 @@ var (
 	timeoutKeys     = []string{"lint", "ci", "unit", "integration", "deploy", "run", "generate"}
 	generateKeys    = []string{"token-secret"}
 	lintKeys        = []string{"code-scanning"}
+	buildKeys       = []string{"python", "packages"}
 	authTypes       = []string{string(AuthPAT), string(AuthOAuthM2M), string(AuthAzureSP), string(AuthGitHubOIDC)}
 )
 
@@ -116,6 +117,9 @@ func (p *parser) spec(root *yaml.Node, s *Spec) {
 				s.Lint.CodeScanning = p.boolean(cf, "lint.code-scanning")
 			}
 		}
+	}
+	if f, ok := m["build"]; ok {
+		p.build(f, s)
 	}
 	p.crossCheck(m, s)
 }
@@ -429,7 +433,7 @@ func (p *parser) tests(f field, s *Spec) {
 		if um := p.fields(uf.val, "tests.unit", unitKeys); um != nil {
 			u := &UnitTests{Python: "3.11"}
 			if pf, ok := um["python"]; ok {
-				u.Python = p.python(pf)
+				u.Python = p.python(pf, "tests.unit.python")
 			}
 			if rf, ok := um["requirements"]; ok {
 				u.Requirements = p.str(rf, "tests.unit.requirements")
@@ -471,13 +475,13 @@ func (p *parser) tests(f field, s *Spec) {
 	}
 }
 
-func (p *parser) python(f field) string {
+func (p *parser) python(f field, what string) string {
 	v := deref(f.val)
 	if v != nil && v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
 		p.errorf(RuleType, v, "python version %s is read by YAML as a number (3.10 becomes 3.1); quote it: python: \"%s\"", v.Value, v.Value)
 		return ""
 	}
-	s := p.str(f, "tests.unit.python")
+	s := p.str(f, what)
 	if s == "" {
 		return "3.11"
 	}

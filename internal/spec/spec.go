@@ -50,6 +50,9 @@ type Spec struct {
 	Timeouts Timeouts
 	Generate Generate
 	Lint     Lint
+	// Build, when set, prepares Python in every job that builds the
+	// bundle's artifacts (plans, integration tests, deploys).
+	Build *Build
 }
 
 // Branches are the git branches the pipeline deploys from.
@@ -152,6 +155,19 @@ type Generate struct {
 }
 
 // Lint configures the lint workflow.
+// Build is the Python a bundle's artifact builds need on the runner: the
+// version for actions/setup-python and the packages pip installs first.
+type Build struct {
+	Python string
+	// Packages are pip requirement specifiers; by default build,
+	// setuptools and wheel, which `python3 -m build --wheel --no-isolation`
+	// and `python3 setup.py bdist_wheel` need.
+	Packages []string
+}
+
+// DefaultBuildPackages are installed when build.packages is not set.
+var DefaultBuildPackages = []string{"build", "setuptools", "wheel"}
+
 type Lint struct {
 	// CodeScanning uploads lint's findings as SARIF to GitHub code
 	// scanning. It is off by default: the upload fails in a repository
