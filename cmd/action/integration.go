@@ -11,6 +11,7 @@ import (
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
+	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
 )
 
@@ -21,6 +22,7 @@ type integrationRequest struct {
 	isolate     string
 	cleanup     bool
 	jobs        []string
+	skip        []string
 }
 
 // cleanupBudget bounds the clean-up after a cancellation: the runner sends
@@ -43,7 +45,8 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	if isolate != "" && !isolateRe.MatchString(isolate) {
 		return bad(inv, "--isolate %q must be one path segment of at most 40 letters, digits, '.', '_' and '-'", isolate)
 	}
-	dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: req.dir, target: req.target, vars: req.vars, isolate: isolate, files: true})
+	dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: req.dir, target: req.target, vars: req.vars, isolate: isolate, files: true,
+		checkTypes: true, unsupported: diag.Error, skip: req.skip})
 	if dt == nil {
 		return code
 	}

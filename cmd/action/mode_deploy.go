@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func init() {
 			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
 			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
 			strict := strictFlag(fs)
+			skip := skipFlag(fs)
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *parallel < 1 {
 					return bad(inv, "--parallel %d must be at least 1", *parallel)
@@ -36,8 +38,13 @@ func init() {
 				if code != exitOK {
 					return code
 				}
+				skipped, code := skipTypes(inv, *skip)
+				if code != exitOK {
+					return code
+				}
 				a := newAction(inv)
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+					checkTypes: true, unsupported: diag.Error, skip: skipped})
 				if dt == nil {
 					return code
 				}
@@ -60,7 +67,7 @@ func init() {
 							fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
 						}
 					}
-					if serr := a.AddSummary(deploySummary(dt.b, res, err)); serr != nil {
+					if serr := a.AddSummary(deploySummary(dt.b, res, err, dt.skipped)); serr != nil {
 						fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
 					}
 				}
@@ -93,6 +100,8 @@ type deployTarget struct {
 	w     *databricks.WorkspaceClient
 	b     *bundle.Bundle
 	files []bundle.File
+	// skipped are the resources --skip-unsupported leaves out.
+	skipped []bundle.Resource
 }
 
 // loadRequest says which bundle target to load for a workspace mode.
@@ -105,6 +114,27 @@ type loadRequest struct {
 	files bool
 	// strict reports unknown fields as errors (--strict).
 	strict bool
+	// checkTypes reports resources of types the deploy engine does not
+	// handle, with the severity unsupported, except the types in skip
+	// (--skip-unsupported); an error stops the mode before any change.
+	checkTypes  bool
+	unsupported diag.Severity
+	skip        []string
+}
+
+// skipFlag declares --skip-unsupported, shared by plan, deploy and test so
+// that they agree on what a deploy leaves out.
+func skipFlag(fs *flag.FlagSet) *string {
+	return fs.String("skip-unsupported", "", "resource types brickci does not deploy to leave out of the deploy instead of failing, comma separated (e.g. experiments,registered_models)")
+}
+
+// skipTypes parses --skip-unsupported; a bad type is a bad invocation.
+func skipTypes(inv *invocation, v string) ([]string, int) {
+	types := splitList(v)
+	if err := deploy.CheckSkip(types); err != nil {
+		return nil, bad(inv, "%v", err)
+	}
+	return types, exitOK
 }
 
 // strictFlag declares --strict, shared by validate, plan and deploy so a
@@ -162,12 +192,21 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	_ = diag.WriteText(inv.stderr, warnings)
-	if skipped := unsupportedResources(b); len(skipped) > 0 {
-		skipped.Sort()
-		_ = diag.WriteText(inv.stderr, skipped)
-		l = append(l, skipped...)
-	}
 	dt := &deployTarget{w: w, b: b}
+	if req.checkTypes {
+		// Never a green deploy that left part of the bundle out unasked.
+		sup := deploy.CheckSupported(b, req.skip, req.unsupported)
+		_ = diag.WriteText(inv.stderr, sup)
+		l = append(l, sup...)
+		if sup.AtLeast(diag.Error) {
+			return nil, l, failed(inv, "the bundle defines resources brickci does not deploy (%s); nothing was changed", sup.Summarize())
+		}
+		for _, r := range b.Resources {
+			if !deploy.Supports(r.Type) && slices.Contains(req.skip, r.Type) {
+				dt.skipped = append(dt.skipped, r)
+			}
+		}
+	}
 	if req.files {
 		built, code := withBuiltArtifacts(ctx, inv, opts, b)
 		if built == nil {
@@ -193,25 +232,8 @@ func bundleErrors(inv *invocation, l diag.List) int {
 	return failed(inv, "the bundle has errors (%s); fix them and rerun", l.Summarize())
 }
 
-// deployedTypes are the resource types the deploy engine creates.
-var deployedTypes = map[string]bool{"jobs": true, "model_serving_endpoints": true}
-
-// unsupportedResources warns, at each one, about resources the bundle
-// defines that brickci does not deploy, so they are never skipped silently.
-func unsupportedResources(b *bundle.Bundle) diag.List {
-	var l diag.List
-	for _, r := range b.Resources {
-		if deployedTypes[r.Type] {
-			continue
-		}
-		l = append(l, diag.Warnf("unsupported-resource", r.Location.File, r.Location.Line, r.Location.Column,
-			"%s %q is not deployed: brickci deploys jobs and model serving endpoints; deploy it with the Databricks CLI", r.Type, r.Key))
-	}
-	return l
-}
-
 // deploySummary is the step summary of a deploy.
-func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
+func deploySummary(b *bundle.Bundle, res *deploy.Result, err error, skipped []bundle.Resource) string {
 	var s strings.Builder
 	if b == nil {
 		return ""
@@ -230,7 +252,22 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error) string {
 			fmt.Fprintf(&s, "| %s | [%d](%s) |\n", diag.MarkdownCode(k), res.JobIDs[k], res.JobURLs[k])
 		}
 	}
+	s.WriteString(skippedMarkdown(skipped))
 	fmt.Fprintf(&s, "\n_%s_\n", time.Now().UTC().Format(time.RFC3339))
+	return s.String()
+}
+
+// skippedMarkdown names the resources a deploy leaves out on request, so a
+// summary or comment never reads as if they were deployed.
+func skippedMarkdown(skipped []bundle.Resource) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	var s strings.Builder
+	s.WriteString("\n**Not deployed** (`--skip-unsupported`): brickci does not deploy these, and this deploy left them as they are:\n\n")
+	for _, r := range skipped {
+		fmt.Fprintf(&s, "- %s %s\n", diag.EscapeMarkdown(r.Type), diag.MarkdownCode(r.Key))
+	}
 	return s.String()
 }
 

@@ -188,10 +188,11 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 	cases := []struct {
 		name        string
 		jobs        int
+		skip        string
 		notDeployed []string
 	}{
-		{"mlops-uc", 4, []string{`experiments "experiment"`, `registered_models "model"`, `quality_monitors "churn_model_quality_monitor"`}},
-		{"mlops-workspace", 3, []string{`experiments "experiment"`, `models "model"`}},
+		{"mlops-uc", 4, "experiments,registered_models,quality_monitors", []string{`experiments "experiment"`, `registered_models "model"`, `quality_monitors "churn_model_quality_monitor"`}},
+		{"mlops-workspace", 3, "experiments,models", []string{`experiments "experiment"`, `models "model"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,13 +206,27 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 			if code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", ts.URL, "--bundle", dir); code != 0 || !strings.Contains(out, "create job model_training_job") {
 				t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 			}
+			// Without --skip-unsupported the deploy stops, naming each
+			// resource it cannot deploy, before it changes anything.
 			code, _, errOut := runMain(env, "deploy", "-t", "staging", "--host", ts.URL, "--bundle", dir)
+			if code != exitFailed {
+				t.Fatalf("deploy without --skip-unsupported: exit %d, want %d\n%s", code, exitFailed, errOut)
+			}
+			for _, r := range c.notDeployed {
+				if !strings.Contains(errOut, r+" is not deployed by brickci") {
+					t.Errorf("stderr does not say %s is not deployed:\n%s", r, errOut)
+				}
+			}
+			if n := len(srv.Jobs("tok")); n != 0 {
+				t.Fatalf("a refused deploy created %d jobs", n)
+			}
+			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", ts.URL, "--bundle", dir, "--skip-unsupported", c.skip)
 			if code != 0 {
 				t.Fatalf("deploy: exit %d\n%s", code, errOut)
 			}
 			for _, r := range c.notDeployed {
-				if !strings.Contains(errOut, r+" is not deployed") {
-					t.Errorf("stderr does not say %s is not deployed:\n%s", r, errOut)
+				if !strings.Contains(errOut, r+" is skipped (--skip-unsupported") {
+					t.Errorf("stderr does not say %s is skipped:\n%s", r, errOut)
 				}
 			}
 			js := srv.Jobs("tok")

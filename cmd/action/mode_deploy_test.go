@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -60,28 +61,65 @@ func TestDeployModes(t *testing.T) {
 	}
 }
 
-// Resources brickci does not deploy are named in a warning at their
-// position, never skipped silently.
-func TestDeployWarnsAboutUnsupportedResources(t *testing.T) {
+// A bundle with a resource type brickci does not deploy is never deployed
+// in part unasked: plan warns, deploy fails before any change, and with
+// --skip-unsupported it deploys the rest and its summary names what was
+// left out.
+func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	t.Parallel()
 	srv := emulator.New()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	dir := t.TempDir()
 	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  schemas:\n    raw:\n      name: raw\n      catalog_name: main\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
-	os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644)
-	os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644)
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
-	code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, errOut)
+	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	want := filepath.Join(dir, "databricks.yml") + `:8:5: warning: schemas "raw" is not deployed: brickci deploys jobs and model serving endpoints; deploy it with the Databricks CLI [unsupported-resource]`
-	if !strings.Contains(errOut, want) {
-		t.Errorf("stderr lacks\n%s\n%s", want, errOut)
+	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := filepath.Join(dir, "databricks.yml") + ":8:5: "
+	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+
+	code, out, errOut := runMain(env, "plan", "-t", "dev", "--bundle", dir)
+	if want := at + `warning: schemas "raw" is not deployed by brickci, which deploys jobs and model_serving_endpoints; a deploy fails on it unless --skip-unsupported schemas is given [unsupported-resource]`; code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "create job hello") {
+		t.Errorf("plan: exit %d, want 0 with\n%s\n%s%s", code, want, out, errOut)
+	}
+
+	code, _, errOut = runMain(env, "deploy", "-t", "dev", "--bundle", dir)
+	if want := at + `schemas "raw" is not deployed by brickci, which deploys jobs and model_serving_endpoints; the deploy stops before changing anything: deploy it with the Databricks CLI and pass --skip-unsupported schemas [unsupported-resource]`; code != exitFailed || !strings.Contains(errOut, want) {
+		t.Errorf("deploy: exit %d, want %d with\n%s\n%s", code, exitFailed, want, errOut)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("the refused deploy sent %s %s", r.Method, r.Path)
+		}
+	}
+
+	for _, c := range []struct{ skip, want string }{
+		{"jobs", `"jobs" is deployed by brickci and cannot be skipped`},
+		{"schema", `unknown resource type "schema" in --skip-unsupported; did you mean "schemas"?`},
+	} {
+		if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir, "--skip-unsupported", c.skip); code != exitBadCall || !strings.Contains(errOut, c.want) {
+			t.Errorf("--skip-unsupported %s: exit %d, want %d with %q\n%s", c.skip, code, exitBadCall, c.want, errOut)
+		}
+	}
+
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	aenv := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
+		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "INPUT_MODE": "deploy", "INPUT_TARGET": "dev", "INPUT_BUNDLE": dir, "INPUT_SKIP_UNSUPPORTED": "schemas"}
+	if code, _, errOut := runMain(aenv); code != 0 || !strings.Contains(errOut, `schemas "raw" is skipped (--skip-unsupported schemas)`) {
+		t.Fatalf("deploy with skip_unsupported: exit %d\n%s", code, errOut)
 	}
 	if len(srv.Jobs("tok")) != 1 {
 		t.Error("the job was not deployed")
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "**Not deployed** (`--skip-unsupported`)") || !strings.Contains(string(md), "- schemas `raw`") {
+		t.Errorf("summary does not name the skipped schema:\n%s", md)
 	}
 }
 

@@ -22,6 +22,7 @@ func init() {
 			comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
 			refresh := fs.Bool("refresh", false, "also read every deployed job and endpoint and report what was changed or deleted in the workspace since the last deploy")
 			strict := strictFlag(fs)
+			skip := skipFlag(fs)
 			return func(ctx context.Context, inv *invocation, args []string) int {
 				if *format != "text" && *format != "json" && *format != "markdown" {
 					return bad(inv, "unknown format %q, valid are [\"text\" \"json\" \"markdown\"]", *format)
@@ -30,9 +31,16 @@ func init() {
 				if code != exitOK {
 					return code
 				}
+				skipped, code := skipTypes(inv, *skip)
+				if code != exitOK {
+					return code
+				}
 				a := newAction(inv)
 				check := "plan-" + t
-				dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict})
+				// A plan says what a deploy would leave out (a warning), and
+				// still shows the rest.
+				dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+					checkTypes: true, unsupported: diag.Warning, skip: skipped})
 				if dt == nil {
 					if *comment {
 						c := github.Comment{Check: check, Title: "brickci plan " + t, Status: github.StatusFailure, Findings: relativize(findings),
@@ -66,6 +74,7 @@ func init() {
 				}
 				var md strings.Builder
 				_ = p.WriteMarkdown(&md)
+				md.WriteString(skippedMarkdown(dt.skipped))
 				if serr := a.AddSummary(md.String() + "\n"); serr != nil {
 					fmt.Fprintf(inv.stderr, "brickci plan: %v\n", serr)
 				}

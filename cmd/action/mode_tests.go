@@ -34,6 +34,7 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	integration := fs.Bool("integration", false, "deploy the bundle to -t TARGET under a path of its own, run the named jobs and report them")
 	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
 	isolate := fs.String("isolate", "", "--integration: sub-directory of the target's root path to deploy under (default pr-<number> on a pull request, run-<id> in other workflow runs)")
+	skip := skipFlag(fs)
 	rf := declareRunFlags(fs)
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		switch {
@@ -47,7 +48,11 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 			if len(args) == 0 {
 				return bad(inv, "name the jobs to run: brickci test --integration -t %s JOB_KEY...", t)
 			}
-			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args})
+			skipped, code := skipTypes(inv, *skip)
+			if code != exitOK {
+				return code
+			}
+			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args, skip: skipped})
 		case !*unit:
 			return bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")
 		}

@@ -473,3 +473,7 @@ var (
 	// Top-level bundle permissions are mapped onto each resource type.
 	bundleLevels = []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE"}
 )
+
+// ResourceTypes are the resource types the Databricks CLI accepts under
+// resources, sorted.
+func ResourceTypes() []string { return mapKeys(resourceTypes) }
