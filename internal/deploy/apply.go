@@ -126,85 +126,112 @@ func (d *deployer) progress(format string, args ...any) {
 }
 
 // withLock runs fn holding the deploy lock and releases it afterwards,
-// whatever fn returned and even when ctx was cancelled.
-func (d *deployer) withLock(ctx context.Context, fn func() error) (err error) {
+// whatever fn returned and even when ctx was cancelled. during runs while
+// the lock is read back (see locker.acquire).
+func (d *deployer) withLock(ctx context.Context, during, fn func(context.Context) error) (err error) {
 	defer func() {
 		if rerr := d.lock.release(ctx); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}()
-	if err := d.lock.acquire(ctx, d.opts.ForceLock, d.opts.LockTimeout, d.opts.LockPoll); err != nil {
+	if err := d.lock.acquire(ctx, d.opts.ForceLock, d.opts.LockTimeout, d.opts.LockPoll, during); err != nil {
 		return err
 	}
-	return fn()
+	return fn(ctx)
 }
 
 // applyFiles is Apply over files already hashed; see Apply.
+//
+// It first reads the state without the lock (probe). When that proves the
+// bundle is deployed as it is, it stops there: a no-change deploy takes one
+// round trip. Otherwise it takes the lock, reads the state again under it
+// and plans and applies from what it read then.
 func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile, opts Options) (*Result, error) {
 	d, err := newDeployer(w, sdkFS{w}, b, opts)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{JobIDs: map[string]int64{}, JobURLs: map[string]string{}, Endpoints: map[string]string{}}
-	err = d.withLock(ctx, func() error {
-		st, err := readState(ctx, d.fs, b.Workspace.StatePath)
-		if err != nil {
-			return err
-		}
-		d.st = st
-		if st.resources.Lineage == "" {
-			st.resources.Lineage = d.opts.NewID()
-		}
-		if err := d.adoptPending(ctx); err != nil {
-			return err
-		}
-		foreign, err := adoptForeignFiles(ctx, d.w, b.Workspace.FilePath, st, d.progress)
-		if err != nil {
-			return err
-		}
-		plan, err := computePlan(b, files, st, d.opts.User)
-		if err != nil {
-			return err
-		}
-		if d.opts.Refresh {
-			if err := plan.Refresh(ctx, d.w); err != nil {
-				return err
-			}
-			plan.recreateMissing()
-		}
+	if plan, ok, err := d.probe(ctx, files); err != nil {
+		return res, err
+	} else if ok {
 		res.Plan = plan
-		res.Changed = plan.Changed()
-		if res.Changed {
-			if err := d.syncFiles(ctx, plan, res); err != nil {
-				return err
-			}
-			if err := d.applyJobs(ctx, plan); err != nil {
-				return err
-			}
-			if err := d.applyEndpoints(ctx, plan); err != nil {
-				return err
-			}
-			if err := d.writeMetadata(ctx); err != nil {
-				return err
-			}
-			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
-		}
-		if foreign {
-			// Nothing to upload, but the snapshot is the CLI's: record
-			// brickci's so that the next deploy needs no export.
-			if err := d.syncFiles(ctx, plan, res); err != nil {
-				return err
-			}
-			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
-		}
-		return nil
+		d.st = plan.st
+		return d.finish(res, nil)
+	}
+	var st *remoteState
+	readUnderLock := func(ctx context.Context) error {
+		var err error
+		st, err = readState(ctx, d.fs, b.Workspace.StatePath)
+		return err
+	}
+	err = d.withLock(ctx, readUnderLock, func(ctx context.Context) error {
+		return d.applyLocked(ctx, st, files, res)
 	})
+	return d.finish(res, err)
+}
+
+// applyLocked plans against st, read under the lock, and applies the plan.
+func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []localFile, res *Result) error {
+	b := d.b
+	d.st = st
+	if st.resources.Lineage == "" {
+		st.resources.Lineage = d.opts.NewID()
+	}
+	if err := d.adoptPending(ctx); err != nil {
+		return err
+	}
+	foreign, err := adoptForeignFiles(ctx, d.w, b.Workspace.FilePath, st, d.progress)
+	if err != nil {
+		return err
+	}
+	plan, err := computePlan(b, files, st, d.opts.User)
+	if err != nil {
+		return err
+	}
+	if d.opts.Refresh {
+		if err := plan.Refresh(ctx, d.w); err != nil {
+			return err
+		}
+		plan.recreateMissing()
+	}
+	res.Plan = plan
+	res.Changed = plan.Changed()
+	switch {
+	case res.Changed:
+		if err := d.syncAndApply(ctx, plan, res); err != nil {
+			return err
+		}
+		if err := d.writeMetadata(ctx); err != nil {
+			return err
+		}
+		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+	case foreign:
+		// Nothing to upload, but the snapshot is the CLI's: record
+		// brickci's so that the next deploy needs no export.
+		if err := d.syncFiles(ctx, plan, res); err != nil {
+			return err
+		}
+		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+	case !st.finished():
+		// Nothing changes, but deployment.json does not record this
+		// resources.json (written by an earlier brickci, or a deploy
+		// stopped after its last resource change): record it, so that
+		// the next no-change deploy needs no lock.
+		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+	}
+	return nil
+}
+
+// finish fills in the resource ids a deploy knows and reports its outcome.
+func (d *deployer) finish(res *Result, err error) (*Result, error) {
+	b := d.b
 	if d.st != nil {
 		for k := range b.Jobs {
 			if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
 				id, _ := strconv.ParseInt(e.ID, 10, 64)
 				res.JobIDs[k] = id
-				res.JobURLs[k] = strings.TrimRight(w.Config.Host, "/") + "/jobs/" + e.ID
+				res.JobURLs[k] = strings.TrimRight(d.w.Config.Host, "/") + "/jobs/" + e.ID
 			}
 		}
 		for k := range b.ServingEndpoints {
@@ -222,6 +249,98 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 	}
 	d.progress("deployed bundle %s to target %s", b.Name, b.Target)
 	return res, nil
+}
+
+// probe reads resources.json, deployment.json and deploy.lock at once,
+// without taking the lock, and reports whether that proves the bundle is
+// deployed as it is, with the plan that says so. It proves it when
+//
+//   - no deploy holds the lock,
+//   - deployment.json records the lineage and serial of the resources.json
+//     read (st.finished): the state is what a finished deploy left, never a
+//     deploy's partial state, whatever the order in which the three reads
+//     were served, and
+//   - the plan against that state changes nothing and there is nothing to
+//     adopt (no pending create, no snapshot written by the CLI).
+//
+// Every writer of the state holds the lock and writes deployment.json
+// last, and every write of resources.json raises its serial, so a state
+// read half-way through another deploy has a serial deployment.json does
+// not record, and a deploy running when the lock was read is seen. A
+// deploy that starts after the reads is ordered after this one, as if this
+// one had taken and released the lock first. docs/reliability.md states
+// the guarantee. A probe that proves nothing costs the deploy one round
+// trip; --force-lock and --refresh skip it.
+func (d *deployer) probe(ctx context.Context, files []localFile) (*PlanResult, bool, error) {
+	if d.opts.ForceLock || d.opts.Refresh {
+		return nil, false, nil
+	}
+	statePath := d.b.Workspace.StatePath
+	var (
+		wg      sync.WaitGroup
+		lockErr error
+		st      *remoteState
+		stErr   error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, lockErr = d.lock.read(ctx)
+	}()
+	st, stErr = readState(ctx, d.fs, statePath)
+	wg.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return nil, false, ctx.Err()
+	case stErr != nil:
+		// Let the deploy under the lock read again and report it.
+		return nil, false, nil
+	case !isNotFound(lockErr), !st.exists, !st.finished(), len(st.resources.Pending) > 0, foreignSnapshot(st.deployment):
+		return nil, false, nil
+	}
+	plan, err := computePlan(d.b, files, st, d.opts.User)
+	if err != nil {
+		return nil, false, err
+	}
+	if plan.Changed() {
+		return nil, false, nil
+	}
+	return plan, true, nil
+}
+
+// syncAndApply uploads files while it applies jobs and serving endpoints:
+// neither needs the other (a job names its notebooks by path, which the
+// workspace checks only when the job runs), so a first deploy's job,
+// endpoint and permission calls overlap its uploads. The first error stops
+// both; deployment.json is still written only after both have finished.
+func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Result) error {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	filesDone := make(chan error, 1)
+	go func() {
+		err := d.syncFiles(ctx, plan, res)
+		if err != nil {
+			cancel()
+		}
+		filesDone <- err
+	}()
+	err := d.applyJobs(ctx, plan)
+	if err == nil {
+		err = d.applyEndpoints(ctx, plan)
+	}
+	if err != nil {
+		cancel()
+	}
+	var errs []error
+	for _, e := range []error{<-filesDone, err} {
+		// A side stopped only because the other failed says nothing new.
+		if e == nil || (parent.Err() == nil && errors.Is(e, context.Canceled)) {
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
 }
 
 // syncFiles uploads added and changed files in parallel, deletes removed
@@ -376,7 +495,11 @@ func (d *deployer) upload(ctx context.Context, f localFile) error {
 func (d *deployer) saveResources(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources)
+	if err := writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources); err != nil {
+		return err
+	}
+	d.st.resourcesExist = true
+	return nil
 }
 
 // adoptPending finds resources whose create was sent by an interrupted

@@ -51,8 +51,11 @@ type locker struct {
 func (l *locker) path() string { return path.Join(l.statePath, lockFile) }
 
 // acquire takes the lock, waiting up to timeout (polling every poll) while
-// someone else holds it. With force it takes over a held lock.
-func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Duration) error {
+// someone else holds it. With force it takes over a held lock. Once the
+// lock is written, during (when not nil) runs while the lock is read back,
+// so that what a deploy reads first costs no extra round trip; its error
+// counts only when the lock turns out to be ours.
+func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Duration, during func(context.Context) error) error {
 	// Waiting is measured as the sum of the pauses, so that it does not
 	// depend on the clock used for timestamps.
 	var waited time.Duration
@@ -63,7 +66,7 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 		err := l.write(ctx, info, false)
 		switch {
 		case err == nil:
-			return l.confirm(ctx)
+			return l.confirmWith(ctx, during)
 		case isNotFound(err) && !madeDir:
 			// First deploy: the state directory does not exist yet.
 			madeDir = true
@@ -86,14 +89,14 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 		case err != nil && !unreadable:
 			return fmt.Errorf("failed to read the deploy lock %q: %w", l.path(), err)
 		case !unreadable && holder.ID == l.id:
-			return nil
+			return run(ctx, during)
 		}
 		if force {
 			info.IsForced = true
 			if err := l.write(ctx, info, true); err != nil {
 				return fmt.Errorf("failed to take over the deploy lock %q: %w", l.path(), err)
 			}
-			return l.confirm(ctx)
+			return l.confirmWith(ctx, during)
 		}
 		if waited >= timeout {
 			return &LockHeldError{User: holder.User, Since: holder.AcquisitionTime, Age: l.now().Sub(holder.AcquisitionTime)}
@@ -106,9 +109,16 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 	}
 }
 
-// confirm reads the lock back: two deployers may both believe they wrote it.
-func (l *locker) confirm(ctx context.Context) error {
+// confirmWith reads the lock back, since two deployers may both believe
+// they wrote it, and runs during at the same time.
+func (l *locker) confirmWith(ctx context.Context, during func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, during) }()
 	got, err := l.read(ctx)
+	duringErr := <-done
+	if err == nil && got.ID == l.id {
+		return duringErr
+	}
 	if err != nil {
 		return fmt.Errorf("failed to read back the deploy lock %q: %w", l.path(), err)
 	}
@@ -164,6 +174,14 @@ func (l *locker) release(ctx context.Context) error {
 		return fmt.Errorf("failed to release the deploy lock %q: %w", l.path(), err)
 	}
 	return nil
+}
+
+// run calls fn unless it is nil.
+func run(ctx context.Context, fn func(context.Context) error) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(ctx)
 }
 
 // sleepCtx waits for d or until ctx is done.
