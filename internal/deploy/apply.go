@@ -151,12 +151,20 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 	if err != nil {
 		return nil, err
 	}
+	return d.apply(ctx, files, d.startProbe(ctx))
+}
+
+// apply is applyFiles with the probe's reads already sent.
+func (d *deployer) apply(ctx context.Context, files []localFile, reads probeReads) (*Result, error) {
+	b := d.b
 	res := &Result{JobIDs: map[string]int64{}, JobURLs: map[string]string{}, Endpoints: map[string]string{}}
-	if plan, ok, err := d.probe(ctx, files); err != nil {
+	probed, ok, err := d.probe(ctx, files, reads)
+	if err != nil {
 		return res, err
-	} else if ok {
-		res.Plan = plan
-		d.st = plan.st
+	}
+	if ok {
+		res.Plan = probed
+		d.st = probed.st
 		return d.finish(res, nil)
 	}
 	var st *remoteState
@@ -166,13 +174,18 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 		return err
 	}
 	err = d.withLock(ctx, readUnderLock, func(ctx context.Context) error {
-		return d.applyLocked(ctx, st, files, res)
+		if probed != nil && st.sameFiles(probed.st) {
+			// Nobody wrote the state since the probe: its plan stands.
+			return d.applyLocked(ctx, probed.st, files, res, probed)
+		}
+		return d.applyLocked(ctx, st, files, res, nil)
 	})
 	return d.finish(res, err)
 }
 
 // applyLocked plans against st, read under the lock, and applies the plan.
-func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []localFile, res *Result) error {
+// planned, when not nil, is the plan already made against the same state.
+func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []localFile, res *Result, planned *PlanResult) error {
 	b := d.b
 	d.st = st
 	if st.resources.Lineage == "" {
@@ -185,9 +198,11 @@ func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []loc
 	if err != nil {
 		return err
 	}
-	plan, err := computePlan(b, files, st, d.opts.User)
-	if err != nil {
-		return err
+	plan := planned
+	if plan == nil {
+		if plan, err = computePlan(b, files, st, d.opts.User); err != nil {
+			return err
+		}
 	}
 	if d.opts.Refresh {
 		if err := plan.Refresh(ctx, d.w); err != nil {
@@ -251,9 +266,44 @@ func (d *deployer) finish(res *Result, err error) (*Result, error) {
 	return res, nil
 }
 
-// probe reads resources.json, deployment.json and deploy.lock at once,
-// without taking the lock, and reports whether that proves the bundle is
-// deployed as it is, with the plan that says so. It proves it when
+// probeReads waits for the reads startProbe sent and returns the state, the
+// error reading it and the error reading deploy.lock (nil when a lock was
+// read). It returns a nil state and error when the probe was skipped.
+type probeReads func() (st *remoteState, stErr, lockErr error)
+
+// startProbe sends the probe's reads of resources.json, deployment.json
+// and deploy.lock, all at once, unless --force-lock or --refresh skip the
+// probe.
+func (d *deployer) startProbe(ctx context.Context) probeReads {
+	if d.opts.ForceLock || d.opts.Refresh {
+		return func() (*remoteState, error, error) { return nil, nil, nil }
+	}
+	var (
+		wg      sync.WaitGroup
+		st      *remoteState
+		stErr   error
+		lockErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, lockErr = d.lock.read(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		st, stErr = readState(ctx, d.fs, d.b.Workspace.StatePath)
+	}()
+	return func() (*remoteState, error, error) {
+		wg.Wait()
+		return st, stErr, lockErr
+	}
+}
+
+// probe waits for the reads of startProbe (resources.json, deployment.json
+// and deploy.lock, read at once without taking the lock) and reports
+// whether they prove the bundle is deployed as it is, with the plan that
+// says so; a plan with changes comes back too, for the deploy to reuse.
+// They prove it when
 //
 //   - no deploy holds the lock,
 //   - deployment.json records the lineage and serial of the resources.json
@@ -271,25 +321,11 @@ func (d *deployer) finish(res *Result, err error) (*Result, error) {
 // one had taken and released the lock first. docs/reliability.md states
 // the guarantee. A probe that proves nothing costs the deploy one round
 // trip; --force-lock and --refresh skip it.
-func (d *deployer) probe(ctx context.Context, files []localFile) (*PlanResult, bool, error) {
-	if d.opts.ForceLock || d.opts.Refresh {
-		return nil, false, nil
-	}
-	statePath := d.b.Workspace.StatePath
-	var (
-		wg      sync.WaitGroup
-		lockErr error
-		st      *remoteState
-		stErr   error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, lockErr = d.lock.read(ctx)
-	}()
-	st, stErr = readState(ctx, d.fs, statePath)
-	wg.Wait()
+func (d *deployer) probe(ctx context.Context, files []localFile, reads probeReads) (*PlanResult, bool, error) {
+	st, stErr, lockErr := reads()
 	switch {
+	case st == nil && stErr == nil:
+		return nil, false, nil // skipped
 	case ctx.Err() != nil:
 		return nil, false, ctx.Err()
 	case stErr != nil:
@@ -302,10 +338,9 @@ func (d *deployer) probe(ctx context.Context, files []localFile) (*PlanResult, b
 	if err != nil {
 		return nil, false, err
 	}
-	if plan.Changed() {
-		return nil, false, nil
-	}
-	return plan, true, nil
+	// A plan with changes is handed on: if the state read under the lock
+	// is the same, the deploy applies it without planning again.
+	return plan, !plan.Changed(), nil
 }
 
 // syncAndApply uploads files while it applies jobs and serving endpoints:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/emulator"
+	"github.com/databricks/databricks-sdk-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -272,4 +273,86 @@ func TestStateWithoutRecordIsUpgradedOnce(t *testing.T) {
 	if next := deploy(); len(next) != 3 {
 		t.Errorf("deploy after the upgrade made %d requests, want the 3 of the probe: %v", len(next), next)
 	}
+}
+
+// beforeFirstImport runs hook once, just before the first workspace import
+// it forwards after being armed.
+type beforeFirstImport struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	hook func()
+}
+
+func (b *beforeFirstImport) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	hook := b.hook
+	if hook != nil && req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/workspace/import") {
+		b.hook = nil
+	} else {
+		hook = nil
+	}
+	b.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return b.next.RoundTrip(req)
+}
+
+// TestStateChangedAfterProbeIsPlannedAgain lets bob deploy the very change
+// this deploy is about to make between its probe and its lock: the deploy
+// must plan again from the state read under the lock and find nothing left
+// to do, instead of applying the plan its probe made.
+func TestStateChangedAfterProbeIsPlannedAgain(t *testing.T) {
+	t.Parallel()
+	hook := &beforeFirstImport{}
+	srv, w := newServer(t, func(next http.RoundTripper) http.RoundTripper { hook.next = next; return hook })
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	ctx := context.Background()
+	if _, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{"notebooks/train.py": "# Databricks notebook source\nprint('train v2')\n"})
+	b.Jobs["train"].Config["max_concurrent_runs"] = 2
+	bobErr := errors.New("bob did not deploy")
+	hook.mu.Lock()
+	hook.hook = func() {
+		// Bob's client does not go through the hook.
+		bobOpts := testOptions()
+		bobOpts.User = testUser
+		bobOpts.NewID = func() string { return "bob-" + strings.Repeat("0", 8) }
+		_, bobErr = applyFiles(ctx, w2(t, srv, w), b, listFiles(t, dir, b.Workspace.FilePath), bobOpts)
+	}
+	hook.mu.Unlock()
+	before := len(srv.Requests())
+	res, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bobErr != nil {
+		t.Fatalf("bob's deploy: %v", bobErr)
+	}
+	if res.Changed || res.Uploaded != 0 {
+		t.Errorf("deploy after bob's: changed %v, uploaded %d; want nothing left to do", res.Changed, res.Uploaded)
+	}
+	resets := 0
+	for _, r := range requestsSince(srv, before) {
+		if strings.HasSuffix(r.Path, "/jobs/reset") {
+			resets++
+		}
+	}
+	if resets != 1 {
+		t.Errorf("%d job resets in all, want bob's one", resets)
+	}
+}
+
+// w2 is a second client of the emulator behind w, without w's transport.
+func w2(t *testing.T, srv *emulator.Server, w *databricks.WorkspaceClient) *databricks.WorkspaceClient {
+	t.Helper()
+	c, err := databricks.NewWorkspaceClient(&databricks.Config{Host: w.Config.Host, Token: testToken, AuthType: "pat", RateLimitPerSecond: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -122,6 +122,15 @@ type remoteState struct {
 	exists bool
 	// resourcesExist is true once resources.json exists: read or written.
 	resourcesExist bool
+	// raw holds the bytes read of resources.json and deployment.json
+	// (nil when missing).
+	raw [2][]byte
+}
+
+// sameFiles reports whether st and o were read from identical state files.
+func (st *remoteState) sameFiles(o *remoteState) bool {
+	return bytes.Equal(st.raw[0], o.raw[0]) && bytes.Equal(st.raw[1], o.raw[1]) &&
+		(st.raw[0] == nil) == (o.raw[0] == nil) && (st.raw[1] == nil) == (o.raw[1] == nil)
 }
 
 // record is the version of resources.json this state holds.
@@ -179,6 +188,12 @@ func decodeState(statePath string, resData []byte, resErr error, depData []byte,
 	st := &remoteState{
 		resources:  ResourcesState{StateVersion: currentStateVersion, CLIVersion: writerVersion(), State: map[string]ResourceEntry{}},
 		deployment: DeploymentState{Version: deploymentVersion, CLIVersion: writerVersion()},
+	}
+	if resErr == nil {
+		st.raw[0] = resData
+	}
+	if depErr == nil {
+		st.raw[1] = depData
 	}
 	switch {
 	case isNotFound(resErr):
