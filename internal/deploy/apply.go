@@ -214,28 +214,39 @@ func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []loc
 	res.Changed = plan.Changed()
 	switch {
 	case res.Changed:
-		if err := d.syncAndApply(ctx, plan, res); err != nil {
+		metadataWritten, err := d.syncAndApply(ctx, plan, res)
+		if err != nil {
 			return err
 		}
-		if err := d.writeMetadata(ctx); err != nil {
-			return err
+		if !metadataWritten {
+			if err := d.writeMetadata(ctx); err != nil {
+				return err
+			}
 		}
-		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+		return d.lastWrite(ctx)
 	case foreign:
 		// Nothing to upload, but the snapshot is the CLI's: record
 		// brickci's so that the next deploy needs no export.
 		if err := d.syncFiles(ctx, plan, res); err != nil {
 			return err
 		}
-		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+		return d.lastWrite(ctx)
 	case !st.finished():
 		// Nothing changes, but deployment.json does not record this
 		// resources.json (written by an earlier brickci, or a deploy
 		// stopped after its last resource change): record it, so that
 		// the next no-change deploy needs no lock.
-		return writeDeployment(ctx, d.fs, b.Workspace.StatePath, d.st)
+		return d.lastWrite(ctx)
 	}
 	return nil
+}
+
+// lastWrite writes deployment.json, the last write of a deploy, while the
+// lock is read for its release.
+func (d *deployer) lastWrite(ctx context.Context) error {
+	return d.lock.readWhile(ctx, func(ctx context.Context) error {
+		return writeDeployment(ctx, d.fs, d.b.Workspace.StatePath, d.st)
+	})
 }
 
 // finish fills in the resource ids a deploy knows and reports its outcome.
@@ -346,21 +357,40 @@ func (d *deployer) probe(ctx context.Context, files []localFile, reads probeRead
 // syncAndApply uploads files while it applies jobs and serving endpoints:
 // neither needs the other (a job names its notebooks by path, which the
 // workspace checks only when the job runs), so a first deploy's job,
-// endpoint and permission calls overlap its uploads. The first error stops
-// both; deployment.json is still written only after both have finished.
-func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Result) error {
+// endpoint and permission calls overlap its uploads. When the plan creates
+// and deletes no job, metadata.json (which records job ids) is known
+// already and is written at the same time too; metadataWritten says so.
+// The first error stops everything; deployment.json is still written only
+// after all of it has finished.
+func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Result) (metadataWritten bool, err error) {
+	var metadata []byte
+	if jobIDsKept(plan) {
+		if metadata, err = d.metadataBytes(); err != nil {
+			return false, err
+		}
+	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	filesDone := make(chan error, 1)
-	go func() {
-		err := d.syncFiles(ctx, plan, res)
-		if err != nil {
-			cancel()
+	side := func(fn func() error) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			err := fn()
+			if err != nil {
+				cancel()
+			}
+			done <- err
+		}()
+		return done
+	}
+	filesDone := side(func() error { return d.syncFiles(ctx, plan, res) })
+	metadataDone := side(func() error {
+		if metadata == nil {
+			return nil
 		}
-		filesDone <- err
-	}()
-	err := d.applyJobs(ctx, plan)
+		return d.writeMetadataBytes(ctx, metadata)
+	})
+	err = d.applyJobs(ctx, plan)
 	if err == nil {
 		err = d.applyEndpoints(ctx, plan)
 	}
@@ -368,14 +398,24 @@ func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Resu
 		cancel()
 	}
 	var errs []error
-	for _, e := range []error{<-filesDone, err} {
-		// A side stopped only because the other failed says nothing new.
+	for _, e := range []error{<-filesDone, <-metadataDone, err} {
+		// A part stopped only because another failed says nothing new.
 		if e == nil || (parent.Err() == nil && errors.Is(e, context.Canceled)) {
 			continue
 		}
 		errs = append(errs, e)
 	}
-	return errors.Join(errs...)
+	return metadata != nil, errors.Join(errs...)
+}
+
+// jobIDsKept reports whether applying plan leaves the job ids as they are.
+func jobIDsKept(plan *PlanResult) bool {
+	for _, r := range plan.Resources {
+		if r.Kind == KindJob && (r.Action == Create || r.Action == Delete) {
+			return false
+		}
+	}
+	return true
 }
 
 // syncFiles uploads added and changed files in parallel, deletes removed

@@ -46,6 +46,33 @@ type locker struct {
 	// attempted is true once a lock write was sent, even if its answer was
 	// lost; release then checks whether the lock became ours.
 	attempted bool
+	// checked, when set, is the lock as read during the deploy's last
+	// write (readWhile); release uses it instead of reading again.
+	checked *lockRead
+}
+
+// lockRead is the outcome of reading the lock.
+type lockRead struct {
+	info lockInfo
+	err  error
+}
+
+// readWhile runs write while it reads the lock for release, so that
+// releasing after a deploy's last write takes one round trip instead of
+// two. The read is as recent as the one release would make: both come
+// right before the delete, with no step of the deploy between.
+func (l *locker) readWhile(ctx context.Context, write func(context.Context) error) error {
+	done := make(chan lockRead, 1)
+	go func() {
+		info, err := l.read(ctx)
+		done <- lockRead{info, err}
+	}()
+	err := write(ctx)
+	r := <-done
+	if r.err == nil || isNotFound(r.err) || errors.Is(r.err, errLockUnreadable) {
+		l.checked = &r
+	}
+	return err
 }
 
 func (l *locker) path() string { return path.Join(l.statePath, lockFile) }
@@ -157,9 +184,15 @@ func (l *locker) release(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	got, err := l.read(ctx)
-	if err != nil && !isNotFound(err) && ctx.Err() == nil {
-		got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
+	var got lockInfo
+	var err error
+	if l.checked != nil {
+		got, err = l.checked.info, l.checked.err
+	} else {
+		got, err = l.read(ctx)
+		if err != nil && !isNotFound(err) && ctx.Err() == nil {
+			got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
+		}
 	}
 	switch {
 	case isNotFound(err), errors.Is(err, errLockUnreadable):

@@ -110,11 +110,12 @@ func TestNoChangeDeployIsOneRoundTrip(t *testing.T) {
 	if res := deploy(); !res.Changed || res.Uploaded != 1 {
 		t.Fatalf("one-file change: changed %v, uploaded %d; want one upload", res.Changed, res.Uploaded)
 	}
-	// probe; lock create; read back with the state; upload; metadata;
-	// deployment.json; lock read; lock delete.
+	// The probe; the lock; its read-back with the state; the upload with
+	// metadata.json; deployment.json with the lock read for release; the
+	// lock's delete.
 	n, rt := rec.since(before)
-	if n != 12 || rt != 8 {
-		t.Errorf("one-file change: %d requests in %d round trips, want 12 in 8: %v", n, rt, requestLines(requestsSince(srv, reqBefore)))
+	if n != 12 || rt != 6 {
+		t.Errorf("one-file change: %d requests in %d round trips, want 12 in 6: %v", n, rt, requestLines(requestsSince(srv, reqBefore)))
 	}
 }
 
@@ -261,8 +262,12 @@ func TestStateWithoutRecordIsUpgradedOnce(t *testing.T) {
 		"GET /api/2.0/workspace/export", "GET /api/2.0/workspace/export", "GET /api/2.0/workspace/export", // probe
 		"POST /api/2.0/workspace/import",                                                                  // lock
 		"GET /api/2.0/workspace/export", "GET /api/2.0/workspace/export", "GET /api/2.0/workspace/export", // read back, state
-		"POST /api/2.0/workspace/import",                                  // deployment.json
-		"GET /api/2.0/workspace/export", "POST /api/2.0/workspace/delete", // release
+		"GET /api/2.0/workspace/export", "POST /api/2.0/workspace/import", // lock read for release, deployment.json
+		"POST /api/2.0/workspace/delete", // release
+	}
+	// Requests sent together arrive in any order.
+	if len(upgrade) == len(want) {
+		slices.Sort(upgrade[7:9])
 	}
 	if diff := cmp.Diff(want, upgrade); diff != "" {
 		t.Errorf("upgrading deploy (-want +got):\n%s", diff)
