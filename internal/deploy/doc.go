@@ -9,7 +9,10 @@
 // Databricks CLI's direct deployment engine writes, so either tool can adopt
 // the other's deployment), the deploy lock (<state_path>/deploy.lock, shared
 // with the CLI), the plan with field-level differences and its text, JSON and
-// markdown renderings, and the apply and destroy procedures.
+// markdown renderings, and the apply and destroy procedures. Apply reads the
+// state without the lock first and stops there when that proves nothing
+// changes; otherwise it takes the lock and reads the state again under it
+// (docs/reliability.md states the guarantee).
 //
 // It must not load or validate bundles (internal/bundle decides what a bundle
 // contains and which files are synced), run jobs (internal/run), exit the
