@@ -271,8 +271,13 @@ func BenchmarkFirstDeploy(b *testing.B) {
 				b.StartTimer()
 				sum.add(f.deployCounted(b, opts))
 			}
+			b.StopTimer()
 			sum.report(b)
 			b.ReportMetric(float64(sum.uploads)/b.Elapsed().Seconds(), "files/s")
+			// A deploy that met throttling must still have deployed it all.
+			if plan, err := Plan(context.Background(), f.w, f.b, f.files); err != nil || plan.Changed() {
+				b.Fatalf("plan after the deploy: changed %v, error %v; want no change", plan != nil && plan.Changed(), err)
+			}
 		})
 	}
 }
