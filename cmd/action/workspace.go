@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/brickci/brickci/internal/throttle"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/config"
 )
@@ -28,6 +29,21 @@ func (l envLoader) Configure(cfg *config.Config) error {
 				break
 			}
 		}
+	}
+	return nil
+}
+
+// defaultRateLimit gives the client brickci's request rate ceiling when
+// neither DATABRICKS_RATE_LIMIT nor the profile's rate_limit set one; the
+// SDK's own default (15 per second) would pace parallel uploads far below
+// what a workspace admits.
+type defaultRateLimit struct{}
+
+func (defaultRateLimit) Name() string { return "brickci defaults" }
+
+func (defaultRateLimit) Configure(cfg *config.Config) error {
+	if cfg.RateLimitPerSecond == 0 {
+		cfg.RateLimitPerSecond = throttle.DefaultRateLimit
 	}
 	return nil
 }
@@ -76,7 +92,9 @@ func workspaceClient(inv *invocation, wf workspaceFlags, bundleHost string) (*da
 	cfg := &databricks.Config{
 		Host:    host,
 		Profile: *wf.profile,
-		Loaders: []config.Loader{envLoader{inv.getenv}, config.ConfigFile},
+		Loaders: []config.Loader{envLoader{inv.getenv}, config.ConfigFile, defaultRateLimit{}},
+		// The workspace's 429s pace the client (see internal/throttle).
+		HTTPTransport: throttle.New(nil, 0),
 	}
 	w, err := databricks.NewWorkspaceClient(cfg)
 	if err != nil {

@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "latency added to every API request")
 	faultRate := fs.Float64("fault-rate", 0, "probability in [0, 1] of a 429 or 503 fault per API request")
 	seed := fs.Uint64("seed", 0, "seed of the fault generator")
+	rateLimit := fs.Float64("rate-limit", 0, "API requests per second each workspace admits before answering 429 with Retry-After (0: no limit)")
 	tokens := fs.String("tokens", "", "comma-separated personal access tokens to accept (default: any)")
 	allowRemote := fs.Bool("allow-remote", false, "allow listening on a non-loopback address")
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	srv := emulator.NewWithOptions(emulator.Options{Tokens: allowed})
-	if err := srv.Configure(emulator.Config{Latency: *latency, FaultRate: *faultRate, Seed: *seed}); err != nil {
+	if err := srv.Configure(emulator.Config{Latency: *latency, FaultRate: *faultRate, Seed: *seed, RateLimit: *rateLimit}); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}

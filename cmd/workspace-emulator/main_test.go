@@ -64,6 +64,7 @@ func TestRunRejectsBadInvocation(t *testing.T) {
 	}{
 		{"non-loopback", []string{"-addr", "0.0.0.0:0"}, "is not loopback"},
 		{"bad fault rate", []string{"-fault-rate", "2"}, "fault rate"},
+		{"bad rate limit", []string{"-rate-limit", "-5"}, "rate limit"},
 		{"extra argument", []string{"serve"}, "unexpected argument"},
 	}
 	for _, tc := range tests {

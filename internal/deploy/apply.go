@@ -128,88 +128,138 @@ func (d *deployer) progress(format string, args ...any) {
 }
 
 // withLock runs fn holding the deploy lock and releases it afterwards,
-// whatever fn returned and even when ctx was cancelled.
-func (d *deployer) withLock(ctx context.Context, fn func() error) (err error) {
+// whatever fn returned and even when ctx was cancelled. during runs while
+// the lock is read back (see locker.acquire).
+func (d *deployer) withLock(ctx context.Context, during, fn func(context.Context) error) (err error) {
 	defer func() {
 		if rerr := d.lock.release(ctx); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}()
-	if err := d.lock.acquire(ctx, d.opts.ForceLock, d.opts.LockTimeout, d.opts.LockPoll); err != nil {
+	if err := d.lock.acquire(ctx, d.opts.ForceLock, d.opts.LockTimeout, d.opts.LockPoll, during); err != nil {
 		return err
 	}
-	return fn()
+	return fn(ctx)
 }
 
 // applyFiles is Apply over files already hashed; see Apply.
+//
+// It first reads the state without the lock (probe). When that proves the
+// bundle is deployed as it is, it stops there: a no-change deploy takes one
+// round trip. Otherwise it takes the lock, reads the state again under it
+// and plans and applies from what it read then.
 func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile, opts Options) (*Result, error) {
 	d, err := newDeployer(w, sdkFS{w}, b, opts)
 	if err != nil {
 		return nil, err
 	}
+	return d.apply(ctx, files, d.startProbe(ctx))
+}
+
+// apply is applyFiles with the probe's reads already sent.
+func (d *deployer) apply(ctx context.Context, files []localFile, reads probeReads) (*Result, error) {
+	b := d.b
 	res := &Result{JobIDs: map[string]int64{}, JobURLs: map[string]string{}, Endpoints: map[string]string{}}
-	err = d.withLock(ctx, func() error {
-		st, err := readState(ctx, d.fs, b.Workspace.StatePath)
+	probed, ok, err := d.probe(ctx, files, reads)
+	if err != nil {
+		return res, err
+	}
+	if ok {
+		res.Plan = probed
+		d.st = probed.st
+		return d.finish(res, nil)
+	}
+	var st *remoteState
+	readUnderLock := func(ctx context.Context) error {
+		var err error
+		st, err = readState(ctx, d.fs, b.Workspace.StatePath)
+		return err
+	}
+	err = d.withLock(ctx, readUnderLock, func(ctx context.Context) error {
+		if probed != nil && st.sameFiles(probed.st) {
+			// Nobody wrote the state since the probe: its plan stands.
+			return d.applyLocked(ctx, probed.st, files, res, probed)
+		}
+		return d.applyLocked(ctx, st, files, res, nil)
+	})
+	return d.finish(res, err)
+}
+
+// applyLocked plans against st, read under the lock, and applies the plan.
+// planned, when not nil, is the plan already made against the same state.
+func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []localFile, res *Result, planned *PlanResult) error {
+	b := d.b
+	d.st = st
+	if st.resources.Lineage == "" {
+		st.resources.Lineage = d.opts.NewID()
+	}
+	if err := d.adoptPending(ctx); err != nil {
+		return err
+	}
+	foreign, err := adoptForeignFiles(ctx, d.w, b.Workspace.FilePath, st, d.progress)
+	if err != nil {
+		return err
+	}
+	plan := planned
+	if plan == nil {
+		if plan, err = computePlan(b, files, st, d.opts.User); err != nil {
+			return err
+		}
+	}
+	if d.opts.Refresh {
+		if err := plan.Refresh(ctx, d.w); err != nil {
+			return err
+		}
+		plan.recreateMissing()
+	}
+	res.Plan = plan
+	res.Changed = plan.Changed()
+	switch {
+	case res.Changed:
+		metadataWritten, err := d.syncAndApply(ctx, plan, res)
 		if err != nil {
 			return err
 		}
-		d.st = st
-		if st.resources.Lineage == "" {
-			st.resources.Lineage = d.opts.NewID()
-		}
-		if err := d.adoptPending(ctx); err != nil {
-			return err
-		}
-		foreign, err := adoptForeignFiles(ctx, d.w, b.Workspace.FilePath, st, d.progress)
-		if err != nil {
-			return err
-		}
-		plan, err := computePlan(b, files, st, d.opts.User)
-		if err != nil {
-			return err
-		}
-		if d.opts.Refresh {
-			if err := plan.Refresh(ctx, d.w); err != nil {
-				return err
-			}
-			plan.recreateMissing()
-		}
-		res.Plan = plan
-		res.Changed = plan.Changed()
-		if res.Changed {
-			if err := d.syncFiles(ctx, plan, res); err != nil {
-				return err
-			}
-			if err := d.syncArtifacts(ctx, plan, res); err != nil {
-				return err
-			}
-			if err := d.applyJobs(ctx, plan); err != nil {
-				return err
-			}
-			if err := d.applyEndpoints(ctx, plan); err != nil {
-				return err
-			}
+		if !metadataWritten {
 			if err := d.writeMetadata(ctx); err != nil {
 				return err
 			}
-			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
 		}
-		if foreign {
-			// Nothing to upload, but the snapshot is the CLI's: record
-			// brickci's so that the next deploy needs no export.
-			if err := d.syncFiles(ctx, plan, res); err != nil {
-				return err
-			}
-			return writeDeployment(ctx, d.fs, b.Workspace.StatePath, &d.st.deployment)
+		return d.lastWrite(ctx)
+	case foreign:
+		// Nothing to upload, but the snapshot is the CLI's: record
+		// brickci's so that the next deploy needs no export.
+		if err := d.syncFiles(ctx, plan, res); err != nil {
+			return err
 		}
-		return nil
+		return d.lastWrite(ctx)
+	case !st.finished():
+		// Nothing changes, but deployment.json does not record this
+		// resources.json (written by an earlier brickci, or a deploy
+		// stopped after its last resource change): record it, so that
+		// the next no-change deploy needs no lock.
+		return d.lastWrite(ctx)
+	}
+	return nil
+}
+
+// lastWrite writes deployment.json, the last write of a deploy, while the
+// lock is read for its release.
+func (d *deployer) lastWrite(ctx context.Context) error {
+	return d.lock.readWhile(ctx, func(ctx context.Context) error {
+		return writeDeployment(ctx, d.fs, d.b.Workspace.StatePath, d.st)
 	})
+}
+
+// finish fills in the resource ids a deploy knows and reports its outcome.
+func (d *deployer) finish(res *Result, err error) (*Result, error) {
+	b := d.b
 	if d.st != nil {
 		for k := range b.Jobs {
 			if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
 				id, _ := strconv.ParseInt(e.ID, 10, 64)
 				res.JobIDs[k] = id
-				res.JobURLs[k] = strings.TrimRight(w.Config.Host, "/") + "/jobs/" + e.ID
+				res.JobURLs[k] = strings.TrimRight(d.w.Config.Host, "/") + "/jobs/" + e.ID
 			}
 		}
 		for k := range b.ServingEndpoints {
@@ -227,6 +277,154 @@ func applyFiles(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bu
 	}
 	d.progress("deployed bundle %s to target %s", b.Name, b.Target)
 	return res, nil
+}
+
+// probeReads waits for the reads startProbe sent and returns the state, the
+// error reading it and the error reading deploy.lock (nil when a lock was
+// read). It returns a nil state and error when the probe was skipped.
+type probeReads func() (st *remoteState, stErr, lockErr error)
+
+// startProbe sends the probe's reads of resources.json, deployment.json
+// and deploy.lock, all at once, unless --force-lock or --refresh skip the
+// probe.
+func (d *deployer) startProbe(ctx context.Context) probeReads {
+	if d.opts.ForceLock || d.opts.Refresh {
+		return func() (*remoteState, error, error) { return nil, nil, nil }
+	}
+	var (
+		wg      sync.WaitGroup
+		st      *remoteState
+		stErr   error
+		lockErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, lockErr = d.lock.read(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		st, stErr = readState(ctx, d.fs, d.b.Workspace.StatePath)
+	}()
+	return func() (*remoteState, error, error) {
+		wg.Wait()
+		return st, stErr, lockErr
+	}
+}
+
+// probe waits for the reads of startProbe (resources.json, deployment.json
+// and deploy.lock, read at once without taking the lock) and reports
+// whether they prove the bundle is deployed as it is, with the plan that
+// says so; a plan with changes comes back too, for the deploy to reuse.
+// They prove it when
+//
+//   - no deploy holds the lock,
+//   - deployment.json records the lineage and serial of the resources.json
+//     read (st.finished): the state is what a finished deploy left, never a
+//     deploy's partial state, whatever the order in which the three reads
+//     were served, and
+//   - the plan against that state changes nothing and there is nothing to
+//     adopt (no pending create, no snapshot written by the CLI).
+//
+// Every writer of the state holds the lock and writes deployment.json
+// last, and every write of resources.json raises its serial, so a state
+// read half-way through another deploy has a serial deployment.json does
+// not record, and a deploy running when the lock was read is seen. A
+// deploy that starts after the reads is ordered after this one, as if this
+// one had taken and released the lock first. docs/reliability.md states
+// the guarantee. A probe that proves nothing costs the deploy one round
+// trip; --force-lock and --refresh skip it.
+func (d *deployer) probe(ctx context.Context, files []localFile, reads probeReads) (*PlanResult, bool, error) {
+	st, stErr, lockErr := reads()
+	switch {
+	case st == nil && stErr == nil:
+		return nil, false, nil // skipped
+	case ctx.Err() != nil:
+		return nil, false, ctx.Err()
+	case stErr != nil:
+		// Let the deploy under the lock read again and report it.
+		return nil, false, nil
+	case !isNotFound(lockErr), !st.exists, !st.finished(), len(st.resources.Pending) > 0, foreignSnapshot(st.deployment):
+		return nil, false, nil
+	}
+	plan, err := computePlan(d.b, files, st, d.opts.User)
+	if err != nil {
+		return nil, false, err
+	}
+	// A plan with changes is handed on: if the state read under the lock
+	// is the same, the deploy applies it without planning again.
+	return plan, !plan.Changed(), nil
+}
+
+// syncAndApply uploads files while it applies jobs and serving endpoints:
+// neither needs the other (a job names its notebooks by path, which the
+// workspace checks only when the job runs), so a first deploy's job,
+// endpoint and permission calls overlap its uploads. When the plan creates
+// and deletes no job, metadata.json (which records job ids) is known
+// already and is written at the same time too; metadataWritten says so.
+// The first error stops everything; deployment.json is still written only
+// after all of it has finished.
+func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Result) (metadataWritten bool, err error) {
+	var metadata []byte
+	if jobIDsKept(plan) {
+		if metadata, err = d.metadataBytes(); err != nil {
+			return false, err
+		}
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	side := func(fn func() error) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			err := fn()
+			if err != nil {
+				cancel()
+			}
+			done <- err
+		}()
+		return done
+	}
+	filesDone := side(func() error {
+		if err := d.syncFiles(ctx, plan, res); err != nil {
+			return err
+		}
+		// Jobs name built artifacts by path, as they name notebooks: the
+		// workspace resolves them only when a job runs.
+		return d.syncArtifacts(ctx, plan, res)
+	})
+	metadataDone := side(func() error {
+		if metadata == nil {
+			return nil
+		}
+		return d.writeMetadataBytes(ctx, metadata)
+	})
+	err = d.applyJobs(ctx, plan)
+	if err == nil {
+		err = d.applyEndpoints(ctx, plan)
+	}
+	if err != nil {
+		cancel()
+	}
+	var errs []error
+	for _, e := range []error{<-filesDone, <-metadataDone, err} {
+		// A part stopped only because another failed says nothing new.
+		if e == nil || (parent.Err() == nil && errors.Is(e, context.Canceled)) {
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return metadata != nil, errors.Join(errs...)
+}
+
+// jobIDsKept reports whether applying plan leaves the job ids as they are.
+func jobIDsKept(plan *PlanResult) bool {
+	for _, r := range plan.Resources {
+		if r.Kind == KindJob && (r.Action == Create || r.Action == Delete) {
+			return false
+		}
+	}
+	return true
 }
 
 // syncFiles uploads added and changed files in parallel, deletes removed
@@ -381,7 +579,11 @@ func (d *deployer) upload(ctx context.Context, f localFile) error {
 func (d *deployer) saveResources(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources)
+	if err := writeResources(ctx, d.fs, d.b.Workspace.StatePath, &d.st.resources); err != nil {
+		return err
+	}
+	d.st.resourcesExist = true
+	return nil
 }
 
 // adoptPending finds resources whose create was sent by an interrupted

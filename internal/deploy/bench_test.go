@@ -3,8 +3,11 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/emulator"
+	"github.com/brickci/brickci/internal/throttle"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/google/go-cmp/cmp"
 )
@@ -111,13 +115,17 @@ targets:
 }
 
 // benchFixture is a generated bundle, loaded as bundle.Load and bundle.Files
-// load it, and an emulator to deploy it to.
+// load it, and an emulator to deploy it to through a client set up as the
+// brickci binary sets it up: the throttling transport and brickci's rate
+// ceiling. trips records the client's round trips.
 type benchFixture struct {
-	dir   string
-	b     *bundle.Bundle
-	files []bundle.File
-	srv   *emulator.Server
-	w     *databricks.WorkspaceClient
+	dir      string
+	b        *bundle.Bundle
+	files    []bundle.File
+	srv      *emulator.Server
+	w        *databricks.WorkspaceClient
+	trips    *tripRecorder
+	throttle *throttle.Transport
 }
 
 func newBenchFixture(t testing.TB, sz benchSize) *benchFixture {
@@ -141,25 +149,49 @@ func newBenchFixture(t testing.TB, sz benchSize) *benchFixture {
 	if len(files) != sz.files || len(b.Jobs) != sz.jobs {
 		t.Fatalf("generated bundle has %d files and %d jobs, want %d and %d", len(files), len(b.Jobs), sz.files, sz.jobs)
 	}
-	srv, w := newServer(t, nil)
-	return &benchFixture{dir: dir, b: b, files: files, srv: srv, w: w}
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	thr := throttle.New(nil, 0)
+	trips := &tripRecorder{next: thr}
+	w, err := databricks.NewWorkspaceClient(&databricks.Config{
+		Host: ts.URL, Token: testToken, AuthType: "pat",
+		RateLimitPerSecond: throttle.DefaultRateLimit, HTTPTransport: trips,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &benchFixture{dir: dir, b: b, files: files, srv: srv, w: w, trips: trips, throttle: thr}
 }
 
 // deploy applies the bundle and returns the requests it made.
 func (f *benchFixture) deploy(t testing.TB, opts Options) (*Result, []emulator.Request) {
+	res, reqs, _ := f.deployCounted(t, opts)
+	return res, reqs
+}
+
+// deployCounted is deploy that also returns the sequential round trips.
+func (f *benchFixture) deployCounted(t testing.TB, opts Options) (*Result, []emulator.Request, int) {
 	t.Helper()
-	before := len(f.srv.Requests())
+	before, tripsBefore := len(f.srv.Requests()), f.trips.count()
 	res, err := Apply(context.Background(), f.w, f.b, f.files, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, requestsSince(f.srv, before)
+	_, rt := f.trips.since(tripsBefore)
+	return res, requestsSince(f.srv, before), rt
 }
 
 // setLatency makes the emulator delay every request by d.
 func (f *benchFixture) setLatency(t testing.TB, d time.Duration) {
 	t.Helper()
-	if err := f.srv.Configure(emulator.Config{Latency: d}); err != nil {
+	f.configure(t, emulator.Config{Latency: d})
+}
+
+// configure replaces the emulator's injected behaviour.
+func (f *benchFixture) configure(t testing.TB, cfg emulator.Config) {
+	t.Helper()
+	if err := f.srv.Configure(cfg); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -174,42 +206,78 @@ func (f *benchFixture) editFile(t testing.TB, round int) {
 	}
 }
 
-// report records requests and uploads per operation.
-func report(b *testing.B, requests, uploads int) {
-	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
-	b.ReportMetric(float64(uploads)/float64(b.N), "uploads/op")
+// tally sums what the deploys of a benchmark did.
+type tally struct {
+	requests, uploads, roundTrips, throttled int
 }
 
-// BenchmarkFirstDeploy deploys a bundle to an empty workspace. The large
-// sub-benchmark uses the default upload parallelism (8); large-parallel-N
-// sets Options.Parallel to N.
+func (t *tally) add(res *Result, reqs []emulator.Request, roundTrips int) {
+	t.requests += len(reqs)
+	t.uploads += res.Uploaded
+	t.roundTrips += roundTrips
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests {
+			t.throttled++
+		}
+	}
+}
+
+// report records requests (429 answers included), uploads, sequential
+// round trips and throttled requests per operation.
+func (t *tally) report(b *testing.B) {
+	n := float64(b.N)
+	b.ReportMetric(float64(t.requests)/n, "requests/op")
+	b.ReportMetric(float64(t.uploads)/n, "uploads/op")
+	b.ReportMetric(float64(t.roundTrips)/n, "round-trips/op")
+	if t.throttled > 0 {
+		b.ReportMetric(float64(t.throttled)/n, "throttled/op")
+	}
+}
+
+// benchRateLimit is the request rate the throttling cases let the emulator
+// admit per second, far below what --parallel 8 sends at benchLatency.
+const benchRateLimit = 200
+
+// BenchmarkFirstDeploy deploys a bundle to an empty workspace: the small
+// one with the default upload parallelism (8), the large one with
+// Options.Parallel 1, 8, 32 and 64, and (throttled-N) with the emulator
+// admitting benchRateLimit requests per second.
 func BenchmarkFirstDeploy(b *testing.B) {
 	cases := []struct {
-		name     string
-		size     benchSize
-		parallel int
+		name      string
+		size      benchSize
+		parallel  int
+		rateLimit float64
 	}{
-		{"small", smallBundle, 0},
-		{"large", largeBundle, 0},
-		{"large-parallel-1", largeBundle, 1},
-		{"large-parallel-32", largeBundle, 32},
+		{"small", smallBundle, 0, 0},
+		{"large-parallel-1", largeBundle, 1, 0},
+		{"large-parallel-8", largeBundle, 8, 0},
+		{"large-parallel-32", largeBundle, 32, 0},
+		{"large-parallel-64", largeBundle, 64, 0},
+		{"large-throttled-8", largeBundle, 8, benchRateLimit},
+		{"large-throttled-32", largeBundle, 32, benchRateLimit},
+		{"large-throttled-64", largeBundle, 64, benchRateLimit},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			f := newBenchFixture(b, c.size)
-			f.setLatency(b, benchLatency)
+			f.configure(b, emulator.Config{Latency: benchLatency, RateLimit: c.rateLimit})
 			opts := testOptions()
 			opts.Parallel = c.parallel
-			requests, uploads := 0, 0
+			var sum tally
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				f.srv.Reset()
 				b.StartTimer()
-				res, reqs := f.deploy(b, opts)
-				requests += len(reqs)
-				uploads += res.Uploaded
+				sum.add(f.deployCounted(b, opts))
 			}
-			report(b, requests, uploads)
+			b.StopTimer()
+			sum.report(b)
+			b.ReportMetric(float64(sum.uploads)/b.Elapsed().Seconds(), "files/s")
+			// A deploy that met throttling must still have deployed it all.
+			if plan, err := Plan(context.Background(), f.w, f.b, f.files); err != nil || plan.Changed() {
+				b.Fatalf("plan after the deploy: changed %v, error %v; want no change", plan != nil && plan.Changed(), err)
+			}
 		})
 	}
 }
@@ -221,14 +289,12 @@ func BenchmarkNoChangeRedeploy(b *testing.B) {
 			f := newBenchFixture(b, sz)
 			f.deploy(b, testOptions())
 			f.setLatency(b, benchLatency)
-			requests, uploads := 0, 0
+			var sum tally
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				res, reqs := f.deploy(b, testOptions())
-				requests += len(reqs)
-				uploads += res.Uploaded
+				sum.add(f.deployCounted(b, testOptions()))
 			}
-			report(b, requests, uploads)
+			sum.report(b)
 		})
 	}
 }
@@ -241,17 +307,15 @@ func BenchmarkOneFileChange(b *testing.B) {
 			f := newBenchFixture(b, sz)
 			f.deploy(b, testOptions())
 			f.setLatency(b, benchLatency)
-			requests, uploads := 0, 0
+			var sum tally
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				f.editFile(b, i)
 				b.StartTimer()
-				res, reqs := f.deploy(b, testOptions())
-				requests += len(reqs)
-				uploads += res.Uploaded
+				sum.add(f.deployCounted(b, testOptions()))
 			}
-			report(b, requests, uploads)
+			sum.report(b)
 		})
 	}
 }
@@ -270,7 +334,7 @@ func BenchmarkCLIHandoff(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			requests, uploads := 0, 0
+			var sum tally
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -278,13 +342,19 @@ func BenchmarkCLIHandoff(b *testing.B) {
 				cliSyncFiles(b, context.Background(), f.w, f.b, local, 100+i)
 				f.setLatency(b, benchLatency)
 				b.StartTimer()
-				res, reqs := f.deploy(b, testOptions())
-				requests += len(reqs)
-				uploads += res.Uploaded
+				sum.add(f.deployCounted(b, testOptions()))
 			}
-			report(b, requests, uploads)
+			sum.report(b)
 		})
 	}
+}
+
+// sortedLines is requestLines sorted: requests sent together arrive in any
+// order.
+func sortedLines(reqs []emulator.Request) []string {
+	lines := requestLines(reqs)
+	sort.Strings(lines)
+	return lines
 }
 
 // requestLines renders requests as "METHOD path" lines.
@@ -315,8 +385,8 @@ func TestNoChangeCostIsConstant(t *testing.T) {
 	if smallRes.Changed || largeRes.Changed || smallRes.Uploaded+largeRes.Uploaded != 0 {
 		t.Errorf("no-change redeploys changed something: small %+v, large %+v", smallRes, largeRes)
 	}
-	if len(largeReqs) > 8 {
-		t.Errorf("no-change redeploy of the large bundle made %d requests, want at most 8", len(largeReqs))
+	if len(largeReqs) != 3 {
+		t.Errorf("no-change redeploy of the large bundle made %d requests, want the 3 reads of the probe: %v", len(largeReqs), requestLines(largeReqs))
 	}
 	if diff := cmp.Diff(requestLines(smallReqs), requestLines(largeReqs)); diff != "" {
 		t.Errorf("no-change redeploy requests differ between %d and %d files (-small +large):\n%s", len(small.files), len(large.files), diff)
@@ -329,7 +399,7 @@ func TestNoChangeCostIsConstant(t *testing.T) {
 	if smallRes.Uploaded != 1 || largeRes.Uploaded != 1 {
 		t.Errorf("one-file-change redeploys uploaded %d (small) and %d (large) files, want 1", smallRes.Uploaded, largeRes.Uploaded)
 	}
-	if diff := cmp.Diff(requestLines(smallReqs), requestLines(largeReqs)); diff != "" {
+	if diff := cmp.Diff(sortedLines(smallReqs), sortedLines(largeReqs)); diff != "" {
 		t.Errorf("one-file-change redeploy requests differ between %d and %d files (-small +large):\n%s", len(small.files), len(large.files), diff)
 	}
 }
@@ -349,12 +419,76 @@ func TestCLIHandoffCostIsConstant(t *testing.T) {
 		}
 		cliSyncFiles(t, context.Background(), f.w, f.b, local, 2)
 		res, reqs := f.deploy(t, testOptions())
-		if res.Uploaded != 0 || len(reqs) > 8 {
-			t.Errorf("%s hand-off: uploaded %d files in %d requests; want 0 uploads in at most 8 requests: %v", sz.name, res.Uploaded, len(reqs), requestLines(reqs))
+		// The probe (lock and two state files), the lock (create, read
+		// back, read before release, delete), the state under it, one
+		// export of the file path and brickci's deployment.json.
+		if res.Uploaded != 0 || len(reqs) > 11 {
+			t.Errorf("%s hand-off: uploaded %d files in %d requests; want 0 uploads in at most 11 requests: %v", sz.name, res.Uploaded, len(reqs), requestLines(reqs))
 		}
-		lines = append(lines, requestLines(reqs))
+		lines = append(lines, sortedLines(reqs))
 	}
 	if diff := cmp.Diff(lines[0], lines[1]); diff != "" {
 		t.Errorf("hand-off requests differ between the small and the large bundle (-small +large):\n%s", diff)
 	}
+}
+
+// TestThrottledFirstDeployConverges deploys a 300-file bundle at
+// --parallel 32 to a workspace that admits 100 requests per second: the
+// deploy must meet 429s, slow down (the throttling transport's window
+// shrinks), upload every file once and leave a state that plans as
+// unchanged.
+func TestThrottledFirstDeployConverges(t *testing.T) {
+	t.Parallel()
+	f := newBenchFixture(t, benchSize{name: "medium", files: 300, dirs: 10, jobs: 10})
+	f.configure(t, emulator.Config{RateLimit: 100})
+	opts := testOptions()
+	opts.Parallel = 32
+	res, reqs := f.deploy(t, opts)
+	throttled := 0
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	st := f.throttle.Stats()
+	if throttled == 0 || st.Throttled != throttled || st.Decreases == 0 || st.MinWindow >= opts.Parallel {
+		t.Errorf("emulator answered %d requests 429; transport stats %+v; want 429s seen, and the window brought below %d", throttled, st, opts.Parallel)
+	}
+	if res.Uploaded != len(f.files) {
+		t.Errorf("uploaded %d files, want %d", res.Uploaded, len(f.files))
+	}
+	if got := countPath(reqs, "/workspace/import") - countStatus(reqs, "/workspace/import", http.StatusTooManyRequests); got < len(f.files) {
+		t.Errorf("%d imports answered, fewer than the %d files", got, len(f.files))
+	}
+	for name, list := range f.srv.JobsByName(testToken) {
+		if len(list) != 1 {
+			t.Errorf("job %q exists %d times", name, len(list))
+		}
+	}
+	if n := len(f.srv.Jobs(testToken)); n != len(f.b.Jobs) {
+		t.Errorf("%d jobs deployed, want %d", n, len(f.b.Jobs))
+	}
+	plan, err := Plan(context.Background(), f.w, f.b, f.files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changed() {
+		t.Errorf("plan after the throttled deploy shows changes: %+v", plan.Files)
+	}
+	if lockHeld(f.srv) {
+		t.Error("lock left behind")
+	}
+	t.Logf("%d requests, %d answered 429; window down to %d", len(reqs), throttled, st.MinWindow)
+}
+
+// countStatus counts the requests to paths ending in suffix answered with
+// status.
+func countStatus(reqs []emulator.Request, suffix string, status int) int {
+	n := 0
+	for _, r := range reqs {
+		if strings.HasSuffix(r.Path, suffix) && r.Status == status {
+			n++
+		}
+	}
+	return n
 }

@@ -2,27 +2,42 @@ package deploy
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
 )
 
-// localFiles hashes the files bundle.Files chose and places them under the
-// target's file path.
+// localFiles hashes the files bundle.Files chose, several at a time, and
+// places them under the target's file path.
 func localFiles(b *bundle.Bundle, files []bundle.File) ([]localFile, error) {
-	out := make([]localFile, 0, len(files))
-	for _, f := range files {
+	out := make([]localFile, len(files))
+	err := forEachParallel(context.Background(), 2*runtime.GOMAXPROCS(0), indexes(len(files)), func(_ context.Context, i int) error {
+		f := files[i]
 		h, err := hashFile(f.Abs)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		lf := localFile{Rel: f.Rel, Abs: f.Abs, Remote: f.RemotePath(b.Workspace.FilePath), Notebook: f.Notebook, Hash: h}
 		if f.Notebook {
 			lf.Lang = notebookLanguage(f.Rel)
 		}
-		out = append(out, lf)
+		out[i] = lf
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// indexes returns 0, 1, …, n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // Plan reports what Apply would change, comparing the bundle with the
@@ -43,9 +58,16 @@ func Plan(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, 
 // failure and cancellation. A Result is returned with the job ids known so
 // far even when err is not nil.
 func Apply(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []bundle.File, opts Options) (*Result, error) {
-	lf, err := localFiles(b, files)
+	d, err := newDeployer(w, sdkFS{w}, b, opts)
 	if err != nil {
 		return nil, err
 	}
-	return applyFiles(ctx, w, b, lf, opts)
+	// The files are hashed while the state is read.
+	reads := d.startProbe(ctx)
+	lf, err := localFiles(b, files)
+	if err != nil {
+		reads()
+		return nil, err
+	}
+	return d.apply(ctx, lf, reads)
 }

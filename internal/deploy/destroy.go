@@ -37,11 +37,13 @@ func Destroy(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundl
 	if err != nil {
 		return err
 	}
-	return d.withLock(ctx, func() error {
-		st, err := readState(ctx, d.fs, b.Workspace.StatePath)
-		if err != nil {
-			return err
-		}
+	var st *remoteState
+	readUnderLock := func(ctx context.Context) error {
+		var err error
+		st, err = readState(ctx, d.fs, b.Workspace.StatePath)
+		return err
+	}
+	return d.withLock(ctx, readUnderLock, func(ctx context.Context) error {
 		d.st = st
 		if err := d.adoptPending(ctx); err != nil {
 			return err

@@ -13,6 +13,10 @@
 // artifacts (Bundle.ArtifactFiles) are uploaded to the artifact path when
 // their content hash changed, recorded in deployment.json, and mark the jobs
 // that use them as updated (artifacts.go).
+// Apply reads the
+// state without the lock first and stops there when that proves nothing
+// changes; otherwise it takes the lock and reads the state again under it
+// (docs/reliability.md states the guarantee).
 //
 // It must not load or validate bundles (internal/bundle decides what a bundle
 // contains and which files are synced), run jobs (internal/run), exit the

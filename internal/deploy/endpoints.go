@@ -303,10 +303,23 @@ func buildMetadata(b *bundle.Bundle, rs ResourcesState) metadata {
 }
 
 func (d *deployer) writeMetadata(ctx context.Context) error {
+	data, err := d.metadataBytes()
+	if err != nil {
+		return err
+	}
+	return d.writeMetadataBytes(ctx, data)
+}
+
+// metadataBytes is metadata.json for the resources in state, as written.
+func (d *deployer) metadataBytes() ([]byte, error) {
 	data, err := json.MarshalIndent(buildMetadata(d.b, d.st.resources), "", "  ")
 	if err != nil {
-		return fmt.Errorf("failed to encode %s: %w", metadataFile, err)
+		return nil, fmt.Errorf("failed to encode %s: %w", metadataFile, err)
 	}
+	return data, nil
+}
+
+func (d *deployer) writeMetadataBytes(ctx context.Context, data []byte) error {
 	if err := d.fs.write(ctx, path.Join(d.b.Workspace.StatePath, metadataFile), data, "", true); err != nil {
 		return fmt.Errorf("failed to write %s: %w", metadataFile, err)
 	}

@@ -226,7 +226,7 @@ func TestLockFileMatchesCLIFormat(t *testing.T) {
 	srv, w := newServer(t, nil)
 	opts := testOptions()
 	l := &locker{fs: sdkFS{w}, statePath: testRoot + "/state", id: opts.NewID(), user: testUser, now: opts.Now, sleep: sleepCtx}
-	if err := l.acquire(ctx, false, 0, opts.LockPoll); err != nil {
+	if err := l.acquire(ctx, false, 0, opts.LockPoll, nil); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "contract/deploy.lock", string(srv.Files(testToken)["/Users/me@example.com/.bundle/demo/staging/state/deploy.lock"])+"\n")
@@ -428,10 +428,11 @@ func TestHandoffFromCLIUploadsOnlyWhatDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := requestsSince(srv, before)
-	// A deploy reads the lock back twice and the two state files: four
-	// exports; the hand-off adds one, of the file path.
-	if res.Uploaded != 2 || countPath(reqs, "/workspace/export") != 5 {
-		t.Errorf("hand-off deploy uploaded %d files with %d exports; want 2 uploads and 5 exports", res.Uploaded, countPath(reqs, "/workspace/export"))
+	// A deploy with work reads lock and state without the lock, then
+	// again under it, and the lock before releasing it: seven exports; the
+	// hand-off adds one, of the file path.
+	if res.Uploaded != 2 || countPath(reqs, "/workspace/export") != 8 {
+		t.Errorf("hand-off deploy uploaded %d files with %d exports; want 2 uploads and 8 exports", res.Uploaded, countPath(reqs, "/workspace/export"))
 	}
 	if got := string(srv.Files(testToken)["/Users/me@example.com/.bundle/demo/staging/files/src/rag/data/chunks.txt"]); got != demoFiles["src/rag/data/chunks.txt"] {
 		t.Errorf("stale workspace file not replaced: %q", got)
@@ -441,8 +442,8 @@ func TestHandoffFromCLIUploadsOnlyWhatDiffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reqs := requestsSince(srv, before); res.Changed || countPath(reqs, "/workspace/export") != 4 {
-		t.Errorf("deploy after the hand-off: changed %v, %d exports; want no change and the 4 exports of lock and state", res.Changed, countPath(reqs, "/workspace/export"))
+	if reqs := requestsSince(srv, before); res.Changed || len(reqs) != 3 || countPath(reqs, "/workspace/export") != 3 {
+		t.Errorf("deploy after the hand-off: changed %v, %d requests: %v; want no change and the 3 exports of lock and state", res.Changed, len(reqs), requestLines(reqs))
 	}
 }
 

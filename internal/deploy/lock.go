@@ -46,13 +46,43 @@ type locker struct {
 	// attempted is true once a lock write was sent, even if its answer was
 	// lost; release then checks whether the lock became ours.
 	attempted bool
+	// checked, when set, is the lock as read during the deploy's last
+	// write (readWhile); release uses it instead of reading again.
+	checked *lockRead
+}
+
+// lockRead is the outcome of reading the lock.
+type lockRead struct {
+	info lockInfo
+	err  error
+}
+
+// readWhile runs write while it reads the lock for release, so that
+// releasing after a deploy's last write takes one round trip instead of
+// two. The read is as recent as the one release would make: both come
+// right before the delete, with no step of the deploy between.
+func (l *locker) readWhile(ctx context.Context, write func(context.Context) error) error {
+	done := make(chan lockRead, 1)
+	go func() {
+		info, err := l.read(ctx)
+		done <- lockRead{info, err}
+	}()
+	err := write(ctx)
+	r := <-done
+	if r.err == nil || isNotFound(r.err) || errors.Is(r.err, errLockUnreadable) {
+		l.checked = &r
+	}
+	return err
 }
 
 func (l *locker) path() string { return path.Join(l.statePath, lockFile) }
 
 // acquire takes the lock, waiting up to timeout (polling every poll) while
-// someone else holds it. With force it takes over a held lock.
-func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Duration) error {
+// someone else holds it. With force it takes over a held lock. Once the
+// lock is written, during (when not nil) runs while the lock is read back,
+// so that what a deploy reads first costs no extra round trip; its error
+// counts only when the lock turns out to be ours.
+func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Duration, during func(context.Context) error) error {
 	// Waiting is measured as the sum of the pauses, so that it does not
 	// depend on the clock used for timestamps.
 	var waited time.Duration
@@ -63,7 +93,7 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 		err := l.write(ctx, info, false)
 		switch {
 		case err == nil:
-			return l.confirm(ctx)
+			return l.confirmWith(ctx, during)
 		case isNotFound(err) && !madeDir:
 			// First deploy: the state directory does not exist yet.
 			madeDir = true
@@ -86,14 +116,14 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 		case err != nil && !unreadable:
 			return fmt.Errorf("failed to read the deploy lock %q: %w", l.path(), err)
 		case !unreadable && holder.ID == l.id:
-			return nil
+			return run(ctx, during)
 		}
 		if force {
 			info.IsForced = true
 			if err := l.write(ctx, info, true); err != nil {
 				return fmt.Errorf("failed to take over the deploy lock %q: %w", l.path(), err)
 			}
-			return l.confirm(ctx)
+			return l.confirmWith(ctx, during)
 		}
 		if waited >= timeout {
 			return &LockHeldError{User: holder.User, Since: holder.AcquisitionTime, Age: l.now().Sub(holder.AcquisitionTime)}
@@ -106,9 +136,16 @@ func (l *locker) acquire(ctx context.Context, force bool, timeout, poll time.Dur
 	}
 }
 
-// confirm reads the lock back: two deployers may both believe they wrote it.
-func (l *locker) confirm(ctx context.Context) error {
+// confirmWith reads the lock back, since two deployers may both believe
+// they wrote it, and runs during at the same time.
+func (l *locker) confirmWith(ctx context.Context, during func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, during) }()
 	got, err := l.read(ctx)
+	duringErr := <-done
+	if err == nil && got.ID == l.id {
+		return duringErr
+	}
 	if err != nil {
 		return fmt.Errorf("failed to read back the deploy lock %q: %w", l.path(), err)
 	}
@@ -147,9 +184,15 @@ func (l *locker) release(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	got, err := l.read(ctx)
-	if err != nil && !isNotFound(err) && ctx.Err() == nil {
-		got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
+	var got lockInfo
+	var err error
+	if l.checked != nil {
+		got, err = l.checked.info, l.checked.err
+	} else {
+		got, err = l.read(ctx)
+		if err != nil && !isNotFound(err) && ctx.Err() == nil {
+			got, err = l.read(ctx) // one retry: a lost answer must not leave the lock behind
+		}
 	}
 	switch {
 	case isNotFound(err), errors.Is(err, errLockUnreadable):
@@ -164,6 +207,14 @@ func (l *locker) release(ctx context.Context) error {
 		return fmt.Errorf("failed to release the deploy lock %q: %w", l.path(), err)
 	}
 	return nil
+}
+
+// run calls fn unless it is nil.
+func run(ctx context.Context, fn func(context.Context) error) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(ctx)
 }
 
 // sleepCtx waits for d or until ctx is done.

@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -102,12 +104,20 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 			ids[k] = e.ID
 		}
 	}
-	for _, k := range order {
+	// Building a job's settings goes through the SDK's types, which is
+	// slow enough for a hundred jobs to matter: build them on every core.
+	norms := make([]map[string]any, len(order))
+	err = forEachParallel(context.Background(), runtime.GOMAXPROCS(0), indexes(len(order)), func(_ context.Context, i int) error {
+		_, norm, err := jobSettings(b, b.Jobs[order[i]], ids)
+		norms[i] = norm
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range order {
 		j := b.Jobs[k]
-		_, norm, err := jobSettings(b, j, ids)
-		if err != nil {
-			return nil, err
-		}
+		norm := norms[i]
 		rc := ResourceChange{Kind: KindJob, Key: k, Name: stringField(norm, "name"), ID: ids[k]}
 		desiredACL := acl(j.Permissions, deployer, iam.PermissionLevelIsOwner)
 		rc.Action, rc.Fields = planResource(st, jobAddr(k), norm, desiredACL, "/jobs/"+ids[k])

@@ -88,6 +88,8 @@ var (
 //     id and timestamp, become placeholders: an interrupted deploy followed
 //     by a rerun legitimately writes state more often and may have started
 //     the lineage. The fault cases compare serial exactly on their own.
+//     deployment.json's record of resources.json becomes a placeholder
+//     saying whether it names the resources.json beside it.
 //
 // Every job name must map to exactly one job; a duplicate is rendered as
 // such and so never compares equal to a clean deploy.
@@ -117,6 +119,18 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 		}
 		return norm(string(data))
 	}
+	// deployment.json must record the resources.json beside it; the
+	// record itself is as arbitrary as the serial.
+	var written ResourcesRecord
+	for p, o := range srv.Objects(testToken) {
+		if strings.HasSuffix(p, "/state/"+resourcesFile) {
+			var rs ResourcesState
+			if err := json.Unmarshal(o.Content, &rs); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			written = ResourcesRecord{Lineage: rs.Lineage, Serial: rs.Serial}
+		}
+	}
 	out := map[string]string{}
 	for p, o := range srv.Objects(testToken) {
 		switch path := p; {
@@ -135,6 +149,13 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 				t.Fatalf("%s: %v", path, err)
 			}
 			ds.ID, ds.Timestamp = "<id>", time.Time{}
+			switch {
+			case ds.Resources == nil:
+			case *ds.Resources == written:
+				ds.Resources = &ResourcesRecord{Lineage: "<resources.json beside it>"}
+			default:
+				ds.Resources = &ResourcesRecord{Lineage: fmt.Sprintf("<not the resources.json beside it, %v>", written)}
+			}
 			o.Content = []byte(asJSON(ds))
 		}
 		out["object "+p] = fmt.Sprintf("%s %s %s", o.Type, o.Language, norm(string(o.Content)))

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/apierr"
@@ -42,17 +43,19 @@ func isExists(err error) bool {
 }
 
 // sdkFS implements workspaceFS with the workspace object API: import with
-// JSON and base64 content, export, mkdirs and delete.
+// JSON and base64 content, export (as the file's bytes, direct_download),
+// mkdirs and delete.
 type sdkFS struct{ w *databricks.WorkspaceClient }
 
 func (f sdkFS) read(ctx context.Context, path string) ([]byte, error) {
-	resp, err := f.w.Workspace.Export(ctx, workspace.ExportRequest{Path: path, Format: workspace.ExportFormatSource})
+	rc, err := f.w.Workspace.Download(ctx, path, workspace.DownloadFormat(workspace.ExportFormatSource))
 	if err != nil {
 		return nil, err
 	}
-	data, err := base64.StdEncoding.DecodeString(resp.Content)
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
 	if err != nil {
-		return nil, fmt.Errorf("failed to decode the content of %q: %w", path, err)
+		return nil, fmt.Errorf("failed to read the content of %q: %w", path, err)
 	}
 	return data, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/brickci/brickci/internal/bundle"
@@ -93,6 +94,18 @@ type DeploymentState struct {
 	ID         string      `json:"id"`
 	// Artifacts are the built files uploaded to the artifact path.
 	Artifacts []StateArtifact `json:"brickci_artifacts,omitempty"`
+	// Resources records which resources.json the deploy that wrote this
+	// file left behind. A reader that finds the same lineage and serial in
+	// resources.json knows it holds a finished deploy's state and not one
+	// half-way through (see probe). The CLI ignores the field.
+	Resources *ResourcesRecord `json:"brickci_resources,omitempty"`
+}
+
+// ResourcesRecord names one version of resources.json: its lineage and
+// serial, both empty when the file does not exist.
+type ResourcesRecord struct {
+	Lineage string `json:"lineage"`
+	Serial  int    `json:"serial"`
 }
 
 // StateFile is one synced file in DeploymentState.
@@ -109,6 +122,34 @@ type remoteState struct {
 	deployment DeploymentState
 	// exists is false on a first deploy (no resources.json).
 	exists bool
+	// resourcesExist is true once resources.json exists: read or written.
+	resourcesExist bool
+	// raw holds the bytes read of resources.json and deployment.json
+	// (nil when missing).
+	raw [2][]byte
+}
+
+// sameFiles reports whether st and o were read from identical state files.
+func (st *remoteState) sameFiles(o *remoteState) bool {
+	return bytes.Equal(st.raw[0], o.raw[0]) && bytes.Equal(st.raw[1], o.raw[1]) &&
+		(st.raw[0] == nil) == (o.raw[0] == nil) && (st.raw[1] == nil) == (o.raw[1] == nil)
+}
+
+// record is the version of resources.json this state holds.
+func (st *remoteState) record() ResourcesRecord {
+	if !st.resourcesExist {
+		return ResourcesRecord{}
+	}
+	return ResourcesRecord{Lineage: st.resources.Lineage, Serial: st.resources.Serial}
+}
+
+// finished reports whether deployment.json was written by the deploy that
+// left resources.json as it is: the state is a finished deploy's, not one
+// interrupted or still running between its resources.json writes and its
+// final deployment.json write.
+func (st *remoteState) finished() bool {
+	r := st.deployment.Resources
+	return r != nil && *r == st.record()
 }
 
 // Version is brickci's version; cmd/action sets it from the version the
@@ -125,20 +166,43 @@ func jobAddr(key string) string      { return "resources.jobs." + key }
 func endpointAddr(key string) string { return "resources.model_serving_endpoints." + key }
 func permAddr(addr string) string    { return addr + ".permissions" }
 
-// readState reads resources.json and deployment.json: one export each. A
-// missing file is an empty state.
+// readState reads resources.json and deployment.json: one export each,
+// sent together. A missing file is an empty state.
 func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteState, error) {
+	var (
+		wg               sync.WaitGroup
+		resData, depData []byte
+		resErr, depErr   error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		depData, depErr = fs.read(ctx, path.Join(statePath, deploymentFile))
+	}()
+	resData, resErr = fs.read(ctx, path.Join(statePath, resourcesFile))
+	wg.Wait()
+	return decodeState(statePath, resData, resErr, depData, depErr)
+}
+
+// decodeState builds the remote state from what reading resources.json and
+// deployment.json returned.
+func decodeState(statePath string, resData []byte, resErr error, depData []byte, depErr error) (*remoteState, error) {
 	st := &remoteState{
 		resources:  ResourcesState{StateVersion: currentStateVersion, CLIVersion: writerVersion(), State: map[string]ResourceEntry{}},
 		deployment: DeploymentState{Version: deploymentVersion, CLIVersion: writerVersion()},
 	}
-	data, err := fs.read(ctx, path.Join(statePath, resourcesFile))
+	if resErr == nil {
+		st.raw[0] = resData
+	}
+	if depErr == nil {
+		st.raw[1] = depData
+	}
 	switch {
-	case isNotFound(err):
-	case err != nil:
-		return nil, fmt.Errorf("failed to read %s: %w", resourcesFile, err)
+	case isNotFound(resErr):
+	case resErr != nil:
+		return nil, fmt.Errorf("failed to read %s: %w", resourcesFile, resErr)
 	default:
-		if err := decodeJSON(data, &st.resources); err != nil {
+		if err := decodeJSON(resData, &st.resources); err != nil {
 			return nil, fmt.Errorf("failed to parse %s in %q: %w", resourcesFile, statePath, err)
 		}
 		if st.resources.State == nil {
@@ -148,14 +212,14 @@ func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteSt
 			return nil, fmt.Errorf("failed to read %s in %q: %w", resourcesFile, statePath, err)
 		}
 		st.exists = true
+		st.resourcesExist = true
 	}
-	data, err = fs.read(ctx, path.Join(statePath, deploymentFile))
 	switch {
-	case isNotFound(err):
-	case err != nil:
-		return nil, fmt.Errorf("failed to read %s: %w", deploymentFile, err)
+	case isNotFound(depErr):
+	case depErr != nil:
+		return nil, fmt.Errorf("failed to read %s: %w", deploymentFile, depErr)
 	default:
-		if err := json.Unmarshal(data, &st.deployment); err != nil {
+		if err := json.Unmarshal(depData, &st.deployment); err != nil {
 			return nil, fmt.Errorf("failed to parse %s in %q: %w", deploymentFile, statePath, err)
 		}
 		if st.deployment.Version > deploymentVersion {
@@ -239,8 +303,12 @@ func writeResources(ctx context.Context, fs workspaceFS, statePath string, rs *R
 	return nil
 }
 
-// writeDeployment writes deployment.json, compact as the CLI writes it.
-func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, ds *DeploymentState) error {
+// writeDeployment writes st's deployment.json, compact as the CLI writes
+// it, recording the resources.json it goes with.
+func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, st *remoteState) error {
+	ds := &st.deployment
+	rec := st.record()
+	ds.Resources = &rec
 	sort.Slice(ds.Files, func(i, j int) bool { return ds.Files[i].LocalPath < ds.Files[j].LocalPath })
 	data, err := json.Marshal(ds)
 	if err != nil {

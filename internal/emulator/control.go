@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -43,6 +44,13 @@ type Config struct {
 	TaskDuration time.Duration
 	// Outcomes maps task keys to how they end; missing keys succeed.
 	Outcomes map[string]Outcome
+	// RateLimit, when positive, is the number of authenticated API requests
+	// per second each workspace admits, as a token bucket holding one
+	// second's worth. A request over it is answered 429
+	// REQUEST_LIMIT_EXCEEDED with a Retry-After header (whole seconds until
+	// the bucket refills) before it changes anything, as a throttled
+	// workspace answers.
+	RateLimit float64
 }
 
 // Request is one API request the emulator answered.
@@ -60,9 +68,11 @@ type configBody struct {
 	Seed           *uint64            `json:"seed"`
 	TaskDurationMS *int64             `json:"task_duration_ms"`
 	Outcomes       map[string]Outcome `json:"outcomes"`
+	RateLimit      *float64           `json:"rate_limit"`
 }
 
-// Configure replaces the injected behaviour and reseeds the fault generator.
+// Configure replaces the injected behaviour, reseeds the fault generator and
+// refills every workspace's request budget.
 func (s *Server) Configure(cfg Config) error {
 	if err := validateConfig(cfg); err != nil {
 		return err
@@ -76,6 +86,9 @@ func (s *Server) Configure(cfg Config) error {
 func validateConfig(cfg Config) error {
 	if cfg.FaultRate < 0 || cfg.FaultRate > 1 {
 		return fmt.Errorf("failed to configure emulator: fault rate %v is not within [0, 1]", cfg.FaultRate)
+	}
+	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0) {
+		return fmt.Errorf("failed to configure emulator: rate limit %v must be a finite number of requests per second, 0 for none", cfg.RateLimit)
 	}
 	if cfg.Latency < 0 || cfg.TaskDuration < 0 {
 		return fmt.Errorf("failed to configure emulator: latency %v and task duration %v must not be negative", cfg.Latency, cfg.TaskDuration)
@@ -93,6 +106,7 @@ func (s *Server) setConfigLocked(cfg Config) {
 	cfg.Outcomes = maps.Clone(cfg.Outcomes)
 	s.cfg = cfg
 	s.rng = rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
+	s.buckets = map[string]*bucket{}
 }
 
 // CurrentConfig returns the injected behaviour in effect.
@@ -180,6 +194,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	if body.Outcomes != nil {
 		cfg.Outcomes = body.Outcomes
 	}
+	if body.RateLimit != nil {
+		cfg.RateLimit = *body.RateLimit
+	}
 	if err := s.Configure(cfg); err != nil {
 		writeError(w, errInvalidParameter("%v", err))
 		return
@@ -198,5 +215,6 @@ func configJSON(cfg Config) map[string]any {
 		"seed":             cfg.Seed,
 		"task_duration_ms": cfg.TaskDuration.Milliseconds(),
 		"outcomes":         outcomes,
+		"rate_limit":       cfg.RateLimit,
 	}
 }

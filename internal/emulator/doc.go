@@ -10,6 +10,7 @@
 // the OAuth endpoints share the workspace of their client id). Control
 // endpoints under /__emulator/ and the Go methods [Server.Configure],
 // [Server.Requests] and [Server.Reset] inject latency and 429/503 faults,
+// throttle each workspace above a request rate (429 with Retry-After),
 // choose task outcomes and expose what was requested; accessors such as
 // [Server.Files] and [Server.Jobs] expose the remote state for assertions.
 //

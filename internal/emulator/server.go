@@ -59,6 +59,8 @@ type Server struct {
 	issued   map[string]principal
 	requests []Request
 	nextTok  int64
+	// buckets hold each workspace's request budget under Config.RateLimit.
+	buckets map[string]*bucket
 }
 
 // principal is who a bearer token authenticates as, and which workspace it
@@ -208,7 +210,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.api.ServeHTTP(rec, r)
 }
 
-// serveAPI authenticates, decides on a fault before anything is changed,
+// serveAPI authenticates, decides on throttling and faults before anything
+// is changed,
 // reads the body and runs the handler under the server lock.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -227,6 +230,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 		c.who = who
 		c.ws = s.workspaceLocked(who)
+		if wait := s.throttleLocked(who.workspace, c.now); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(wait))
+			writeError(w, errRateLimited())
+			return
+		}
 		if fault := s.faultLocked(); fault != nil {
 			if fault.status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", strconv.Itoa(s.rng.IntN(2)))
