@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,6 +62,8 @@ type Server struct {
 	nextTok  int64
 	// buckets hold each workspace's request budget under Config.RateLimit.
 	buckets map[string]*bucket
+	// inflight counts API requests being served (see WaitIdle).
+	inflight atomic.Int64
 }
 
 // principal is who a bearer token authenticates as, and which workspace it
@@ -189,6 +192,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.control.ServeHTTP(w, r)
 		return
 	}
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
 		status := rec.status
@@ -208,6 +213,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.api.ServeHTTP(rec, r)
+}
+
+// WaitIdle waits until no API request is being served, or timeout passes,
+// and reports whether the server is idle. A client that gives up on a
+// request (its context is cancelled) returns at once, while the server may
+// still be carrying the request out; tests that interrupt a deploy wait for
+// that before they look at the workspace or deploy again, as a later CI run
+// would find it.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for s.inflight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // serveAPI authenticates, decides on throttling and faults before anything
