@@ -16,6 +16,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/sql"
 
 	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/deploy"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/gitinfo"
@@ -109,6 +110,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 				all = append(all, bundle.CheckPipelineRefs(b, pipelineRefs(pipeline, b.Target))...)
 			}
 		}
+		all = append(all, checkSpecSkips(pipeline)...)
 		all = relativize(uniq(all))
 		switch format {
 		case "text":
@@ -363,6 +365,22 @@ func sameDir(a, b string) bool {
 // deployed to target: every target the spec names, the integration jobs on
 // the integration target, and the release jobs on prod (where the release
 // workflow runs them).
+// checkSpecSkips reports the skip-unsupported entries of the pipeline spec
+// that the deploy mode would refuse: types brickci deploys, or that no
+// bundle can hold.
+func checkSpecSkips(s *spec.Spec) diag.List {
+	if s == nil {
+		return nil
+	}
+	var l diag.List
+	for _, r := range s.SkipUnsupported {
+		if err := deploy.CheckSkip([]string{r.Name}); err != nil {
+			l = append(l, diag.Errorf("pipeline-skip", s.File, r.Line, r.Column, "%v", err))
+		}
+	}
+	return l
+}
+
 func pipelineRefs(s *spec.Spec, target string) []bundle.Ref {
 	if s == nil {
 		return nil

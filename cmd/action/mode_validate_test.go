@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -257,5 +258,38 @@ func TestBinaryJSONWithMergedStreams(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(got.Notes, "\n"), "validating online as jane.doe@example.com") {
 		t.Errorf("notes = %q", got.Notes)
+	}
+}
+
+// The spec's skip-unsupported entries are checked where they are written:
+// a type brickci deploys or an unknown one would make every generated
+// deploy fail with a bad invocation.
+func TestValidateChecksSpecSkips(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bundleYML := "bundle:\n  name: demo\ntargets:\n  staging:\n    default: true\n  prod: {}\n"
+	specYML := "project: demo\nbundle: .\naction: ./\nskip-unsupported: [experiments, jobs, experimnts]\n" +
+		"targets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"
+	for name, content := range map[string]string{"databricks.yml": bundleYML, "pipeline.yaml": specYML} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := filepath.Join(dir, "pipeline.yaml")
+	code, out, errOut := runMain(map[string]string{}, "validate", "--offline", "--format", "text", "--bundle", dir, "--spec", spec, "-t", "staging")
+	got := out + errOut
+	for _, want := range []string{
+		spec + `:4:33: "jobs" is deployed by brickci and cannot be skipped; --skip-unsupported takes types it does not deploy [pipeline-skip]`,
+		spec + `:4:39: unknown resource type "experimnts" in --skip-unsupported; did you mean "experiments"? [pipeline-skip]`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("validate output lacks\n%s\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, ":4:20:") {
+		t.Errorf("experiments is a valid entry but was reported:\n%s", got)
+	}
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
 	}
 }

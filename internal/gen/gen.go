@@ -301,7 +301,7 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			continue
 		}
 		plan := g.brickci("Plan the "+name+" deploy",
-			kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true"))
+			append([]workflow.KV{kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true")}, g.skipInput()...)...)
 		// The same secret names as the deploy, resolved in the plan
 		// environment: its read-only credential overrides any repository
 		// secret of that name, and the deploy environment's is never seen.
@@ -374,8 +374,8 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			names = append(names, j.Name)
 		}
 		step := g.brickci("Deploy to "+t.Name+" and run jobs",
-			kv("mode", "test"), kv("integration", "true"), kv("target", t.Name), kv("bundle", s.Bundle),
-			kv("jobs", strings.Join(names, ",")), kv("cleanup", strconv.FormatBool(in.Cleanup)))
+			append([]workflow.KV{kv("mode", "test"), kv("integration", "true"), kv("target", t.Name), kv("bundle", s.Bundle),
+				kv("jobs", strings.Join(names, ",")), kv("cleanup", strconv.FormatBool(in.Cleanup))}, g.skipInput()...)...)
 		step.Env = authEnv(t)
 		job := workflow.Job{
 			ID:          "integration-tests",
@@ -406,6 +406,19 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 		Concurrency: g.prConcurrency(),
 		Jobs:        jobs,
 	}, nil
+}
+
+// skipInput is the skip_unsupported input of the steps that deploy or
+// plan, or nothing when the spec skips no resource type.
+func (g *generator) skipInput() []workflow.KV {
+	if len(g.s.SkipUnsupported) == 0 {
+		return nil
+	}
+	names := make([]string, len(g.s.SkipUnsupported))
+	for i, r := range g.s.SkipUnsupported {
+		names[i] = r.Name
+	}
+	return []workflow.KV{kv("skip_unsupported", strings.Join(names, ","))}
 }
 
 // buildSteps set up Python and the packages the bundle's artifact builds
@@ -441,7 +454,7 @@ func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.W
 	env := authEnv(t)
 	validate := g.brickci("Validate "+target, kv("mode", "validate"), kv("target", target), kv("bundle", s.Bundle))
 	validate.Env = env
-	deploy := g.brickci("Deploy to "+target, kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle))
+	deploy := g.brickci("Deploy to "+target, append([]workflow.KV{kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle)}, g.skipInput()...)...)
 	deploy.Env = env
 	steps := append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), validate, deploy)
 	timeout := s.Timeouts.Deploy

@@ -142,6 +142,19 @@ func TestVariants(t *testing.T) {
 			absent: map[string][]string{"lint-cicd-workflow-files.yml": {"setup-python"}, "deploy-cicd.yml": {"setup-python"}},
 		},
 		{
+			name: "resource types left to another tool",
+			spec: "project: p\nbundle: b\naction: ./\nskip-unsupported: [experiments, registered_models]\n" + targetsOIDCPATM2M +
+				"tests:\n  integration: {target: test, jobs: [a]}\n",
+			files: 6,
+			contains: map[string][]string{
+				"p-bundle-ci.yml":         {"mode: plan\n          target: staging\n          bundle: b\n          comment: true\n          skip_unsupported: experiments,registered_models"},
+				"p-run-tests.yml":         {"skip_unsupported: experiments,registered_models"},
+				"p-bundle-cd-staging.yml": {"mode: deploy\n          target: staging\n          bundle: b\n          skip_unsupported: experiments,registered_models"},
+				"p-bundle-cd-prod.yml":    {"mode: deploy\n          target: prod\n          bundle: b\n          skip_unsupported: experiments,registered_models"},
+			},
+			absent: map[string][]string{"lint-cicd-workflow-files.yml": {"skip_unsupported"}},
+		},
+		{
 			name:  "tag-pinned remote action",
 			spec:  "project: p\nbundle: b\naction: acme/brickci@v1.4.0\n" + targetsOIDCPATM2M,
 			files: 5,

@@ -6,6 +6,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// resourceTypeRe is the shape of a bundle resource type (registered_models).
+var resourceTypeRe = regexp.MustCompile(`^[a-z][a-z_]*$`)
+
 // packageRe is a pip requirement specifier without spaces, quotes or shell
 // syntax: a name, optional extras and version constraints
 // ("build", "setuptools>=68", "wheel==0.43.0", "pkg[extra]").
@@ -32,4 +35,24 @@ func (p *parser) build(f field, s *Spec) {
 		}
 	}
 	s.Build = b
+}
+
+// skipUnsupported reads skip-unsupported: resource types the generated
+// plans, integration tests and deploys leave out. Whether brickci deploys
+// a type is for the binary to say (validate checks it); here only the
+// shape is checked, since the value reaches a step's input.
+func (p *parser) skipUnsupported(f field, s *Spec) {
+	seen := map[string]bool{}
+	for _, r := range p.list(f, "skip-unsupported") {
+		at := &yaml.Node{Line: r.Line, Column: r.Column}
+		switch {
+		case !resourceTypeRe.MatchString(r.Name):
+			p.errorf(RuleValue, at, "skip-unsupported entry %q is not a resource type such as experiments or registered_models", r.Name)
+		case seen[r.Name]:
+			p.errorf(RuleValue, at, "resource type %q is listed twice in skip-unsupported; remove one", r.Name)
+		default:
+			seen[r.Name] = true
+			s.SkipUnsupported = append(s.SkipUnsupported, r)
+		}
+	}
 }

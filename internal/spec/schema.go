@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint", "build"}
+	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint", "build", "skip-unsupported"}
 	branchKeys      = []string{"default", "release"}
 	targetKeys      = []string{"environment", "plan-environment", "plan", "auth", "host"}
 	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
@@ -120,6 +120,9 @@ func (p *parser) spec(root *yaml.Node, s *Spec) {
 	}
 	if f, ok := m["build"]; ok {
 		p.build(f, s)
+	}
+	if f, ok := m["skip-unsupported"]; ok {
+		p.skipUnsupported(f, s)
 	}
 	p.crossCheck(m, s)
 }

@@ -53,6 +53,11 @@ type Spec struct {
 	// Build, when set, prepares Python in every job that builds the
 	// bundle's artifacts (plans, integration tests, deploys).
 	Build *Build
+	// SkipUnsupported are resource types brickci does not deploy that the
+	// plans, integration tests and deploys leave to another tool
+	// (--skip-unsupported); without them such a bundle's deploy fails.
+	// Each entry carries where the spec writes it.
+	SkipUnsupported []JobRef
 }
 
 // Branches are the git branches the pipeline deploys from.
