@@ -594,17 +594,27 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 		return nil
 	}
 	meta := path.Join(d.b.Workspace.StatePath, metadataFile)
+	var unresolved []string
+	orphanScan := false
 	for _, addr := range d.st.resources.Pending {
 		if e, ok := d.st.resources.State[addr]; ok && e.ID != "" {
 			continue
 		}
+		// The bundle's name for the key, or, when the key is gone from
+		// the bundle, the name it was created with: adopted, the resource
+		// is then deleted by the plan like any the bundle dropped.
+		name := d.desiredName(addr)
+		if name == "" {
+			name = d.st.resources.PendingNames[addr]
+		}
 		switch {
 		case strings.HasPrefix(addr, "resources.jobs."):
-			j, ok := d.b.Jobs[strings.TrimPrefix(addr, "resources.jobs.")]
-			if !ok {
+			if name == "" {
+				// Recorded by an older brickci without names: look for
+				// every job of this deployment that state does not know.
+				orphanScan = true
 				continue
 			}
-			name, _ := j.Config["name"].(string)
 			found, err := d.w.Jobs.ListAll(ctx, jobs.ListJobsRequest{Name: name})
 			if err != nil {
 				return fmt.Errorf("failed to look for job %q created by an interrupted deploy: %w", name, err)
@@ -626,11 +636,13 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 				}
 			}
 		case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
-			e, ok := d.b.ServingEndpoints[strings.TrimPrefix(addr, "resources.model_serving_endpoints.")]
-			if !ok {
+			if name == "" {
+				// An endpoint carries no deployment stamp to find it by:
+				// keep asking until its key is back or it is deleted by hand.
+				unresolved = append(unresolved, addr)
+				d.progress("warning: serving endpoint %s was being created by an interrupted deploy and its name is not recorded; delete it by hand if it exists", addr)
 				continue
 			}
-			name, _ := e.Config["name"].(string)
 			if _, err := d.w.ServingEndpoints.GetByName(ctx, name); err == nil {
 				d.st.resources.State[addr] = ResourceEntry{ID: name, State: map[string]any{}}
 			} else if !isNotFound(err) {
@@ -638,8 +650,59 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 			}
 		}
 	}
-	d.st.resources.Pending = nil
+	if orphanScan {
+		if err := d.adoptOrphanJobs(ctx, meta); err != nil {
+			return err
+		}
+	}
+	d.st.resources.Pending = unresolved
+	d.st.resources.PendingNames = nil
 	return d.saveResources(ctx)
+}
+
+// adoptOrphanJobs records every job stamped with this deployment's
+// metadata path that state does not know, under a key the bundle does not
+// use, so that the plan deletes it: such a job can only have been created
+// by a deploy interrupted before it recorded the id.
+func (d *deployer) adoptOrphanJobs(ctx context.Context, meta string) error {
+	known := map[string]bool{}
+	for addr, e := range d.st.resources.State {
+		if strings.HasPrefix(addr, "resources.jobs.") {
+			known[e.ID] = true
+		}
+	}
+	all, err := d.w.Jobs.ListAll(ctx, jobs.ListJobsRequest{})
+	if err != nil {
+		return fmt.Errorf("failed to look for jobs created by an interrupted deploy: %w", err)
+	}
+	for _, bj := range all {
+		id := strconv.FormatInt(bj.JobId, 10)
+		if known[id] || bj.Settings == nil || bj.Settings.Deployment == nil || bj.Settings.Deployment.MetadataFilePath != meta {
+			continue
+		}
+		addr := jobAddr("brickci_orphan_" + id)
+		d.st.resources.State[addr] = ResourceEntry{ID: id, State: map[string]any{}}
+		d.progress("found job %s (id %s) left by an interrupted deploy; it is deleted", bj.Settings.Name, id)
+	}
+	return nil
+}
+
+// desiredName is the name the bundle gives the resource at addr, or ""
+// when the bundle has no such key.
+func (d *deployer) desiredName(addr string) string {
+	var cfg map[string]any
+	switch {
+	case strings.HasPrefix(addr, "resources.jobs."):
+		if j, ok := d.b.Jobs[strings.TrimPrefix(addr, "resources.jobs.")]; ok {
+			cfg = j.Config
+		}
+	case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
+		if e, ok := d.b.ServingEndpoints[strings.TrimPrefix(addr, "resources.model_serving_endpoints.")]; ok {
+			cfg = e.Config
+		}
+	}
+	name, _ := cfg["name"].(string)
+	return name
 }
 
 // applyJobs creates and resets jobs level by level in dependency order,
@@ -665,8 +728,15 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 	}
 	if len(creates) > 0 {
 		// Record the intent first so that a create whose answer is lost is
-		// adopted by the next deploy rather than duplicated.
+		// adopted by the next deploy rather than duplicated, with the name
+		// to find it by even if the bundle drops its key meanwhile.
 		d.st.resources.Pending = creates
+		d.st.resources.PendingNames = map[string]string{}
+		for _, addr := range creates {
+			if name := d.desiredName(addr); name != "" {
+				d.st.resources.PendingNames[addr] = name
+			}
+		}
 		if err := d.saveResources(ctx); err != nil {
 			return err
 		}
@@ -742,7 +812,7 @@ func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, id
 		entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm, DependsOn: jobDependsOn(j)}
 		d.mu.Lock()
 		d.st.resources.State[addr] = entry
-		d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
+		d.st.resources.donePending(addr)
 		d.mu.Unlock()
 		changed = true
 		d.progress("created job %s (id %s)", k, entry.ID)

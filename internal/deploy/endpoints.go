@@ -57,7 +57,7 @@ func (d *deployer) applyEndpoints(ctx context.Context, plan *PlanResult) error {
 			// settings that match nothing, so the next deploy checks the
 			// endpoint and waits for it instead of reporting it deployed.
 			d.st.resources.State[addr] = ResourceEntry{ID: req.Name, State: map[string]any{}}
-			d.st.resources.Pending = removeString(d.st.resources.Pending, addr)
+			d.st.resources.donePending(addr)
 			if err := d.saveResources(ctx); err != nil {
 				return err
 			}

@@ -232,3 +232,77 @@ func TestLostCreateIsAdoptedOnce(t *testing.T) {
 		t.Errorf("jobs after the redeploy (-want +got):\n%s", diff)
 	}
 }
+
+// TestOrphanOfRenamedJobIsDeleted interrupts a first deploy right after
+// the create of job "train" (its answer lost), then renames the job's key
+// before deploying again: the job created first is not in the bundle any
+// more, but it is found by the name it was created with and deleted, so
+// neither the next deploy nor destroy leaves an orphan behind. The same
+// holds for state written without the names (an older brickci): every
+// job of the deployment that state does not know is deleted.
+func TestOrphanOfRenamedJobIsDeleted(t *testing.T) {
+	t.Parallel()
+	for _, withNames := range []bool{true, false} {
+		dir := t.TempDir()
+		writeTree(t, dir, demoFiles)
+		b := demoBundle(dir)
+		files := listFiles(t, dir, b.Workspace.FilePath)
+		ctx, cancel := context.WithCancel(context.Background())
+		rt := &dropAnswer{cancel: cancel, match: func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/jobs/create")
+		}}
+		srv, w := newServer(t, func(next http.RoundTripper) http.RoundTripper { rt.next = next; return rt })
+		if _, err := applyFiles(ctx, w, b, files, testOptions()); err == nil {
+			t.Fatal("interrupted deploy reported success")
+		}
+		cancel()
+		if !srv.WaitIdle(5 * time.Second) {
+			t.Fatal("the emulator is still busy after the interrupted deploy")
+		}
+		if got := jobNames(srv.Jobs(testToken)); len(got) != 1 || got[0] != "train" {
+			t.Fatalf("jobs after the interrupted deploy: %q, want [train]", got)
+		}
+		if !withNames {
+			// State as an older brickci wrote it: pending keys only.
+			fs := sdkFS{w}
+			p := b.Workspace.StatePath + "/" + resourcesFile
+			data, err := fs.read(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var raw map[string]any
+			if err := json.Unmarshal(data, &raw); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := raw["brickci_pending_names"]; !ok {
+				t.Fatalf("pending names not recorded: %s", data)
+			}
+			delete(raw, "brickci_pending_names")
+			data, _ = json.Marshal(raw)
+			if err := fs.write(context.Background(), p, data, "", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// The next commit renames the job's key and name.
+		j := b.Jobs["train"]
+		delete(b.Jobs, "train")
+		j.Key, j.Config["name"] = "trainer", "trainer"
+		b.Jobs["trainer"] = j
+		b.Jobs["orchestrate"].Config["tasks"].([]any)[0].(map[string]any)["run_job_task"] = map[string]any{"job_id": "${resources.jobs.trainer.id}"}
+		if _, err := applyFiles(context.Background(), w, b, files, testOptions()); err != nil {
+			t.Fatal(err)
+		}
+		got := jobNames(srv.Jobs(testToken))
+		sort.Strings(got)
+		if diff := cmp.Diff([]string{"orchestrate", "trainer"}, got); diff != "" {
+			t.Errorf("names %v: jobs after the redeploy (-want +got):\n%s", withNames, diff)
+		}
+		if err := Destroy(context.Background(), w, b, testOptions()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(srv.Jobs(testToken)); n != 0 {
+			t.Errorf("names %v: destroy left %d jobs", withNames, n)
+		}
+	}
+}

@@ -48,6 +48,11 @@ type ResourcesState struct {
 	// name and deployment stamp instead of creating a duplicate. The CLI
 	// ignores the field.
 	Pending []string `json:"brickci_pending,omitempty"`
+	// PendingNames holds the name each pending resource was created with,
+	// so that one whose key is gone from the bundle by the next deploy (a
+	// renamed or removed job) is still found, adopted and then deleted
+	// rather than left behind. The CLI ignores the field.
+	PendingNames map[string]string `json:"brickci_pending_names,omitempty"`
 }
 
 // ResourceEntry is one resource in ResourcesState.
@@ -106,6 +111,15 @@ type DeploymentState struct {
 type ResourcesRecord struct {
 	Lineage string `json:"lineage"`
 	Serial  int    `json:"serial"`
+}
+
+// donePending records that the create of addr has its id in state.
+func (r *ResourcesState) donePending(addr string) {
+	r.Pending = removeString(r.Pending, addr)
+	delete(r.PendingNames, addr)
+	if len(r.Pending) == 0 {
+		r.PendingNames = nil
+	}
 }
 
 // StateFile is one synced file in DeploymentState.
