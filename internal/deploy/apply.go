@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -590,12 +592,12 @@ func (d *deployer) saveResources(ctx context.Context) error {
 // deploy but whose id never reached state: a job with the bundle's name
 // stamped with this target's metadata path, or an endpoint by its name.
 func (d *deployer) adoptPending(ctx context.Context) error {
-	if len(d.st.resources.Pending) == 0 {
+	orphanScan := d.recoverOverwritten()
+	if len(d.st.resources.Pending) == 0 && !orphanScan {
 		return nil
 	}
 	meta := path.Join(d.b.Workspace.StatePath, metadataFile)
 	var unresolved []string
-	orphanScan := false
 	for _, addr := range d.st.resources.Pending {
 		if e, ok := d.st.resources.State[addr]; ok && e.ID != "" {
 			continue
@@ -658,6 +660,35 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 	d.st.resources.Pending = unresolved
 	d.st.resources.PendingNames = nil
 	return d.saveResources(ctx)
+}
+
+// recoverOverwritten detects a resources.json older than the one the last
+// finished deploy recorded in deployment.json: a write of a deploy whose
+// lock was taken over (--force-lock) that reached the workspace after the
+// newer deploy's writes. The serial then continues from the recorded one,
+// so it only rises, and every bundle resource state does not know is
+// looked for by name before anything is created, and every job of the
+// deployment state does not know is found (the result: true), so that
+// neither a duplicate nor an orphan comes of the lost writes.
+func (d *deployer) recoverOverwritten() bool {
+	r, rs := d.st.deployment.Resources, &d.st.resources
+	if r == nil || !d.st.resourcesExist || r.Lineage != rs.Lineage || rs.Serial >= r.Serial {
+		return false
+	}
+	d.progress("warning: %s (serial %d) is older than the state the last deploy recorded (serial %d): a deploy whose lock was taken over wrote it late; looking up the bundle's resources by name instead of creating them again",
+		resourcesFile, rs.Serial, r.Serial)
+	rs.Serial = r.Serial
+	for _, k := range slices.Sorted(maps.Keys(d.b.Jobs)) {
+		if e, ok := rs.State[jobAddr(k)]; !ok || e.ID == "" {
+			rs.Pending = append(rs.Pending, jobAddr(k))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.b.ServingEndpoints)) {
+		if e, ok := rs.State[endpointAddr(k)]; !ok || e.ID == "" {
+			rs.Pending = append(rs.Pending, endpointAddr(k))
+		}
+	}
+	return true
 }
 
 // adoptOrphanJobs records every job stamped with this deployment's

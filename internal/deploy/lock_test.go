@@ -13,6 +13,8 @@ import (
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/brickci/brickci/internal/bundle"
 )
 
 func TestLockHeldByAnotherUser(t *testing.T) {
@@ -304,5 +306,64 @@ func TestOrphanOfRenamedJobIsDeleted(t *testing.T) {
 		if n := len(srv.Jobs(testToken)); n != 0 {
 			t.Errorf("names %v: destroy left %d jobs", withNames, n)
 		}
+	}
+}
+
+// TestLateWriteAfterTakeoverIsRecovered puts back, after a newer deploy,
+// the resources.json an older deploy wrote (what a deploy killed with a
+// write on the wire leaves after a --force-lock takeover). The next deploy
+// sees that it is older than what deployment.json records, continues the
+// serial from there, finds the newer deploy's job by name instead of
+// creating it again, and destroy then leaves nothing behind.
+func TestLateWriteAfterTakeoverIsRecovered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	files := listFiles(t, dir, b.Workspace.FilePath)
+	srv, w := newServer(t, nil)
+	fs := sdkFS{w}
+	statePath := b.Workspace.StatePath + "/" + resourcesFile
+	if _, err := applyFiles(ctx, w, b, files, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	old, err := fs.read(ctx, statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Jobs["evaluate"] = &bundle.Job{Key: "evaluate", Config: map[string]any{"name": "evaluate",
+		"tasks": []any{map[string]any{"task_key": "eval", "notebook_task": map[string]any{"notebook_path": testRoot + "/files/notebooks/eval"}}}}}
+	if _, err := applyFiles(ctx, w, b, files, Options{ForceLock: true, Now: testOptions().Now, NewID: testOptions().NewID}); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := readState(ctx, fs, b.Workspace.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.write(ctx, statePath, old, "", true); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := applyFiles(ctx, w, b, files, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	got := jobNames(srv.Jobs(testToken))
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"evaluate", "orchestrate", "train"}, got); diff != "" {
+		t.Errorf("jobs after the deploy that found the late write (-want +got):\n%s", diff)
+	}
+	after, err := readState(ctx, fs, b.Workspace.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.resources.Serial <= newer.resources.Serial {
+		t.Errorf("serial went from %d to %d; it must only rise", newer.resources.Serial, after.resources.Serial)
+	}
+	if err := Destroy(ctx, w, b, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Jobs(testToken)); n != 0 {
+		t.Errorf("destroy left %d jobs", n)
 	}
 }
