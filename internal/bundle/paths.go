@@ -1,8 +1,8 @@
 package bundle
 
 import (
-	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -44,13 +44,21 @@ func IsNotebook(path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 4096), 1<<20)
-	if !s.Scan() {
-		return false, s.Err()
+	// Only the first line matters, and a header is short: read a few bytes
+	// more than the longest header (a BOM, trailing spaces, CRLF) and no
+	// more, so a file with a very long first line is simply not a notebook.
+	buf := make([]byte, headerReadBytes)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
 	}
-	return strings.TrimSpace(strings.TrimPrefix(s.Text(), "\ufeff")) == header, nil
+	first, _, _ := strings.Cut(string(buf[:n]), "\n")
+	return strings.TrimSpace(strings.TrimPrefix(first, "\ufeff")) == header, nil
 }
+
+// headerReadBytes is how much of a source file IsNotebook reads: enough for
+// the longest notebook header with a byte order mark and trailing blanks.
+const headerReadBytes = 256
 
 // trimNotebookExt drops a notebook extension from a slash path.
 func trimNotebookExt(p string) string {

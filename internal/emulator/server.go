@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -211,9 +210,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveAPI authenticates, decides on a fault before anything is changed,
 // reads the body and runs the handler under the server lock.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		writeError(w, errInvalidParameter("failed to read request body: %v", err))
+	body, apiErr := readBody(r)
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
 	s.mu.Lock()
