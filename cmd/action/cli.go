@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/redact"
 )
 
 // Exit codes of the command-line contract.
@@ -37,6 +39,8 @@ type invocation struct {
 	jsonOut bool
 	notes   []string
 	said    map[string]bool
+	// secrets is the one credential registry; see registerSecrets.
+	secrets *redact.Set
 }
 
 // note tells the user something that is neither a finding nor an error
@@ -94,10 +98,16 @@ func modeNames() []string {
 // (GITHUB_ACTIONS=true) the mode and its settings may come from INPUT_*
 // variables instead, and explicit arguments still win.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	inv := &invocation{getenv: getenv, stdout: stdout, stderr: stderr, onActions: getenv("GITHUB_ACTIONS") == "true"}
-	if inv.onActions {
-		maskSecrets(getenv, stdout)
-	}
+	// Everything brickci prints passes through one Log per stream: it
+	// removes registered credentials and neutralises workflow commands in
+	// untrusted text (see gha.Log). Credentials are registered before
+	// anything is printed.
+	secrets := redact.New()
+	outLog, errLog := gha.NewLog(stdout, secrets.Redact), gha.NewLog(stderr, secrets.Redact)
+	defer errLog.Flush()
+	defer outLog.Flush()
+	inv := &invocation{getenv: getenv, stdout: outLog, stderr: errLog, secrets: secrets, onActions: getenv("GITHUB_ACTIONS") == "true"}
+	registerSecrets(inv)
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		usage(stdout)
 		return exitOK

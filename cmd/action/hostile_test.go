@@ -5,9 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/brickci/brickci/internal/emulator"
 )
@@ -90,5 +92,88 @@ func TestLongFirstLineIsNotANotebook(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("long_line.py was not uploaded whole as a file")
+	}
+}
+
+// forgedLine matches a log line the runner would run as a workflow command
+// whose text starts with the marker: "::name::MARK", "::name k=v::MARK" or
+// "##[name]MARK" after blanks.
+func forgedLine(marker string) *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(::[a-z-]+( [^:]*)?::|##\[[a-z-]+\])` + regexp.QuoteMeta(marker))
+}
+
+// forgedCommand reports the first line of a log (lines end at LF or CR, as
+// the runner splits them) that runs a command forged with the marker.
+func forgedCommand(log, marker string) string {
+	re := forgedLine(marker)
+	for _, line := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if re.MatchString(line) {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestUntrustedTextCannotIssueCommands gives a job, its tasks and a test
+// report names that end a line and start a workflow command, and checks
+// that no mode that prints them lets the runner read a command from them.
+func TestUntrustedTextCannotIssueCommands(t *testing.T) {
+	t.Parallel()
+	dir := largeBundle(t, 0)
+	res := filepath.Join(dir, "resources", "model-workflow-resource.yml")
+	data, err := os.ReadFile(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := `"evil\n::error::FORGED-job\r::add-mask::FORGED-mask\n  ##[error]FORGED-old"`
+	data = []byte(strings.Replace(string(data), "name: ${bundle.target}-rag_chatbot-model-workflow", "name: "+hostile, 1))
+	if err := os.WriteFile(res, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "    model_workflow:\n", "    \"model_workflow\\n::error::FORGED-key\":\n", 1))
+	if err := os.WriteFile(res, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "databricks.yml")
+	data, err = os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "  name: rag_chatbot\n", "  name: \"rag_chatbot\\n::error::FORGED-bundle\"\n", 1))
+	if err := os.WriteFile(root, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	junit := filepath.Join(t.TempDir(), "hostile.xml")
+	if err := os.WriteFile(junit, []byte(`<testsuite name="s&#10;::error::FORGED-suite" tests="1" failures="1">
+<testcase classname="c" name="t&#10;::error::FORGED-test&#13;::add-mask::FORGED-mask"><failure message="m&#10;::warning::FORGED-msg">x&#10;::error::FORGED-body</failure></testcase>
+</testsuite>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	env := map[string]string{"GITHUB_ACTIONS": "true"}
+	for k, v := range w.env {
+		env[k] = v
+	}
+	host := []string{"--host", w.url}
+	runs := [][]string{
+		{"validate", "--offline", "-t", "staging", "--bundle", dir, "--format", "markdown"},
+		{"validate", "--offline", "-t", "staging", "--bundle", dir, "--format", "text"},
+		append([]string{"plan", "-t", "staging", "--bundle", dir, "--format", "text"}, host...),
+		append([]string{"plan", "-t", "staging", "--bundle", dir, "--format", "markdown"}, host...),
+		append([]string{"deploy", "-t", "staging", "--bundle", dir}, host...),
+		append(append([]string{"run", "-t", "staging", "--bundle", dir, "--poll", "10ms"}, host...), "model_workflow\n::error::FORGED-arg"),
+		{"test", "--unit", "--bundle", dir, "--command", "cp " + junit + " {junit}"},
+		append([]string{"destroy", "-t", "staging", "--bundle", dir, "--auto-approve"}, host...),
+	}
+	for _, args := range runs {
+		code, stdout, stderr := execBrickci(t, env, args...)
+		if (args[0] == "validate" || args[0] == "plan" || args[0] == "test") && !strings.Contains(stdout+stderr, "FORGED") {
+			t.Errorf("%v (exit %d) never printed the hostile text; the case proves nothing\n%s\n%s", args, code, stdout, stderr)
+		}
+		for where, log := range map[string]string{"stdout": stdout, "stderr": stderr} {
+			if line := forgedCommand(log, "FORGED"); line != "" {
+				t.Errorf("%v %s lets the runner read a command: %q\n%s", args[:2], where, line, log)
+			}
+		}
 	}
 }

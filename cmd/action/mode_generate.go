@@ -178,7 +178,7 @@ func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir,
 		}
 		remote = server + "/" + repo + ".git"
 	}
-	opts := github.OptionsFromEnv(inv.getenv)
+	opts := githubOptions(inv)
 	client, err := github.New(opts)
 	if err != nil {
 		return bad(inv, "%v", err)

@@ -77,10 +77,14 @@ func workspaceClient(inv *invocation, wf workspaceFlags, bundleHost string) (*da
 		Host:    host,
 		Profile: *wf.profile,
 		Loaders: []config.Loader{envLoader{inv.getenv}, config.ConfigFile},
+		// Registers every credential the SDK sends or is issued, whatever
+		// the auth type, before a request leaves.
+		HTTPTransport: inv.secrets.Transport(sdkTransport()),
 	}
 	w, err := databricks.NewWorkspaceClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to configure the workspace client for %s: %w", host, err)
 	}
+	registerConfigSecrets(inv, w.Config)
 	return w, nil
 }

@@ -43,6 +43,12 @@ type Config struct {
 	TaskDuration time.Duration
 	// Outcomes maps task keys to how they end; missing keys succeed.
 	Outcomes map[string]Outcome
+	// EchoAuthorization makes every authenticated API request fail with
+	// 403 PERMISSION_DENIED whose message quotes the request's
+	// Authorization header, as some proxies and misconfigured gateways do.
+	// Tests use it to prove that a credential echoed by a server never
+	// reaches brickci's output.
+	EchoAuthorization bool
 }
 
 // Request is one API request the emulator answered.
@@ -60,6 +66,7 @@ type configBody struct {
 	Seed           *uint64            `json:"seed"`
 	TaskDurationMS *int64             `json:"task_duration_ms"`
 	Outcomes       map[string]Outcome `json:"outcomes"`
+	EchoAuth       *bool              `json:"echo_authorization"`
 }
 
 // Configure replaces the injected behaviour and reseeds the fault generator.
@@ -180,6 +187,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	if body.Outcomes != nil {
 		cfg.Outcomes = body.Outcomes
 	}
+	if body.EchoAuth != nil {
+		cfg.EchoAuthorization = *body.EchoAuth
+	}
 	if err := s.Configure(cfg); err != nil {
 		writeError(w, errInvalidParameter("%v", err))
 		return
@@ -193,10 +203,11 @@ func configJSON(cfg Config) map[string]any {
 		outcomes = map[string]Outcome{}
 	}
 	return map[string]any{
-		"latency_ms":       cfg.Latency.Milliseconds(),
-		"fault_rate":       cfg.FaultRate,
-		"seed":             cfg.Seed,
-		"task_duration_ms": cfg.TaskDuration.Milliseconds(),
-		"outcomes":         outcomes,
+		"latency_ms":         cfg.Latency.Milliseconds(),
+		"fault_rate":         cfg.FaultRate,
+		"seed":               cfg.Seed,
+		"task_duration_ms":   cfg.TaskDuration.Milliseconds(),
+		"outcomes":           outcomes,
+		"echo_authorization": cfg.EchoAuthorization,
 	}
 }

@@ -226,6 +226,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 		c.who = who
 		c.ws = s.workspaceLocked(who)
+		if s.cfg.EchoAuthorization {
+			writeError(w, errPermissionDenied("request with Authorization: %s is not allowed", r.Header.Get("Authorization")))
+			return
+		}
 		if fault := s.faultLocked(); fault != nil {
 			if fault.status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", strconv.Itoa(s.rng.IntN(2)))

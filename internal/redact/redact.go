@@ -1,0 +1,168 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces a redacted value.
+const Mask = "***"
+
+// MinLength is the length below which a value is masked by the runner but
+// not removed from text: replacing every "tok" or "abc" would destroy the
+// output while protecting nothing a real credential looks like.
+const MinLength = 8
+
+// Set is the registry of credential values. The zero value is not usable;
+// call New. A Set is safe for concurrent use.
+type Set struct {
+	mu     sync.RWMutex
+	values []string // longest first, so a value containing another goes first
+	seen   map[string]bool
+	onAdd  func(string)
+}
+
+// New returns an empty Set.
+func New() *Set { return &Set{seen: map[string]bool{}} }
+
+// OnAdd installs the function called once for each new value (the runner's
+// ::add-mask:: inside Actions). Values added before are passed to it now.
+func (s *Set) OnAdd(f func(string)) {
+	s.mu.Lock()
+	s.onAdd = f
+	values := append([]string(nil), s.values...)
+	for v := range s.seen {
+		if len(v) < MinLength {
+			values = append(values, v)
+		}
+	}
+	s.mu.Unlock()
+	sort.Strings(values)
+	for _, v := range values {
+		f(v)
+	}
+}
+
+// Add registers credential values. Empty values and values already known
+// are ignored. Surrounding blanks are dropped, as a token read from a file
+// or an input is used trimmed.
+func (s *Set) Add(values ...string) {
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		s.mu.Lock()
+		if s.seen[v] {
+			s.mu.Unlock()
+			continue
+		}
+		s.seen[v] = true
+		if len(v) >= MinLength {
+			s.values = append(s.values, v)
+			sort.SliceStable(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
+		}
+		hook := s.onAdd
+		s.mu.Unlock()
+		// The hook runs outside the lock: it prints, and printing redacts.
+		if hook != nil {
+			hook(v)
+		}
+	}
+}
+
+// Redact returns text with every registered value replaced by Mask.
+func (s *Set) Redact(text string) string {
+	if s == nil {
+		return text
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, v := range s.values {
+		if strings.Contains(text, v) {
+			text = strings.ReplaceAll(text, v, Mask)
+		}
+	}
+	return text
+}
+
+// RedactBytes is Redact for a byte slice; it returns b itself when nothing
+// was registered in it.
+func (s *Set) RedactBytes(b []byte) []byte {
+	if s == nil {
+		return b
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, v := range s.values {
+		if bytes.Contains(b, []byte(v)) {
+			b = bytes.ReplaceAll(b, []byte(v), []byte(Mask))
+		}
+	}
+	return b
+}
+
+// Transport returns an http.RoundTripper that registers every credential
+// the client sends or receives before the request leaves: the value of the
+// Authorization header (a PAT, or a token issued by OAuth m2m, OIDC token
+// exchange or Azure), and the tokens in the JSON answer of a token endpoint.
+// Wrapping the SDK client's transport this way covers every credential
+// strategy the SDK has, without knowing any of them. base nil means
+// http.DefaultTransport.
+func (s *Set) Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{set: s, base: base}
+}
+
+type transport struct {
+	set  *Set
+	base http.RoundTripper
+}
+
+// maxTokenAnswer bounds the token-endpoint answers read to find tokens.
+const maxTokenAnswer = 1 << 20
+
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, cred, ok := strings.Cut(auth, " ")
+		if ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Basic")) {
+			t.set.Add(cred)
+		} else {
+			t.set.Add(auth)
+		}
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || !isTokenEndpoint(r) || resp.Body == nil {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswer))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if rerr != nil {
+		return resp, nil
+	}
+	var answer map[string]any
+	if json.Unmarshal(body, &answer) == nil {
+		for _, k := range []string{"access_token", "id_token", "refresh_token", "value"} {
+			if v, ok := answer[k].(string); ok {
+				t.set.Add(v)
+			}
+		}
+	}
+	return resp, nil
+}
+
+// isTokenEndpoint reports whether a request asks for a token: the OAuth
+// token endpoints (…/oidc/v1/token, …/oauth2/v2.0/token) and the Actions
+// OIDC endpoint (…/idtoken?audience=…).
+func isTokenEndpoint(r *http.Request) bool {
+	p := strings.ToLower(r.URL.Path)
+	return strings.HasSuffix(p, "/token") || strings.HasSuffix(p, "idtoken")
+}

@@ -1,0 +1,62 @@
+package redact
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	s := New()
+	var masked []string
+	s.Add("short", " dapi-0123456789 ", "dapi-0123456789-longer")
+	s.OnAdd(func(v string) { masked = append(masked, v) })
+	s.Add("", "ghs_abcdefgh")
+	got := s.Redact("a dapi-0123456789-longer b dapi-0123456789 c ghs_abcdefgh short")
+	if want := "a *** b *** c *** short"; got != want {
+		t.Errorf("Redact = %q, want %q", got, want)
+	}
+	if want := "dapi-0123456789,dapi-0123456789-longer,short,ghs_abcdefgh"; strings.Join(masked, ",") != want {
+		t.Errorf("masked %q, want %q", masked, want)
+	}
+}
+
+// TestTransportRegistersWhatItSends checks that a bearer token the client
+// sends, and a token an endpoint issues, are known before any answer that
+// could echo them is read.
+func TestTransportRegistersWhatItSends(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oidc/v1/token" {
+			io.WriteString(w, `{"access_token": "issued-token-123456", "token_type": "Bearer"}`)
+			return
+		}
+		io.WriteString(w, "you sent "+r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	s := New()
+	c := &http.Client{Transport: s.Transport(nil)}
+	resp, err := c.Post(srv.URL+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "issued-token-123456") {
+		t.Fatalf("token answer lost its body: %q", body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api", nil)
+	req.Header.Set("Authorization", "Bearer dapi-sent-token-99")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := s.Redact(string(body) + " issued-token-123456"); got != "you sent Bearer *** ***" {
+		t.Errorf("Redact = %q", got)
+	}
+}
