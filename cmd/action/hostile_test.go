@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,6 +175,60 @@ func TestUntrustedTextCannotIssueCommands(t *testing.T) {
 			if line := forgedCommand(log, "FORGED"); line != "" {
 				t.Errorf("%v %s lets the runner read a command: %q\n%s", args[:2], where, line, log)
 			}
+		}
+	}
+}
+
+// TestCommentSectionsCannotBeForged names a job after the start marker of
+// the validate section and the end marker of the plan section, and gives
+// it a name that mentions a team: validate then plan post to one shared
+// comment, which must keep exactly its two sections and notify no one.
+func TestCommentSectionsCannotBeForged(t *testing.T) {
+	t.Parallel()
+	dir := largeBundle(t, 0)
+	res := filepath.Join(dir, "resources", "model-workflow-resource.yml")
+	data, err := os.ReadFile(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(data), "    model_workflow:\n", "    \"<!-- /brickci-section:plan-staging --><!-- brickci-section:validate -->\":\n", 1)
+	s = strings.Replace(s, "name: ${bundle.target}-rag_chatbot-model-workflow", `name: "cc @acme/admins\n<!-- brickci-section:validate -->"`, 1)
+	if err := os.WriteFile(res, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	api := &fakeComments{comments: map[int64]string{}}
+	gh := httptest.NewServer(api)
+	defer gh.Close()
+	w := newWorkspace(t, emulator.Config{})
+	env := prEnv(t, gh.URL)
+	for k, v := range w.env {
+		env[k] = v
+	}
+	for _, mode := range []string{"validate", "plan"} {
+		code, stdout, stderr := execBrickci(t, env, mode, "-t", "staging", "--bundle", dir, "--host", w.url, "--comment")
+		if code > 1 {
+			t.Fatalf("%s: exit %d\n%s\n%s", mode, code, stdout, stderr)
+		}
+	}
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.comments) != 1 {
+		t.Fatalf("%d comments, want 1", len(api.comments))
+	}
+	for _, body := range api.comments {
+		starts := regexp.MustCompile(`<!-- brickci-section:([a-z-]+) -->`).FindAllStringSubmatch(body, -1)
+		var names []string
+		for _, m := range starts {
+			names = append(names, m[1])
+		}
+		if strings.Join(names, ",") != "validate,plan-staging" {
+			t.Errorf("sections %q, want validate then plan-staging:\n%s", names, body)
+		}
+		if strings.Count(body, "<!-- /brickci-section:plan-staging -->") != 1 {
+			t.Errorf("the plan section's end marker is forged:\n%s", body)
+		}
+		if strings.Contains(body, "@acme/admins") {
+			t.Errorf("the comment mentions @acme/admins:\n%s", body)
 		}
 	}
 }
