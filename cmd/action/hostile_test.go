@@ -232,3 +232,95 @@ func TestCommentSectionsCannotBeForged(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlinkedNotebook replaces a notebook with a symbolic link. A link to
+// a file inside the bundle is deployed as that notebook; a link that leaves
+// the bundle is an error at validate, and deploy fails before uploading
+// anything rather than leaving the job pointing at a missing notebook.
+func TestSymlinkedNotebook(t *testing.T) {
+	t.Parallel()
+	const nb = "notebooks/02_chatbot_chain.py"
+	link := func(t *testing.T, dir, target string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(nb))
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("inside", func(t *testing.T) {
+		t.Parallel()
+		dir := largeBundle(t, 0)
+		link(t, dir, filepath.Join(dir, "src", "shared", "chain.py"))
+		w := newWorkspace(t, emulator.Config{})
+		code, out, errOut := execBrickci(t, w.env, "deploy", "-t", "staging", "--bundle", dir, "--host", w.url)
+		if code != 0 {
+			t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errOut)
+		}
+		found := false
+		for p := range w.em.Files("tok") {
+			found = found || strings.HasSuffix(p, "/files/notebooks/02_chatbot_chain")
+		}
+		if !found {
+			t.Errorf("the linked notebook was not uploaded")
+		}
+	})
+	t.Run("outside", func(t *testing.T) {
+		t.Parallel()
+		dir := largeBundle(t, 0)
+		link(t, dir, filepath.Join(t.TempDir(), "chain.py"))
+		code, out, errOut := execBrickci(t, nil, "validate", "--offline", "-t", "staging", "--bundle", dir, "--format", "text")
+		if code != 1 || !strings.Contains(out, "[path-symlink]") || !strings.Contains(out, "outside the bundle") {
+			t.Errorf("validate: exit %d, want 1 with path-symlink\n%s\n%s", code, out, errOut)
+		}
+		w := newWorkspace(t, emulator.Config{})
+		code, out, errOut = execBrickci(t, w.env, "deploy", "-t", "staging", "--bundle", dir, "--host", w.url)
+		if code == 0 {
+			t.Errorf("deploy exited 0 with a notebook it cannot upload\n%s\n%s", out, errOut)
+		}
+		if n := len(w.em.Files("tok")); n != 0 {
+			t.Errorf("deploy wrote %d workspace files before failing", n)
+		}
+	})
+}
+
+// TestIncludeOutsideTheBundle includes YAML from the parent directory and
+// through a symbolic link that leaves the bundle: both are reported like
+// every other path outside the bundle, and neither is merged.
+func TestIncludeOutsideTheBundle(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "bundle")
+	if err := os.MkdirAll(filepath.Join(dir, "resources"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	extra := "resources:\n  jobs:\n    injected:\n      name: injected\n"
+	for _, f := range []string{filepath.Join(parent, "up.yml"), filepath.Join(parent, "linked.yml")} {
+		if err := os.WriteFile(f, []byte(extra), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(parent, "linked.yml"), filepath.Join(dir, "resources", "linked.yml")); err != nil {
+		t.Fatal(err)
+	}
+	root := "bundle:\n  name: b\ninclude:\n  - ../up.yml\n  - resources/*.yml\ntargets:\n  dev:\n    default: true\n    workspace:\n      host: https://example.cloud.databricks.com\n"
+	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := execBrickci(t, nil, "validate", "--offline", "--bundle", dir, "--format", "text")
+	if code != 1 || strings.Count(out, "[path-outside-bundle]") != 2 || strings.Contains(out, "injected") {
+		t.Errorf("validate: exit %d, want 1 with two path-outside-bundle findings and nothing merged\n%s\n%s", code, out, errOut)
+	}
+}

@@ -266,6 +266,10 @@ func (l *loader) includes(root *yaml.Node) error {
 				continue
 			}
 			seen[filepath.Clean(m)] = true
+			if !inside(l.opts.Dir, m) {
+				l.add(l.t.errAt("path-outside-bundle", e, "include %q reads %q, which is outside the bundle directory%s; move the file into the bundle", e.Value, filepath.ToSlash(m), viaLink(m)))
+				continue
+			}
 			if ext := strings.ToLower(filepath.Ext(m)); ext != ".yml" && ext != ".yaml" {
 				l.add(l.t.errAt("include", e, "include %q matches %q, which is not a YAML file; narrow the pattern", e.Value, filepath.ToSlash(m)))
 				continue
@@ -760,6 +764,38 @@ func (l *loader) syncConfig(s *yaml.Node) Sync {
 func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// inside reports whether path is within dir both as written and once every
+// symbolic link in either is resolved, so a link cannot reach outside. A
+// path that cannot be resolved (a dangling link) is not inside.
+func inside(dir, path string) bool {
+	if !within(dir, path) {
+		return false
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	realPath, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	return within(realDir, realPath)
+}
+
+// viaLink says where a symbolic link leads, for messages: "" when path
+// holds no link.
+func viaLink(path string) string {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return " (a symbolic link that does not resolve)"
+	}
+	abs, _ := filepath.Abs(path)
+	if realAbs, _ := filepath.Abs(real); realAbs != abs {
+		return " (through a symbolic link to " + filepath.ToSlash(real) + ")"
+	}
+	return ""
 }
 
 // underPrefix makes a gitignore pattern written relative to the bundle root
