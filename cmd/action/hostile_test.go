@@ -324,3 +324,37 @@ func TestIncludeOutsideTheBundle(t *testing.T) {
 		t.Errorf("validate: exit %d, want 1 with two path-outside-bundle findings and nothing merged\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestSpecRefusesUntrustedExpressions generates workflows from a spec whose
+// staging host comes from the pull request's title: generation must refuse
+// it (exit 2, no workflow written), since the value would become
+// DATABRICKS_HOST next to the staging token in the pull-request plan job.
+func TestSpecRefusesUntrustedExpressions(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	bundleDir := largeBundle(t, 0)
+	if err := os.Rename(bundleDir, filepath.Join(root, "bundle")); err != nil {
+		t.Fatal(err)
+	}
+	spec := `project: p
+bundle: bundle
+action: ./
+targets:
+  staging:
+    host: "https://${{ github.event.pull_request.title }}"
+    auth: {type: pat, token-secret: STAGING_TOKEN}
+  prod:
+    environment: "prod\n    x: y"
+    auth: {type: pat, token-secret: PROD_TOKEN}
+`
+	if err := os.WriteFile(filepath.Join(root, "pipeline.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := execBrickci(t, nil, "generate", "--root", root, "--spec", "pipeline.yaml", "--out", "wf")
+	if code != 2 || !strings.Contains(out+errOut, "[spec-expression]") || !strings.Contains(out+errOut, "must be a single line") {
+		t.Errorf("generate: exit %d, want 2 with spec-expression and a single-line finding\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(root, "wf")); err == nil {
+		t.Errorf("workflows were written from an untrusted spec")
+	}
+}
