@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -356,5 +357,108 @@ targets:
 	}
 	if _, err := os.Stat(filepath.Join(root, "wf")); err == nil {
 		t.Errorf("workflows were written from an untrusted spec")
+	}
+}
+
+// TestLintFindsSecretsPullRequestCodeCanReach lints workflows in the shape
+// the MLOps Stacks template renders (staging and prod tokens in the
+// workflow env of a pull_request workflow that checks out the pull request,
+// a test deploy from pull-request code, a prod deploy without an
+// environment): each problem is an error, also in SARIF. The repository's
+// own generated workflows have no error or warning.
+func TestLintFindsSecretsPullRequestCodeCanReach(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	wf := filepath.Join(root, ".github", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const checkout = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
+	files := map[string]string{
+		"my-project-run-tests.yml": `name: tests
+on:
+  pull_request:
+    paths: ["my_project/**"]
+permissions: {}
+env:
+  DATABRICKS_TOKEN: ${{ secrets.STAGING_WORKSPACE_TOKEN }}
+jobs:
+  integration_test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    permissions:
+      contents: read
+    steps:
+      - uses: ` + checkout + `
+        with:
+          persist-credentials: false
+      - run: databricks bundle deploy -t test
+`,
+		"my-project-bundle-cd-prod.yml": `name: cd prod
+on:
+  push:
+    branches: [release]
+permissions: {}
+env:
+  DATABRICKS_TOKEN: ${{ secrets.PROD_WORKSPACE_TOKEN }}
+jobs:
+  prod:
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    permissions:
+      contents: read
+    steps:
+      - uses: ` + checkout + `
+        with:
+          persist-credentials: false
+      - run: databricks bundle deploy -t prod
+`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(wf, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := execBrickci(t, nil, "lint", "--root", root, "--format", "sarif")
+	if code != 1 {
+		t.Fatalf("lint: exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	var sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID string `json:"id"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID string `json:"ruleId"`
+				Level  string `json:"level"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &sarif); err != nil || len(sarif.Runs) != 1 {
+		t.Fatalf("not SARIF: %v\n%s", err, out)
+	}
+	levels := map[string]string{}
+	for _, r := range sarif.Runs[0].Results {
+		levels[r.RuleID] = r.Level
+	}
+	documented := map[string]bool{}
+	for _, r := range sarif.Runs[0].Tool.Driver.Rules {
+		documented[r.ID] = true
+	}
+	for _, rule := range []string{"pr-secrets", "secrets-workflow-env", "prod-environment"} {
+		if levels[rule] != "error" {
+			t.Errorf("rule %s: level %q, want error; results %v", rule, levels[rule], levels)
+		}
+		if !documented[rule] {
+			t.Errorf("rule %s is not described in the SARIF driver", rule)
+		}
+	}
+	code, out, errOut = execBrickci(t, nil, "lint", "--root", "../..", "--format", "text", "--fail-level", "warning")
+	if code != 0 || !strings.Contains(out+errOut, "0 errors, 0 warnings") {
+		t.Errorf("lint of this repository: exit %d, want 0 with no error or warning\n%s\n%s", code, out, errOut)
 	}
 }
