@@ -462,3 +462,82 @@ jobs:
 		t.Errorf("lint of this repository: exit %d, want 0 with no error or warning\n%s\n%s", code, out, errOut)
 	}
 }
+
+// hugeInputs writes, into dir, YAML files that break one documented input
+// limit each: over the file size, nested too deep, too many nodes. They
+// are generated here, never committed.
+func hugeInputs(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	var deep strings.Builder
+	for i := range 300 {
+		deep.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	deep.WriteString(strings.Repeat(" ", 300) + "v\n")
+	files := map[string]string{
+		"size":  "bundle:\n  name: b\n# " + strings.Repeat("x", 5<<20) + "\n",
+		"depth": "bundle:\n  name: b\nx:\n" + indent(deep.String(), 2),
+		"nodes": "bundle:\n  name: b\nx: [" + strings.TrimSuffix(strings.Repeat("a,", 250_000), ",") + "]\n",
+	}
+	out := map[string]string{}
+	for name, body := range files {
+		p := filepath.Join(dir, name+".yml")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = p
+	}
+	return out
+}
+
+func indent(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = strings.Repeat(" ", n) + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// TestInputLimits feeds validate (a bundle), generate (a spec) and lint (a
+// workflow) YAML over each documented limit: each is refused with a message
+// naming the limit, and deep nesting is not blamed on aliases.
+func TestInputLimits(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	inputs := hugeInputs(t, src)
+	want := map[string]string{
+		"size":  "limit of 4 MiB",
+		"depth": "deeper than the limit of 100 levels",
+		"nodes": "more than the limit of 200000 YAML nodes",
+	}
+	for name, path := range inputs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bundleDir := filepath.Join(t.TempDir(), "b")
+		wf := filepath.Join(t.TempDir(), ".github", "workflows")
+		for _, d := range []string{bundleDir, wf} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{filepath.Join(bundleDir, "databricks.yml"), filepath.Join(wf, "ci.yml"), filepath.Join(bundleDir, "pipeline.yaml")} {
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs := map[string][]string{
+			"validate": {"validate", "--offline", "--bundle", bundleDir, "--format", "text"},
+			"generate": {"generate", "--check", "--root", bundleDir, "--spec", "pipeline.yaml"},
+			"lint":     {"lint", "--root", filepath.Dir(filepath.Dir(wf)), "--format", "text"},
+		}
+		for mode, args := range runs {
+			code, out, errOut := execBrickci(t, nil, args...)
+			if code == 0 || !strings.Contains(out+errOut, want[name]) || strings.Contains(out+errOut, "through aliases") {
+				t.Errorf("%s of the %s case: exit %d, want non-zero with %q\n%s\n%s", mode, name, code, want[name], out, errOut)
+			}
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gitinfo"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // LoadOptions says which bundle to load, for which target and with what
@@ -116,7 +117,7 @@ func (l *loader) add(fs ...diag.Finding) { l.diags = append(l.diags, fs...) }
 
 // read parses one bundle file and checks it against the bundle schema.
 func (l *loader) read(path string) (*yaml.Node, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamllimit.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read %q: %w", path, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamllimit"
 	"github.com/brickci/brickci/internal/yamlpos"
 )
 
@@ -100,6 +101,10 @@ func (p *parser) parse(data []byte) *Spec {
 			return nil
 		}
 		p.yamlError(data, err)
+		return nil
+	}
+	if err := yamllimit.Check(&doc); err != nil {
+		p.errorf(RuleYAML, nil, "%v", err)
 		return nil
 	}
 	var extra yaml.Node
