@@ -15,8 +15,8 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/spec"
-	"github.com/brickci/brickci/internal/yamllimit"
 	"github.com/brickci/brickci/internal/workflow"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // RuleDrift is the rule id of findings about workflows out of sync with the spec.
