@@ -52,7 +52,7 @@ func ReadFile(path string) ([]byte, error) {
 // CheckSize reports a file of n bytes over MaxFileBytes.
 func CheckSize(n int) error {
 	if n > MaxFileBytes {
-		return &limitError{fmt.Sprintf("the file is larger than the limit of %d MiB for YAML input; split it (bundles can include: several files)", MaxFileBytes>>20)}
+		return &limitError{fmt.Sprintf("the file is larger than the limit of %d MiB for YAML input; split it into smaller files", MaxFileBytes>>20)}
 	}
 	return nil
 }
