@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 
@@ -73,18 +74,23 @@ func workspaceClient(inv *invocation, wf workspaceFlags, bundleHost string) (*da
 	if host == "" {
 		return nil, fmt.Errorf("no workspace host: set --host, the target's workspace.host or DATABRICKS_HOST")
 	}
+	base := sdkTransport()
 	cfg := &databricks.Config{
 		Host:    host,
 		Profile: *wf.profile,
 		Loaders: []config.Loader{envLoader{inv.getenv}, config.ConfigFile},
 		// Registers every credential the SDK sends or is issued, whatever
 		// the auth type, before a request leaves.
-		HTTPTransport: inv.secrets.Transport(sdkTransport()),
+		HTTPTransport: inv.secrets.Transport(base),
 	}
 	w, err := databricks.NewWorkspaceClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to configure the workspace client for %s: %w", host, err)
 	}
 	registerConfigSecrets(inv, w.Config)
+	// The SDK applies insecure_skip_verify only to a transport of its own.
+	if w.Config.InsecureSkipVerify {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
 	return w, nil
 }
