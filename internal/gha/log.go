@@ -13,7 +13,8 @@ import (
 // mode prints goes through Write, which treats the text as untrusted: a
 // line that would be read by the runner as a workflow command (`::name::`
 // or `##[name]` after leading blanks, where CR ends a line as LF does) is
-// neutralised, and registered credentials are removed. Only Command writes
+// neutralised, a lone CR is shown as `\r`, and registered credentials are
+// removed. Only Command writes
 // a workflow command, so a bundle name, a job key, a workspace answer or a
 // test name holding "\n::error::x" cannot issue one.
 //
@@ -91,12 +92,13 @@ func (l *Log) Command(line string) {
 // Redact removes registered credentials from text.
 func (l *Log) Redact(text string) string { return l.redact(text) }
 
-// Neutralise makes text safe to print on the job log: every line (ended by
-// LF, CR or CRLF, as the runner splits them) that would start with a
-// workflow command prefix after blanks (Unicode ones too, as the runner trims them) has the prefix escaped the way the
-// runner escapes `:` (%3A) and `#` (%23), so it is shown and not run.
+// Neutralise makes text safe to print on the job log: a lone CR (which the
+// runner reads as a line end) is shown as `\r`, and every line that would
+// start with a workflow command prefix after blanks (Unicode ones too, as
+// the runner trims them) has the prefix escaped the way the runner escapes
+// `:` (%3A) and `#` (%23), so it is shown and not run.
 func Neutralise(text string) string {
-	if !strings.Contains(text, "::") && !strings.Contains(text, "##[") {
+	if !strings.Contains(text, "::") && !strings.Contains(text, "##[") && !strings.Contains(text, "\r") {
 		return text
 	}
 	var b strings.Builder
@@ -116,7 +118,15 @@ func Neutralise(text string) string {
 				continue
 			}
 		}
-		if r == '\n' || r == '\r' {
+		if r == '\r' && !strings.HasPrefix(text[i+1:], "\n") {
+			// brickci never ends a line with a lone CR; one in untrusted
+			// text would start a new line for the runner (and overwrite
+			// the line on a terminal), so it is shown instead.
+			b.WriteString(`\r`)
+			i += size
+			continue
+		}
+		if r == '\n' {
 			start = true
 		}
 		b.WriteString(text[i : i+size])

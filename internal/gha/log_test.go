@@ -12,7 +12,8 @@ func TestNeutralise(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain text\n":                   "plain text\n",
 		"job a\n::error::x\n":            "job a\n%3A%3Aerror::x\n",
-		"job a\r::add-mask::x":           "job a\r%3A%3Aadd-mask::x",
+		"job a\r::add-mask::x":           `job a\r::add-mask::x`,
+		"job a\r\r\n::x::":               "job a\\r\r\n%3A%3Ax::",
 		"  \t::warning::x":               "  \t%3A%3Awarning::x",
 		"\u00a0::error::x":               "\u00a0%3A%3Aerror::x",
 		"##[error]x\n":                   "%23%23[error]x\n",
