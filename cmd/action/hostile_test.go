@@ -541,3 +541,43 @@ func TestInputLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCommentCarriesNoToken runs the built binary's plan --comment
+// against a workspace that echoes the Authorization header in its errors:
+// the PAT must not reach the pull-request comment, where the runner's
+// masking does not apply, nor the log or the step summary.
+func TestPlanCommentCarriesNoToken(t *testing.T) {
+	t.Parallel()
+	const pat = "dapi-BINARYSENTINEL-0c3d"
+	em := emulator.New()
+	if err := em.Configure(emulator.Config{EchoAuthorization: "/api/2.0/workspace/"}); err != nil {
+		t.Fatal(err)
+	}
+	ws := httptest.NewServer(em)
+	defer ws.Close()
+	api := &fakeComments{comments: map[int64]string{}}
+	gh := httptest.NewServer(api)
+	defer gh.Close()
+	env := prEnv(t, gh.URL)
+	env["DATABRICKS_TOKEN"] = pat
+	code, out, errOut := execBrickci(t, env, "plan", "-t", "staging", "--bundle", exampleBundle, "--host", ws.URL, "--comment")
+	if code == 0 || !strings.Contains(errOut, "Authorization: Bearer ***") {
+		t.Fatalf("plan: exit %d, want a failure quoting the redacted header\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(strings.ReplaceAll(out, "::add-mask::"+pat+"\n", ""), pat) || strings.Contains(errOut, pat) {
+		t.Errorf("the log holds the token:\n%s\n%s", out, errOut)
+	}
+	if b, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); strings.Contains(string(b), pat) {
+		t.Errorf("the step summary holds the token:\n%s", b)
+	}
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.comments) != 1 {
+		t.Fatalf("%d comments, want 1", len(api.comments))
+	}
+	for _, body := range api.comments {
+		if strings.Contains(body, pat) || !strings.Contains(body, "Bearer ***") {
+			t.Errorf("comment holds the token, or not the echoed error:\n%s", body)
+		}
+	}
+}

@@ -43,12 +43,13 @@ type Config struct {
 	TaskDuration time.Duration
 	// Outcomes maps task keys to how they end; missing keys succeed.
 	Outcomes map[string]Outcome
-	// EchoAuthorization makes every authenticated API request fail with
-	// 403 PERMISSION_DENIED whose message quotes the request's
-	// Authorization header, as some proxies and misconfigured gateways do.
-	// Tests use it to prove that a credential echoed by a server never
-	// reaches brickci's output.
-	EchoAuthorization bool
+	// EchoAuthorization, when set, makes every authenticated API request
+	// whose path starts with it ("/" for all) fail with 403
+	// PERMISSION_DENIED whose message quotes the request's Authorization
+	// header, as some proxies and misconfigured gateways do. Tests use it
+	// to prove that a credential echoed by a server never reaches
+	// brickci's output.
+	EchoAuthorization string
 }
 
 // Request is one API request the emulator answered.
@@ -66,7 +67,7 @@ type configBody struct {
 	Seed           *uint64            `json:"seed"`
 	TaskDurationMS *int64             `json:"task_duration_ms"`
 	Outcomes       map[string]Outcome `json:"outcomes"`
-	EchoAuth       *bool              `json:"echo_authorization"`
+	EchoAuth       *string            `json:"echo_authorization"`
 }
 
 // Configure replaces the injected behaviour and reseeds the fault generator.
