@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -138,6 +139,9 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			t.set.Add(auth)
 		}
 	}
+	if isTokenEndpoint(r) {
+		t.registerForm(r)
+	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil || !isTokenEndpoint(r) || resp.Body == nil {
 		return resp, err
@@ -157,6 +161,31 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// registerForm registers the credentials a token request carries in its
+// form body (a client secret, a subject token or an assertion such as the
+// GitHub OIDC token), read through GetBody so the request is left intact.
+func (t *transport) registerForm(r *http.Request) {
+	if r.GetBody == nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, maxTokenAnswer))
+	if err != nil {
+		return
+	}
+	form, err := url.ParseQuery(string(data))
+	if err != nil {
+		return
+	}
+	for _, k := range []string{"client_secret", "subject_token", "assertion", "client_assertion", "refresh_token", "password"} {
+		t.set.Add(form.Get(k))
+	}
 }
 
 // isTokenEndpoint reports whether a request asks for a token: the OAuth

@@ -39,7 +39,7 @@ func TestTransportRegistersWhatItSends(t *testing.T) {
 	defer srv.Close()
 	s := New()
 	c := &http.Client{Transport: s.Transport(nil)}
-	resp, err := c.Post(srv.URL+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+	resp, err := c.Post(srv.URL+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=token-exchange&subject_token=eyJ.jwt-sentinel.sig"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestTransportRegistersWhatItSends(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if got := s.Redact(string(body) + " issued-token-123456"); got != "you sent Bearer *** ***" {
+	if got := s.Redact(string(body) + " issued-token-123456 eyJ.jwt-sentinel.sig"); got != "you sent Bearer *** *** ***" {
 		t.Errorf("Redact = %q", got)
 	}
 }
