@@ -364,7 +364,8 @@ targets:
 // the MLOps Stacks template renders (staging and prod tokens in the
 // workflow env of a pull_request workflow that checks out the pull request,
 // a test deploy from pull-request code, a prod deploy without an
-// environment): each problem is an error, also in SARIF. The repository's
+// environment), and a hand-written plan job whose DATABRICKS_HOST comes
+// from the pull request's title: each problem is an error, also in SARIF. The repository's
 // own generated workflows have no error or warning.
 func TestLintFindsSecretsPullRequestCodeCanReach(t *testing.T) {
 	t.Parallel()
@@ -393,6 +394,25 @@ jobs:
         with:
           persist-credentials: false
       - run: databricks bundle deploy -t test
+`,
+		"my-project-plan.yml": `name: plan
+on: pull_request
+permissions: {}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    environment: staging-plan
+    permissions:
+      contents: read
+    steps:
+      - uses: ` + checkout + `
+        with:
+          persist-credentials: false
+      - run: databricks bundle validate -t staging
+        env:
+          DATABRICKS_HOST: https://${{ github.event.pull_request.title }}
+          DATABRICKS_TOKEN: ${{ secrets.STAGING_WORKSPACE_TOKEN }}
 `,
 		"my-project-bundle-cd-prod.yml": `name: cd prod
 on:
@@ -449,7 +469,7 @@ jobs:
 	for _, r := range sarif.Runs[0].Tool.Driver.Rules {
 		documented[r.ID] = true
 	}
-	for _, rule := range []string{"pr-secrets", "secrets-workflow-env", "prod-environment"} {
+	for _, rule := range []string{"pr-secrets", "secrets-workflow-env", "prod-environment", "untrusted-env"} {
 		if levels[rule] != "error" {
 			t.Errorf("rule %s: level %q, want error; results %v", rule, levels[rule], levels)
 		}
