@@ -25,6 +25,15 @@ var (
 	hostileBinErr  string
 )
 
+// TestMain removes the binary brickciBinary built once the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if hostileBin != "" {
+		os.RemoveAll(filepath.Dir(hostileBin))
+	}
+	os.Exit(code)
+}
+
 // brickciBinary builds the binary once for every test of this file.
 func brickciBinary(t *testing.T) string {
 	t.Helper()
