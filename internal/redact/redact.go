@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,8 +24,8 @@ const MinLength = 8
 // call New. A Set is safe for concurrent use.
 type Set struct {
 	mu     sync.RWMutex
-	values []string // longest first, so a value containing another goes first
-	seen   map[string]bool
+	values []string        // every form of every value, longest first
+	seen   map[string]bool // the values as added
 	onAdd  func(string)
 }
 
@@ -36,11 +37,9 @@ func New() *Set { return &Set{seen: map[string]bool{}} }
 func (s *Set) OnAdd(f func(string)) {
 	s.mu.Lock()
 	s.onAdd = f
-	values := append([]string(nil), s.values...)
+	values := make([]string, 0, len(s.seen))
 	for v := range s.seen {
-		if len(v) < MinLength {
-			values = append(values, v)
-		}
+		values = append(values, v)
 	}
 	s.mu.Unlock()
 	sort.Strings(values)
@@ -65,7 +64,7 @@ func (s *Set) Add(values ...string) {
 		}
 		s.seen[v] = true
 		if len(v) >= MinLength {
-			s.values = append(s.values, v)
+			s.values = append(s.values, forms(v)...)
 			sort.SliceStable(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
 		}
 		hook := s.onAdd
@@ -75,6 +74,27 @@ func (s *Set) Add(values ...string) {
 			hook(v)
 		}
 	}
+}
+
+// forms returns v and the forms it takes inside JSON strings (with and
+// without HTML escaping), so a credential with a quote, a backslash or an
+// ampersand is also found in JSON output and request bodies.
+func forms(v string) []string {
+	out := []string{v}
+	for _, html := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(v) != nil {
+			continue
+		}
+		f := strings.TrimSuffix(strings.TrimSpace(b.String()), `"`)
+		f = strings.TrimPrefix(f, `"`)
+		if f != v && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Redact returns text with every registered value replaced by Mask.

@@ -60,3 +60,18 @@ func TestTransportRegistersWhatItSends(t *testing.T) {
 		t.Errorf("Redact = %q", got)
 	}
 }
+
+func TestRedactFindsJSONForms(t *testing.T) {
+	t.Parallel()
+	s := New()
+	s.Add(`sec<ret>&"quoted"\x`)
+	for _, text := range []string{
+		`{"m": "sec\u003cret\u003e\u0026\"quoted\"\\x"}`,
+		`{"m": "sec<ret>&\"quoted\"\\x"}`,
+		`raw sec<ret>&"quoted"\x`,
+	} {
+		if got := s.Redact(text); strings.Contains(got, "ret") {
+			t.Errorf("Redact(%s) = %s", text, got)
+		}
+	}
+}
