@@ -103,6 +103,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	// untrusted text (see gha.Log). Credentials are registered before
 	// anything is printed.
 	secrets := redact.New()
+	// Markdown and HTML renderers escape text before it is written; a
+	// credential is removed in those forms too.
+	secrets.AddEncoding(diag.EscapeMarkdown)
+	secrets.AddEncoding(diag.EscapeHTML)
 	outLog, errLog := gha.NewLog(stdout, secrets.Redact), gha.NewLog(stderr, secrets.Redact)
 	defer errLog.Flush()
 	defer outLog.Flush()

@@ -27,6 +27,9 @@ type Set struct {
 	values []string        // every form of every value, longest first
 	seen   map[string]bool // the values as added
 	onAdd  func(string)
+	// encodings give further forms of a value, such as its markdown
+	// escaping, in which it may be written.
+	encodings []func(string) string
 }
 
 // New returns an empty Set.
@@ -48,6 +51,36 @@ func (s *Set) OnAdd(f func(string)) {
 	}
 }
 
+// AddEncoding makes every value, registered before or after, also be
+// removed in the form f gives it: a caller that escapes text for some
+// format (markdown, HTML) before it is written registers the escaper, so a
+// credential inside escaped text is still found.
+func (s *Set) AddEncoding(f func(string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.encodings = append(s.encodings, f)
+	for v := range s.seen {
+		if len(v) >= MinLength {
+			s.addFormLocked(f(v))
+		}
+	}
+	s.sortLocked()
+}
+
+// addFormLocked registers one form of a value and the forms it takes
+// inside JSON strings.
+func (s *Set) addFormLocked(form string) {
+	for _, f := range forms(form) {
+		if f != "" && !slices.Contains(s.values, f) {
+			s.values = append(s.values, f)
+		}
+	}
+}
+
+func (s *Set) sortLocked() {
+	sort.SliceStable(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
+}
+
 // Add registers credential values. Empty values and values already known
 // are ignored. Surrounding blanks are dropped, as a token read from a file
 // or an input is used trimmed.
@@ -64,8 +97,11 @@ func (s *Set) Add(values ...string) {
 		}
 		s.seen[v] = true
 		if len(v) >= MinLength {
-			s.values = append(s.values, forms(v)...)
-			sort.SliceStable(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
+			s.addFormLocked(v)
+			for _, enc := range s.encodings {
+				s.addFormLocked(enc(v))
+			}
+			s.sortLocked()
 		}
 		hook := s.onAdd
 		s.mu.Unlock()

@@ -75,3 +75,14 @@ func TestRedactFindsJSONForms(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactFindsEncodedForms(t *testing.T) {
+	t.Parallel()
+	s := New()
+	s.Add("ghs_before_1234")
+	s.AddEncoding(func(v string) string { return strings.ReplaceAll(v, "_", `\_`) })
+	s.Add("ghs_after_5678")
+	if got := s.Redact(`a ghs\_before\_1234 b ghs\_after\_5678 c ghs_after_5678`); got != "a *** b *** c ***" {
+		t.Errorf("Redact = %q", got)
+	}
+}
