@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -25,15 +27,6 @@ var (
 	hostileBinErr  string
 )
 
-// TestMain removes the binary brickciBinary built once the tests are done.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if hostileBin != "" {
-		os.RemoveAll(filepath.Dir(hostileBin))
-	}
-	os.Exit(code)
-}
-
 // brickciBinary builds the binary once for every test of this file.
 func brickciBinary(t *testing.T) string {
 	t.Helper()
@@ -41,14 +34,32 @@ func brickciBinary(t *testing.T) string {
 		t.Skip("builds the binary")
 	}
 	hostileBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "brickci-bin-")
+		// One binary per checkout, replaced on every run (built aside and
+		// renamed into place), so runs leave no pile of binaries behind.
+		wd, err := os.Getwd()
 		if err != nil {
 			hostileBinErr = err.Error()
 			return
 		}
-		hostileBin = filepath.Join(dir, "brickci")
-		if out, err := exec.Command("go", "build", "-o", hostileBin, ".").CombinedOutput(); err != nil {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("brickci-hostile-%x", sha256.Sum256([]byte(wd)))[:len("brickci-hostile-")+16])
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			hostileBinErr = err.Error()
+			return
+		}
+		tmp, err := os.MkdirTemp(dir, "build-")
+		if err != nil {
+			hostileBinErr = err.Error()
+			return
+		}
+		defer os.RemoveAll(tmp)
+		built := filepath.Join(tmp, "brickci")
+		if out, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput(); err != nil {
 			hostileBinErr = err.Error() + "\n" + string(out)
+			return
+		}
+		hostileBin = filepath.Join(dir, "brickci")
+		if err := os.Rename(built, hostileBin); err != nil {
+			hostileBinErr = err.Error()
 		}
 	})
 	if hostileBinErr != "" {
