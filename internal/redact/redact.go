@@ -82,9 +82,12 @@ func (s *Set) sortLocked() {
 }
 
 // Add registers credential values. Empty values and values already known
-// are ignored. Surrounding blanks are dropped, as a token read from a file
+// are ignored, as is every value on a nil Set. Surrounding blanks are dropped, as a token read from a file
 // or an input is used trimmed.
 func (s *Set) Add(values ...string) {
+	if s == nil {
+		return
+	}
 	for _, v := range values {
 		v = strings.TrimSpace(v)
 		if v == "" {
@@ -170,10 +173,13 @@ func (s *Set) RedactBytes(b []byte) []byte {
 // exchange or Azure), and the tokens in the JSON answer of a token endpoint.
 // Wrapping the SDK client's transport this way covers every credential
 // strategy the SDK has, without knowing any of them. base nil means
-// http.DefaultTransport.
+// http.DefaultTransport. A nil Set returns base itself.
 func (s *Set) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if s == nil {
+		return base
 	}
 	return &transport{set: s, base: base}
 }
