@@ -78,6 +78,7 @@ func badCorpus(t *testing.T) []badCase {
 		}
 		cases = append(cases, badCase{name: "junit/" + name, args: []string{"test", "--unit", "--bundle", "examples/rag-chatbot", "--command", "cp " + abs + " {junit}"}})
 	}
+	cases = append(cases, hostileCases(t)...)
 	for _, f := range glob("testdata/bad/inputs/*.env") {
 		env := map[string]string{"GITHUB_ACTIONS": "true", "PATH": os.Getenv("PATH"), "INPUT_HOST": "http://127.0.0.1:9"}
 		file, err := os.Open(f)
@@ -93,6 +94,67 @@ func badCorpus(t *testing.T) []badCase {
 		file.Close()
 		cases = append(cases, badCase{name: "inputs/" + filepath.Base(f), env: env})
 	}
+	return cases
+}
+
+// hostileCases are the inputs of a hostile review that cannot be committed
+// (too big, or symbolic links): each is generated here.
+func hostileCases(t *testing.T) []badCase {
+	t.Helper()
+	noTools := t.TempDir()
+	var cases []badCase
+	tmp := t.TempDir()
+	huge := hugeInputs(t, tmp)
+	for _, name := range []string{"depth", "nodes", "size"} {
+		data, err := os.ReadFile(huge[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(tmp, name)
+		wf := filepath.Join(dir, ".github", "workflows")
+		if err := os.MkdirAll(wf, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"databricks.yml", "pipeline.yaml", ".github/workflows/ci.yml"} {
+			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases = append(cases,
+			badCase{name: "limit/" + name + "/bundle", args: []string{"validate", "--offline", "--bundle", dir}},
+			badCase{name: "limit/" + name + "/spec", args: []string{"generate", "--check", "--root", dir, "--spec", "pipeline.yaml"}},
+			badCase{name: "limit/" + name + "/workflow", args: []string{"lint", "--format", "text", "--root", dir}, env: map[string]string{"PATH": noTools}})
+	}
+	// A notebook that is a link out of the bundle, and includes from
+	// outside it (a parent directory, a link).
+	parent := filepath.Join(tmp, "links")
+	dir := filepath.Join(parent, "bundle")
+	for _, d := range []string{filepath.Join(dir, "resources"), filepath.Join(dir, "notebooks")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		filepath.Join(parent, "outside.py"): "# Databricks notebook source\nprint(1)\n",
+		filepath.Join(parent, "up.yml"):     "resources: {}\n",
+		filepath.Join(dir, "databricks.yml"): "bundle:\n  name: links\ninclude:\n  - ../up.yml\n  - resources/*.yml\n" +
+			"resources:\n  jobs:\n    j:\n      name: j\n      tasks:\n        - task_key: t\n          notebook_task:\n            notebook_path: notebooks/nb.py\n" +
+			"targets:\n  dev:\n    default: true\n    workspace:\n      host: https://example.cloud.databricks.com\n",
+	}
+	for p, body := range files {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		filepath.Join(dir, "notebooks", "nb.py"):    filepath.Join(parent, "outside.py"),
+		filepath.Join(dir, "resources", "link.yml"): filepath.Join(parent, "up.yml"),
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases = append(cases, badCase{name: "bundle/symlinks-out", args: []string{"validate", "--offline", "--bundle", dir}})
 	return cases
 }
 

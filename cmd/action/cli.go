@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/redact"
 )
 
 // Exit codes of the command-line contract.
@@ -37,6 +39,8 @@ type invocation struct {
 	jsonOut bool
 	notes   []string
 	said    map[string]bool
+	// secrets is the one credential registry; see registerSecrets.
+	secrets *redact.Set
 }
 
 // note tells the user something that is neither a finding nor an error
@@ -94,16 +98,26 @@ func modeNames() []string {
 // (GITHUB_ACTIONS=true) the mode and its settings may come from INPUT_*
 // variables instead, and explicit arguments still win.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	inv := &invocation{getenv: getenv, stdout: stdout, stderr: stderr, onActions: getenv("GITHUB_ACTIONS") == "true"}
-	if inv.onActions {
-		maskSecrets(getenv, stdout)
-	}
+	// Everything brickci prints passes through one Log per stream: it
+	// removes registered credentials and neutralises workflow commands in
+	// untrusted text (see gha.Log). Credentials are registered before
+	// anything is printed.
+	secrets := redact.New()
+	// Markdown and HTML renderers escape text before it is written; a
+	// credential is removed in those forms too.
+	secrets.AddEncoding(diag.EscapeMarkdown)
+	secrets.AddEncoding(diag.EscapeHTML)
+	outLog, errLog := gha.NewLog(stdout, secrets.Redact), gha.NewLog(stderr, secrets.Redact)
+	defer errLog.Flush()
+	defer outLog.Flush()
+	inv := &invocation{getenv: getenv, stdout: outLog, stderr: errLog, secrets: secrets, onActions: getenv("GITHUB_ACTIONS") == "true"}
+	registerSecrets(inv)
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		usage(stdout)
+		usage(outLog)
 		return exitOK
 	}
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
-		fmt.Fprintln(stdout, "brickci", version)
+		fmt.Fprintln(outLog, "brickci", version)
 		return exitOK
 	}
 	name := ""
@@ -113,14 +127,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		name = strings.TrimSpace(getenv("INPUT_MODE"))
 	}
 	if name == "" {
-		fmt.Fprintln(stderr, "brickci: missing mode")
-		fmt.Fprintln(stderr)
-		usage(stderr)
+		fmt.Fprintln(errLog, "brickci: missing mode")
+		fmt.Fprintln(errLog)
+		usage(errLog)
 		return exitBadCall
 	}
 	m, ok := modes[name]
 	if !ok {
-		fmt.Fprintf(stderr, "brickci: unknown mode %q%s\n", name, unknownModeHint(name))
+		fmt.Fprintf(errLog, "brickci: unknown mode %q%s\n", name, unknownModeHint(name))
 		return exitBadCall
 	}
 	inv.mode = name
@@ -129,16 +143,16 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	run := m.flags(fs)
 	if inv.onActions {
 		if err := applyInputs(fs, getenv); err != nil {
-			fmt.Fprintf(stderr, "brickci %s: %v\n", name, err)
+			fmt.Fprintf(errLog, "brickci %s: %v\n", name, err)
 			return exitBadCall
 		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			modeUsage(stdout, m, fs)
+			modeUsage(outLog, m, fs)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
+		fmt.Fprintf(errLog, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
 		return exitBadCall
 	}
 	// JSON on stdout takes the notes in; see invocation.note.
@@ -151,14 +165,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	inv.args = rest
 	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(stderr, "brickci %s: cancelled before start\n", name)
+		fmt.Fprintf(errLog, "brickci %s: cancelled before start\n", name)
 		return exitFailed
 	}
 	code := run(ctx, inv, rest)
 	if code != exitOK && ctx.Err() != nil {
 		// An error from deep in a client may say only "context canceled";
 		// say once why the mode stopped (the signal, or the timeout).
-		fmt.Fprintf(stderr, "brickci %s: stopped: %v\n", name, context.Cause(ctx))
+		fmt.Fprintf(errLog, "brickci %s: stopped: %v\n", name, context.Cause(ctx))
 	}
 	return code
 }

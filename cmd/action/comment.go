@@ -31,7 +31,7 @@ func publishComment(ctx context.Context, inv *invocation, a *gha.Action, c githu
 		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
 		pr = nil
 	}
-	client, err := github.New(github.OptionsFromEnv(inv.getenv))
+	client, err := github.New(githubOptions(inv))
 	if err != nil && !errors.Is(err, github.ErrNoToken) {
 		return bad(inv, "%v", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -138,26 +137,10 @@ func (o outputFlags) resolve(inv *invocation, formats ...string) (string, diag.S
 }
 
 // newAction returns the Actions runtime wrapper for this invocation.
-// Secrets were masked by Main before any mode ran.
+// Secrets were registered (and masked) by Main before any mode ran.
 func newAction(inv *invocation) *gha.Action {
 	return gha.New(inv.getenv, inv.stdout)
 }
-
-// maskSecrets tells the runner to mask every secret input and credential
-// variable. Main calls it before a mode can print anything.
-func maskSecrets(getenv func(string) string, stdout io.Writer) {
-	a := gha.New(getenv, stdout)
-	a.MaskInputs(secretInputs...)
-	for _, k := range secretEnv {
-		a.AddMask(getenv(k))
-	}
-}
-
-// secretInputs are the action inputs whose values are always masked.
-var secretInputs = []string{"github_token", "databricks_token", "databricks_client_secret"}
-
-// secretEnv are environment variables whose values are always masked.
-var secretEnv = []string{"DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "ARM_CLIENT_SECRET", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
 
 // bad prints one line for a bad invocation and returns exit code 2.
 func bad(inv *invocation, format string, args ...any) int {

@@ -60,18 +60,18 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			var md strings.Builder
 			fmt.Fprintf(&md, "## Generated workflows\n\n")
 			if len(drifts) == 0 {
-				fmt.Fprintf(&md, "All workflows are in sync with `%s`.\n", *specPath)
+				fmt.Fprintf(&md, "All workflows are in sync with %s.\n", diag.MarkdownCode(*specPath))
 			}
 			for _, d := range drifts {
 				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
-				fmt.Fprintf(&md, "- `%s`: %s\n", d.File, d.Kind)
+				fmt.Fprintf(&md, "- %s: %s\n", diag.MarkdownCode(d.File), d.Kind)
 			}
 			regenerate := gen.RegenerateCommand(*root)
 			if len(drifts) > 0 {
 				fmt.Fprintf(&md, "\nRegenerate with %s and commit the result.\n", regenerate)
 			}
 			for _, t := range missing {
-				fmt.Fprintf(&md, "- the bundle does not define target `%s`\n", t.Name)
+				fmt.Fprintf(&md, "- the bundle does not define target %s\n", diag.MarkdownCode(t.Name))
 			}
 			_ = a.AddSummary(md.String())
 			_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
@@ -178,7 +178,7 @@ func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir,
 		}
 		remote = server + "/" + repo + ".git"
 	}
-	opts := github.OptionsFromEnv(inv.getenv)
+	opts := githubOptions(inv)
 	client, err := github.New(opts)
 	if err != nil {
 		return bad(inv, "%v", err)
@@ -195,9 +195,9 @@ func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir,
 		return exitOK
 	}
 	var body strings.Builder
-	fmt.Fprintf(&body, "Regenerated from `%s` (sha256 `%.12s`) by `brickci generate`.\n\nFiles:\n", specPath, s.SHA256)
+	fmt.Fprintf(&body, "Regenerated from %s (sha256 `%.12s`) by `brickci generate`.\n\nFiles:\n", diag.MarkdownCode(specPath), s.SHA256)
 	for _, p := range paths {
-		fmt.Fprintf(&body, "- `%s`\n", p)
+		fmt.Fprintf(&body, "- %s\n", diag.MarkdownCode(p))
 	}
 	if run := a.RunURL(); run != "" {
 		fmt.Fprintf(&body, "\n[Workflow run](%s)\n", run)

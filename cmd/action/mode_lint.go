@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gen"
 	"github.com/brickci/brickci/internal/lint"
+	"github.com/brickci/brickci/internal/redact"
 )
 
 func init() {
@@ -76,7 +78,7 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 			return bad(inv, "%v", err)
 		}
 		if *sarifFile != "" {
-			if err := writeSARIFFile(*sarifFile, brickciTool(), findings); err != nil {
+			if err := writeSARIFFile(*sarifFile, inv.secrets, brickciTool(), findings); err != nil {
 				return bad(inv, "%v", err)
 			}
 		}
@@ -105,16 +107,14 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	}
 }
 
-func writeSARIFFile(path string, tool diag.ToolInfo, l diag.List) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("failed to create sarif file %q: %w", path, err)
-	}
-	if err := diag.WriteSARIF(f, tool, l, lint.Rules()); err != nil {
-		f.Close()
+// writeSARIFFile writes the SARIF report to path, with credentials
+// removed as from everything else brickci writes.
+func writeSARIFFile(path string, secrets *redact.Set, tool diag.ToolInfo, l diag.List) error {
+	var b bytes.Buffer
+	if err := diag.WriteSARIF(&b, tool, l, lint.Rules()); err != nil {
 		return fmt.Errorf("failed to write sarif file %q: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(path, secrets.RedactBytes(b.Bytes()), 0o644); err != nil {
 		return fmt.Errorf("failed to write sarif file %q: %w", path, err)
 	}
 	return nil

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/brickci/brickci/internal/emulator"
+	"github.com/brickci/brickci/internal/redact"
 )
 
 // TestSecretsNeverLeak passes sentinel tokens to every mode, as action
@@ -106,4 +109,121 @@ func pytestCommand(t *testing.T) string {
 		return p
 	}
 	return ""
+}
+
+// TestEchoedCredentialsNeverLeak points every mode that talks to the
+// workspace at an emulator that quotes the request's Authorization header
+// in every error, as some proxies do, once for each way brickci gets a
+// credential: a PAT in the environment, a token in a ~/.databrickscfg
+// profile, and the access tokens issued by OAuth m2m and by GitHub OIDC
+// token exchange (which brickci never sees in its environment). No output,
+// step summary or pull-request comment may hold the credential, inside
+// Actions (where it must also be masked first) and locally.
+func TestEchoedCredentialsNeverLeak(t *testing.T) {
+	t.Parallel()
+	const (
+		patToken     = "dapi-ENVSENTINEL-93c1"
+		profileToken = "dapi-PROFILESENTINEL-4b7e"
+		ghToken      = "ghs_SENTINEL_echo_1f2e"
+	)
+	// Tokens the emulator issues are "dose" and 32 hex digits.
+	issued := regexp.MustCompile(`dose[0-9a-f]{32}`)
+	cases := []struct {
+		name string
+		env  map[string]string
+		// secret is the credential to look for; empty means an issued token.
+		secret string
+	}{
+		{"pat", map[string]string{"DATABRICKS_TOKEN": patToken, "DATABRICKS_AUTH_TYPE": "pat"}, patToken},
+		{"profile", map[string]string{"DATABRICKS_CONFIG_PROFILE": "ci"}, profileToken},
+		{"oauth-m2m", map[string]string{"DATABRICKS_AUTH_TYPE": "oauth-m2m", "DATABRICKS_CLIENT_ID": "sp-ci", "DATABRICKS_CLIENT_SECRET": "dose-client-secret-77a1"}, ""},
+		{"github-oidc", map[string]string{"DATABRICKS_AUTH_TYPE": "github-oidc", "DATABRICKS_CLIENT_ID": "sp-ci", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-sentinel-5d"}, ""},
+	}
+	for _, tc := range cases {
+		for _, onActions := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/actions=%v", tc.name, onActions), func(t *testing.T) {
+				t.Parallel()
+				em := emulator.New()
+				if err := em.Configure(emulator.Config{EchoAuthorization: "/api/2.0/workspace/"}); err != nil {
+					t.Fatal(err)
+				}
+				ws := httptest.NewServer(em)
+				defer ws.Close()
+				api := &fakeComments{comments: map[int64]string{}}
+				gh := httptest.NewServer(api)
+				defer gh.Close()
+				dir := t.TempDir()
+				cfgFile := filepath.Join(dir, "databrickscfg")
+				if err := os.WriteFile(cfgFile, []byte("[ci]\nhost = "+ws.URL+"\ntoken = "+profileToken+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				env := map[string]string{"DATABRICKS_CONFIG_FILE": cfgFile, "DATABRICKS_RATE_LIMIT": "1000", "PATH": os.Getenv("PATH")}
+				if onActions {
+					env = prEnv(t, gh.URL)
+					env["GITHUB_TOKEN"] = ghToken
+					env["DATABRICKS_CONFIG_FILE"] = cfgFile
+				}
+				for k, v := range tc.env {
+					env[k] = v
+				}
+				if tc.name == "github-oidc" {
+					env["ACTIONS_ID_TOKEN_REQUEST_URL"] = ws.URL + "/__emulator/github-oidc?api-version=2.0"
+				}
+				secrets := func(text string) []string {
+					found := issued.FindAllString(text, -1)
+					for _, s := range []string{tc.secret, ghToken, tc.env["DATABRICKS_CLIENT_SECRET"], tc.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]} {
+						if s != "" && strings.Contains(text, s) {
+							found = append(found, s)
+						}
+					}
+					return found
+				}
+				host := []string{"--host", ws.URL}
+				runs := [][]string{
+					append([]string{"validate", "-t", "staging", "--bundle", exampleBundle, "--comment"}, host...),
+					append([]string{"plan", "-t", "staging", "--bundle", exampleBundle, "--comment"}, host...),
+					append([]string{"deploy", "-t", "staging", "--bundle", exampleBundle}, host...),
+					append(append([]string{"run", "-t", "staging", "--bundle", exampleBundle}, host...), "model_workflow"),
+					append([]string{"destroy", "-t", "staging", "--bundle", exampleBundle, "--auto-approve"}, host...),
+				}
+				echoed := false
+				for _, args := range runs {
+					_, stdout, stderr := runMain(env, args...)
+					echoed = echoed || strings.Contains(stdout+stderr, "Authorization: Bearer "+redact.Mask)
+					masks := map[string]bool{}
+					for _, line := range strings.Split(stdout, "\n") {
+						if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
+							masks[v] = true
+						}
+					}
+					for where, text := range map[string]string{"stdout": stdout, "stderr": stderr} {
+						for _, s := range secrets(text) {
+							if !masks[s] || strings.Count(text, s) > 1 {
+								t.Errorf("%s %s holds %q:\n%s", args[0], where, s, text)
+							}
+						}
+					}
+				}
+				if !echoed {
+					t.Errorf("no run printed the echoed (redacted) Authorization header; the case proves nothing")
+				}
+				for _, f := range []string{"output", "summary"} {
+					b, _ := os.ReadFile(filepath.Join(filepath.Dir(env["GITHUB_OUTPUT"]), f))
+					if s := secrets(string(b)); len(s) > 0 {
+						t.Errorf("%s holds %q:\n%s", f, s, b)
+					}
+				}
+				api.mu.Lock()
+				defer api.mu.Unlock()
+				for _, body := range api.comments {
+					if s := secrets(body); len(s) > 0 {
+						t.Errorf("pull-request comment holds %q:\n%s", s, body)
+					}
+				}
+				if onActions && (len(api.comments) == 0 || !strings.Contains(fmt.Sprint(api.comments), "Bearer "+redact.Mask)) {
+					t.Errorf("no pull-request comment quotes the echoed error; the case proves nothing: %v", api.comments)
+				}
+			})
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 
@@ -89,16 +90,24 @@ func workspaceClient(inv *invocation, wf workspaceFlags, bundleHost string) (*da
 	if host == "" {
 		return nil, fmt.Errorf("no workspace host: set --host, the target's workspace.host or DATABRICKS_HOST")
 	}
+	base := sdkTransport()
 	cfg := &databricks.Config{
 		Host:    host,
 		Profile: *wf.profile,
 		Loaders: []config.Loader{envLoader{inv.getenv}, config.ConfigFile, defaultRateLimit{}},
-		// The workspace's 429s pace the client (see internal/throttle).
-		HTTPTransport: throttle.New(nil, 0),
+		// The workspace's 429s pace the client (see internal/throttle), and
+		// every credential the SDK sends or is issued is registered, whatever
+		// the auth type, before a request leaves.
+		HTTPTransport: inv.secrets.Transport(throttle.New(base, 0)),
 	}
 	w, err := databricks.NewWorkspaceClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to configure the workspace client for %s: %w", host, err)
+	}
+	registerConfigSecrets(inv, w.Config)
+	// The SDK applies insecure_skip_verify only to a transport of its own.
+	if w.Config.InsecureSkipVerify {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
 	return w, nil
 }

@@ -38,7 +38,9 @@ func (f File) RemotePath(filePath string) string {
 // .databricks, what .gitignore files ignore and what sync.exclude names,
 // plus what sync.include re-includes. Patterns use gitignore syntax, as
 // Databricks bundles do. Rel is relative to the sync root, which is the
-// bundle directory unless sync.paths reaches outside it.
+// bundle directory unless sync.paths reaches outside it. A symbolic link to
+// a regular file inside the sync root is uploaded as that file; other links
+// (to directories, outside the root, dangling) are not followed.
 func Files(b *Bundle) ([]File, error) {
 	root, paths := b.Sync.Root, b.Sync.Paths
 	if root == "" {
@@ -80,7 +82,10 @@ func Files(b *Bundle) ([]File, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !onSyncPath(paths, rel, false) {
+		if d.Type()&fs.ModeSymlink != 0 && !linkedFileInside(root, p) {
+			return nil // validate reports a referenced one (path-symlink)
+		}
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !onSyncPath(paths, rel, false) {
 			return nil
 		}
 		skip := ignored(ignores, rel) || matchesAny(exclude, rel)
@@ -99,6 +104,21 @@ func Files(b *Bundle) ([]File, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
 	return out, nil
+}
+
+// linkedFileInside reports whether the symbolic link at p resolves to a
+// regular file inside root; such a link is uploaded as that file.
+func linkedFileInside(root, p string) bool {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil || !within(realRoot, real) {
+		return false
+	}
+	st, err := os.Stat(real)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // onSyncPath reports whether rel is below one of the sync paths or, for a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gitinfo"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // LoadOptions says which bundle to load, for which target and with what
@@ -120,7 +121,7 @@ func (l *loader) add(fs ...diag.Finding) { l.diags = append(l.diags, fs...) }
 
 // read parses one bundle file and checks it against the bundle schema.
 func (l *loader) read(path string) (*yaml.Node, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamllimit.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read %q: %w", path, err)
 	}
@@ -273,6 +274,10 @@ func (l *loader) includes(root *yaml.Node) error {
 				continue
 			}
 			seen[filepath.Clean(m)] = true
+			if !inside(l.opts.Dir, m) {
+				l.add(l.t.errAt("path-outside-bundle", e, "include %q reads %q, which is outside the bundle directory%s; move the file into the bundle", e.Value, filepath.ToSlash(m), viaLink(m)))
+				continue
+			}
 			if ext := strings.ToLower(filepath.Ext(m)); ext != ".yml" && ext != ".yaml" {
 				l.add(l.t.errAt("include", e, "include %q matches %q, which is not a YAML file; narrow the pattern", e.Value, filepath.ToSlash(m)))
 				continue
@@ -767,6 +772,38 @@ func (l *loader) syncConfig(s *yaml.Node) Sync {
 func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// inside reports whether path is within dir both as written and once every
+// symbolic link in either is resolved, so a link cannot reach outside. A
+// path that cannot be resolved (a dangling link) is not inside.
+func inside(dir, path string) bool {
+	if !within(dir, path) {
+		return false
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	realPath, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	return within(realDir, realPath)
+}
+
+// viaLink says where a symbolic link leads, for messages: "" when path
+// holds no link.
+func viaLink(path string) string {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return " (a symbolic link that does not resolve)"
+	}
+	abs, _ := filepath.Abs(path)
+	if realAbs, _ := filepath.Abs(real); realAbs != abs {
+		return " (through a symbolic link to " + filepath.ToSlash(real) + ")"
+	}
+	return ""
 }
 
 // underPrefix makes a gitignore pattern written relative to the bundle root

@@ -1,8 +1,8 @@
 package bundle
 
 import (
-	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -45,12 +45,47 @@ func IsNotebook(path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 4096), 1<<20)
-	if !s.Scan() {
-		return false, s.Err()
+	// Only the first line matters, and a header is short: read a few bytes
+	// more than the longest header (a BOM, trailing spaces, CRLF) and no
+	// more, so a file with a very long first line is simply not a notebook.
+	buf := make([]byte, headerReadBytes)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
 	}
-	return strings.TrimSpace(strings.TrimPrefix(s.Text(), "\ufeff")) == header, nil
+	first, _, _ := strings.Cut(string(buf[:n]), "\n")
+	return strings.TrimSpace(strings.TrimPrefix(first, "\ufeff")) == header, nil
+}
+
+// headerReadBytes is how much of a source file IsNotebook reads: enough for
+// the longest notebook header with a byte order mark and trailing blanks.
+const headerReadBytes = 256
+
+// linkProblem says why a path under root that involves a symbolic link is
+// not uploaded the way it is referenced, or "" when it is. Files uploads a
+// link to a regular file inside root as that file; it does not follow links
+// to directories, and never uploads what lies outside root.
+func linkProblem(root, abs string) string {
+	if _, err := os.Lstat(abs); err != nil {
+		return "" // missing: reported as path-missing
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return ""
+	}
+	realAbs, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "is a symbolic link that does not resolve"
+	}
+	if !within(realRoot, realAbs) {
+		return "is a symbolic link to " + filepath.ToSlash(realAbs) + ", outside the bundle"
+	}
+	rel, _ := filepath.Rel(root, filepath.Dir(abs))
+	realDir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err == nil && realDir != filepath.Join(realRoot, rel) {
+		return "goes through a symbolic link to a directory (" + filepath.ToSlash(rel) + "), which deploys do not follow"
+	}
+	return ""
 }
 
 // trimNotebookExt drops a notebook extension from a slash path.
@@ -103,6 +138,10 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 	rel, err := filepath.Rel(syncRoot, abs)
 	if err != nil || !within(syncRoot, abs) {
 		l.add(l.t.errAt("path-outside-bundle", n, "path %q is outside the bundle directory and every sync.paths entry; move the file into the bundle or add its directory to sync.paths", n.Value))
+		return
+	}
+	if problem := linkProblem(syncRoot, abs); problem != "" {
+		l.add(l.t.errAt("path-symlink", n, "path %q %s, so a deploy would not upload it; replace the link with the file", n.Value, problem))
 		return
 	}
 	if !l.synced(b, filepath.ToSlash(rel)) {

@@ -279,7 +279,7 @@ func TestAliasBombIsAFinding(t *testing.T) {
 	}
 	dir := writeBundle(t, map[string]string{"databricks.yml": s.String()})
 	b, l, err := Load(LoadOptions{Dir: dir})
-	if err != nil || b != nil || len(l) != 1 || l[0].Rule != "yaml" || !strings.Contains(l[0].Message, "too many nodes") {
+	if err != nil || b != nil || len(l) != 1 || l[0].Rule != "yaml" || !strings.Contains(l[0].Message, "through aliases") {
 		t.Errorf("got %v %v %v", b, l, err)
 	}
 }

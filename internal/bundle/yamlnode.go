@@ -1,13 +1,13 @@
 package bundle
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamllimit"
 	"github.com/brickci/brickci/internal/yamlpos"
 )
 
@@ -35,6 +35,9 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, diag.List{yamlError(file, data, err)}
+	}
+	if err := yamllimit.Check(&doc); err != nil {
+		return nil, diag.List{diag.Errorf("yaml", file, 1, 1, "%v", err)}
 	}
 	var root *yaml.Node
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
@@ -111,13 +114,18 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-var errTooLarge = errors.New("document expands to too many nodes through aliases; simplify the anchors")
+// errTooLarge is alias expansion over its bounds; the document itself was
+// within yamllimit's limits, so the aliases are the cause.
+var errTooLarge = fmt.Errorf("document expands to more than %d nodes or %d levels through aliases; simplify the anchors", maxNodes, maxExpandDepth)
+
+// maxExpandDepth bounds how deep alias expansion may nest.
+const maxExpandDepth = 1000
 
 // expand copies n with aliases replaced by their targets and merge keys
 // resolved, recording the file of every node.
 func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml.Node, error) {
 	t.count++
-	if t.count > maxNodes || depth > 1000 {
+	if t.count > maxNodes || depth > maxExpandDepth {
 		return nil, errTooLarge
 	}
 	if n.Kind == yaml.AliasNode {

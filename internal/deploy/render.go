@@ -3,7 +3,6 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"strings"
 
@@ -83,11 +82,12 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 		if len(r.Fields) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n```\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), html.EscapeString(r.Key), len(r.Fields))
+		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), diag.EscapeHTML(r.Key), len(r.Fields))
+		var lines strings.Builder
 		for _, f := range r.Fields {
-			fmt.Fprintf(&b, "%s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
+			fmt.Fprintf(&lines, "%s: %s -> %s\n", f.Path, show(f.Old), show(f.New))
 		}
-		b.WriteString("```\n\n</details>\n\n")
+		b.WriteString(diag.MarkdownFence("", lines.String()) + "\n</details>\n\n")
 	}
 	if len(p.Drift) > 0 {
 		b.WriteString("**Changed in the workspace since the last deploy** (`deploy --refresh` puts the bundle's settings back):\n\n")
@@ -99,11 +99,12 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 			if len(r.Fields) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "<details><summary>%s <code>%s</code>: %d field(s) changed in the workspace</summary>\n\n```\n", strings.ReplaceAll(r.Kind, "_", " "), html.EscapeString(r.Key), len(r.Fields))
+			fmt.Fprintf(&b, "<details><summary>%s <code>%s</code>: %d field(s) changed in the workspace</summary>\n\n", strings.ReplaceAll(r.Kind, "_", " "), diag.EscapeHTML(r.Key), len(r.Fields))
+			var lines strings.Builder
 			for _, f := range r.Fields {
-				fmt.Fprintf(&b, "%s: deployed %s, now %s\n", f.Path, show(f.Old), show(f.New))
+				fmt.Fprintf(&lines, "%s: deployed %s, now %s\n", f.Path, show(f.Old), show(f.New))
 			}
-			b.WriteString("```\n\n</details>\n\n")
+			b.WriteString(diag.MarkdownFence("", lines.String()) + "\n</details>\n\n")
 		}
 	}
 	fc := p.Files

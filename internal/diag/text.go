@@ -14,12 +14,48 @@ var markdownEscaper = strings.NewReplacer(
 	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
 	"<", `\<`, ">", `\>`, "|", `\|`, "~", `\~`, "&", `\&`, "#", `\#`,
 	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
+	// A zero-width space after @ keeps "@org/team" from notifying anyone.
+	"@", "@&#8203;",
 )
+
+// htmlEscaper is html.EscapeString with the same guard against mentions
+// and with line breaks kept on one line.
+var htmlEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;",
+	"@", "@&#8203;", "\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// EscapeHTML returns s as literal text inside an HTML element of a summary
+// or comment (<summary>, <code>): markup characters become entities, line
+// breaks spaces, and @mentions are defused as in EscapeMarkdown.
+func EscapeHTML(s string) string { return htmlEscaper.Replace(s) }
+
+// MarkdownFence returns text as a fenced code block with the info string
+// (say "text" or ""). The fence is longer than any run of backticks
+// in text, so the text cannot end the block early.
+func MarkdownFence(info, text string) string {
+	longest, run := 0, 0
+	for _, r := range text {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	text = strings.TrimRight(text, "\n")
+	if text != "" {
+		text += "\n"
+	}
+	return fence + info + "\n" + text + fence + "\n"
+}
 
 // EscapeMarkdown returns s as literal markdown text, safe in a paragraph, a
 // heading or a table cell: `__init__.py` stays "__init__.py" instead of a
 // bold "init", and a message cannot open a link, raw HTML or a new cell.
-// Line breaks become <br>. Every renderer of summaries, pull-request
+// Line breaks become <br> and a zero-width space follows every @, so a
+// name cannot notify people. Every renderer of summaries, pull-request
 // comments and reports escapes untrusted text with it (or MarkdownCode).
 func EscapeMarkdown(s string) string {
 	return markdownEscaper.Replace(s)

@@ -98,3 +98,18 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapersDefuseUntrustedText(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ got, want string }{
+		{EscapeMarkdown("ping @org/team\n# heading <!-- x -->"), `ping @&#8203;org/team<br>\# heading \<!-- x --\>`},
+		{EscapeHTML("<b>@x</b>\n\"q\""), "&lt;b&gt;@&#8203;x&lt;/b&gt; &#34;q&#34;"},
+		{MarkdownCode("a\n`b`\r\nc|d"), "``a `b` c\\|d``"},
+		{MarkdownFence("text", "x\n````\ny"), "`````text\nx\n````\ny\n`````\n"},
+		{MarkdownFence("", ""), "```\n```\n"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -51,6 +51,13 @@ type Config struct {
 	// the bucket refills) before it changes anything, as a throttled
 	// workspace answers.
 	RateLimit float64
+	// EchoAuthorization, when set, makes every authenticated API request
+	// whose path starts with it ("/" for all) fail with 403
+	// PERMISSION_DENIED whose message quotes the request's Authorization
+	// header, as some proxies and misconfigured gateways do. Tests use it
+	// to prove that a credential echoed by a server never reaches
+	// brickci's output.
+	EchoAuthorization string
 }
 
 // Request is one API request the emulator answered.
@@ -69,6 +76,7 @@ type configBody struct {
 	TaskDurationMS *int64             `json:"task_duration_ms"`
 	Outcomes       map[string]Outcome `json:"outcomes"`
 	RateLimit      *float64           `json:"rate_limit"`
+	EchoAuth       *string            `json:"echo_authorization"`
 }
 
 // Configure replaces the injected behaviour, reseeds the fault generator and
@@ -197,6 +205,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	if body.RateLimit != nil {
 		cfg.RateLimit = *body.RateLimit
 	}
+	if body.EchoAuth != nil {
+		cfg.EchoAuthorization = *body.EchoAuth
+	}
 	if err := s.Configure(cfg); err != nil {
 		writeError(w, errInvalidParameter("%v", err))
 		return
@@ -210,11 +221,12 @@ func configJSON(cfg Config) map[string]any {
 		outcomes = map[string]Outcome{}
 	}
 	return map[string]any{
-		"latency_ms":       cfg.Latency.Milliseconds(),
-		"fault_rate":       cfg.FaultRate,
-		"seed":             cfg.Seed,
-		"task_duration_ms": cfg.TaskDuration.Milliseconds(),
-		"outcomes":         outcomes,
-		"rate_limit":       cfg.RateLimit,
+		"latency_ms":         cfg.Latency.Milliseconds(),
+		"fault_rate":         cfg.FaultRate,
+		"seed":               cfg.Seed,
+		"task_duration_ms":   cfg.TaskDuration.Milliseconds(),
+		"outcomes":           outcomes,
+		"rate_limit":         cfg.RateLimit,
+		"echo_authorization": cfg.EchoAuthorization,
 	}
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -63,6 +64,27 @@ func errRateLimited() *apiError {
 
 func errUnavailable() *apiError {
 	return newError(http.StatusServiceUnavailable, "TEMPORARILY_UNAVAILABLE", "the service is temporarily unavailable, retry later")
+}
+
+// errTooLarge is the answer to a request body over maxBodyBytes.
+func errTooLarge() *apiError {
+	return newError(http.StatusRequestEntityTooLarge, "REQUEST_LIMIT_EXCEEDED", "request body is larger than the limit of %d bytes", maxBodyBytes)
+}
+
+// readBody reads a request body of at most maxBodyBytes. A larger body is
+// read to its end and dropped, so that the client, still sending, gets the
+// 413 answer instead of a reset connection (closing a socket with unread
+// data makes the kernel send a reset, which can destroy the answer).
+func readBody(r *http.Request) ([]byte, *apiError) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, errInvalidParameter("failed to read request body: %v", err)
+	}
+	if len(body) > maxBodyBytes {
+		_, _ = io.Copy(io.Discard, r.Body)
+		return nil, errTooLarge()
+	}
+	return body, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

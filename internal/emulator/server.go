@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -236,9 +235,9 @@ func (s *Server) WaitIdle(timeout time.Duration) bool {
 // is changed,
 // reads the body and runs the handler under the server lock.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		writeError(w, errInvalidParameter("failed to read request body: %v", err))
+	body, apiErr := readBody(r)
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
 	s.mu.Lock()
@@ -252,6 +251,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 		c.who = who
 		c.ws = s.workspaceLocked(who)
+		if p := s.cfg.EchoAuthorization; p != "" && strings.HasPrefix(r.URL.Path, p) {
+			writeError(w, errPermissionDenied("request with Authorization: %s is not allowed", r.Header.Get("Authorization")))
+			return
+		}
 		if wait := s.throttleLocked(who.workspace, c.now); wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
 			writeError(w, errRateLimited())

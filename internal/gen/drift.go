@@ -16,6 +16,7 @@ import (
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/spec"
 	"github.com/brickci/brickci/internal/workflow"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // RuleDrift is the rule id of findings about workflows out of sync with the spec.
@@ -135,7 +136,7 @@ func RegenerateCommand(root string) string {
 }
 
 func load(root, specPath string) (*spec.Spec, diag.List, error) {
-	data, err := os.ReadFile(filepath.Join(root, specPath))
+	data, err := yamllimit.ReadFile(filepath.Join(root, specPath))
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to read pipeline spec %q: %w", specPath, err)
 	}

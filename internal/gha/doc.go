@@ -9,5 +9,11 @@
 // step summary is kept under GitHub's 1 MiB limit with a truncation note,
 // and inputs can be required, boolean or multi-line.
 //
+// Log is the one output layer between brickci and the job log: text printed
+// through it cannot issue a workflow command (only Log.Command can), and
+// registered credentials are removed from it. An Action writing to a Log
+// issues its commands through it and redacts the step summary, outputs and
+// exported variables with the same redactor.
+//
 // It reads the environment only through the getenv function it is given.
 package gha

@@ -41,7 +41,9 @@ type Action struct {
 }
 
 // New returns an Action that reads variables through getenv and writes
-// workflow commands to stdout.
+// workflow commands to stdout. When stdout is a *Log, commands go through
+// its Command, and the Log's redactor also cleans the step summary, outputs
+// and exported variables.
 func New(getenv func(string) string, stdout io.Writer) *Action {
 	lib := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
 	return &Action{lib: lib, getenv: getenv, stdout: stdout, masked: map[string]bool{}}
@@ -129,7 +131,24 @@ func (a *Action) MaskInputs(names ...string) {
 // issue writes a workflow command, ignoring write errors: a log that
 // cannot be written must not crash the step.
 func (a *Action) issue(c *githubactions.Command) {
-	fmt.Fprint(a.stdout, c.String()+"\n")
+	a.writeCommand(c.String())
+}
+
+// writeCommand writes one workflow command line.
+func (a *Action) writeCommand(line string) {
+	if l, ok := a.stdout.(*Log); ok {
+		l.Command(line)
+		return
+	}
+	fmt.Fprint(a.stdout, line+"\n")
+}
+
+// redact removes registered credentials when stdout is a Log.
+func (a *Action) redact(text string) string {
+	if l, ok := a.stdout.(*Log); ok {
+		return l.Redact(text)
+	}
+	return text
 }
 
 // Group starts a collapsible log group (only inside Actions).
@@ -169,6 +188,7 @@ func (a *Action) fileCommand(fileVar, name, value string) error {
 	if name == "" || strings.ContainsAny(name, "\r\n=<") {
 		return fmt.Errorf("invalid name %q for %s", name, fileVar)
 	}
+	value = a.redact(value)
 	delim, err := delimiter()
 	if err != nil {
 		return err
@@ -213,6 +233,7 @@ func (a *Action) AddSummary(markdown string) error {
 	if path == "" {
 		return nil
 	}
+	markdown = a.redact(markdown)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.truncated {
@@ -309,5 +330,5 @@ func (a *Action) StopCommands() (resume func()) {
 		return func() {}
 	}
 	a.issue(&githubactions.Command{Name: "stop-commands", Message: tok})
-	return func() { fmt.Fprintf(a.stdout, "::%s::\n", tok) }
+	return func() { a.writeCommand("::" + tok + "::") }
 }

@@ -1,7 +1,6 @@
 package github
 
 import (
-	"html"
 	"strings"
 
 	"github.com/brickci/brickci/internal/diag"
@@ -99,7 +98,7 @@ func (c Comment) Markdown() string {
 	for _, s := range c.Sections {
 		content := strings.TrimRight(s.Markdown, "\n")
 		if s.Collapsed {
-			b.WriteString("\n<details><summary>" + html.EscapeString(s.Title) + "</summary>\n\n" + content + "\n\n</details>\n")
+			b.WriteString("\n<details><summary>" + diag.EscapeHTML(s.Title) + "</summary>\n\n" + content + "\n\n</details>\n")
 			continue
 		}
 		b.WriteString("\n#### " + diag.EscapeMarkdown(strings.ReplaceAll(s.Title, "\n", " ")) + "\n\n" + content + "\n")

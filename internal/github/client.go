@@ -40,6 +40,10 @@ type Options struct {
 	// MaxRetryWait is the longest single wait a rate limit may ask for
 	// before brickci gives up instead of waiting; zero means 90 s.
 	MaxRetryWait time.Duration
+	// Redact, when set, cleans every request body before it is sent, so a
+	// credential echoed into a comment or a pull-request body never reaches
+	// GitHub, where the runner's masking does not apply.
+	Redact func([]byte) []byte
 }
 
 // OptionsFromEnv returns Options for the current run, read through getenv:
@@ -75,6 +79,9 @@ func New(opts Options) (*Client, error) {
 		hc = &c
 	}
 	hc.Transport = newRetryTransport(hc.Transport, opts)
+	if opts.Redact != nil {
+		hc.Transport = &redactTransport{base: hc.Transport, redact: opts.Redact}
+	}
 	c := gh.NewClient(hc).WithAuthToken(opts.Token)
 	c.BaseURL = base
 	c.UserAgent = "brickci"

@@ -259,11 +259,14 @@ func joinSections(parts []part) string {
 }
 
 // SetSection returns the body of a shared comment with one section set to
-// content (a leading marker line in content is dropped).
+// content (a leading marker line in content is dropped). Every HTML comment
+// opener left in content is defused (see defuseComments), so text from a
+// bundle or a test report can neither start a section nor end one.
 func SetSection(old, name, content string) string {
 	if first, rest, ok := strings.Cut(content, "\n"); ok && strings.HasPrefix(strings.TrimSpace(first), "<!-- brickci:") {
 		content = rest
 	}
+	content = defuseComments(content)
 	parts := parseSections(old)
 	found := false
 	for i := range parts {
@@ -275,6 +278,14 @@ func SetSection(old, name, content string) string {
 		parts = append(parts, part{name, strings.Trim(content, "\n")})
 	}
 	return joinSections(parts)
+}
+
+// defuseComments puts a zero-width space inside every "<!--" of text. Only
+// brickci writes section markers, and only around content; a marker inside
+// content (in a code span, a code block, anywhere) is then no longer one,
+// for parseSections nor for GitHub, and still reads the same.
+func defuseComments(text string) string {
+	return strings.ReplaceAll(text, "<!--", "<!\u200b--")
 }
 
 // sectionOf returns the text of one section, or "".

@@ -1,8 +1,9 @@
 // Package lint checks GitHub Actions workflow files and local action
 // metadata: actionlint runs in-process over every file and brickci's own
 // rules (pinning, permissions, dangerous triggers, script injection,
-// remote scripts, float-typed versions, concurrency collisions, timeouts)
-// run inside the same actionlint pass. Everything it reports is a
+// remote scripts, float-typed versions, concurrency collisions, timeouts,
+// secrets that pull-request code can reach, prod deploys without an
+// environment) run inside the same actionlint pass. Everything it reports is a
 // diag.Finding; inline `# brickci:ignore[rule] reason` comments suppress
 // findings.
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/rhysd/actionlint"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // Options configures one lint run.
@@ -225,8 +226,11 @@ func collect(root string, paths []string) ([]string, error) {
 // lintFile runs actionlint with brickci's rules over one workflow file, or
 // brickci's step checks over one action metadata file.
 func lintFile(abs string, proj *actionlint.Project, root string, opts *Options, shellcheck, pyflakes string) (*fileCtx, error) {
-	src, err := os.ReadFile(abs)
+	src, err := yamllimit.ReadFile(abs)
 	if err != nil {
+		return nil, fmt.Errorf("failed to read %q: %w", abs, err)
+	}
+	if _, err := yamllimit.Parse(src); errors.Is(err, yamllimit.ErrLimit) {
 		return nil, fmt.Errorf("failed to read %q: %w", abs, err)
 	}
 	rel, err := filepath.Rel(root, abs)

@@ -25,15 +25,54 @@ type ruleInject struct {
 }
 
 func (r *ruleInject) VisitWorkflowPre(w *actionlint.Workflow) error {
-	r.dispatchInputs = map[string]bool{}
+	r.dispatchInputs = freeTextInputs(w)
+	return nil
+}
+
+// freeTextInputs returns the workflow_dispatch inputs that hold free text,
+// by lower-case name.
+func freeTextInputs(w *actionlint.Workflow) map[string]bool {
+	out := map[string]bool{}
 	if e, ok := events(w)["workflow_dispatch"].(*actionlint.WorkflowDispatchEvent); ok {
 		for name, in := range e.Inputs {
 			if in.Type == actionlint.WorkflowDispatchEventInputTypeNone || in.Type == actionlint.WorkflowDispatchEventInputTypeString {
-				r.dispatchInputs[strings.ToLower(name)] = true
+				out[strings.ToLower(name)] = true
 			}
 		}
 	}
-	return nil
+	return out
+}
+
+// untrustedIn returns the untrusted context paths the ${{ }} expressions
+// of value use, in order and once each.
+func untrustedIn(value string, dispatchInputs map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range reExpr.FindAllStringSubmatch(value, -1) {
+		for _, u := range reUntrusted.FindAllStringSubmatchIndex(m[1], -1) {
+			if path, ok := untrustedPath(m[1], u, dispatchInputs); ok && !seen[path] {
+				seen[path] = true
+				out = append(out, path)
+			}
+		}
+	}
+	return out
+}
+
+// untrustedPath returns the path of one reUntrusted match u in body, and
+// whether it is really untrusted.
+func untrustedPath(body string, u []int, dispatchInputs map[string]bool) (string, bool) {
+	path := body[u[0]:u[1]]
+	if strings.HasPrefix(path, "github.event.repository.") || strings.Contains(path, ".base.") {
+		// The repository's own name and a pull request's base branch are
+		// chosen by people with write access, not by whoever opens the
+		// pull request.
+		return "", false
+	}
+	if u[2] >= 0 && !dispatchInputs[strings.ToLower(body[u[2]:u[3]])] {
+		return "", false
+	}
+	return path, true
 }
 
 func (r *ruleInject) VisitStep(s *actionlint.Step) error {
@@ -63,17 +102,8 @@ func (fc *fileCtx) checkInjection(script *actionlint.String, dispatchInputs map[
 		body := script.Value[m[2]:m[3]]
 		seen := map[string]bool{}
 		for _, u := range reUntrusted.FindAllStringSubmatchIndex(body, -1) {
-			path := body[u[0]:u[1]]
-			if strings.HasPrefix(path, "github.event.repository.") || strings.Contains(path, ".base.") {
-				// The repository's own name and a pull request's base
-				// branch are chosen by people with write access, not by
-				// whoever opens the pull request.
-				continue
-			}
-			if u[2] >= 0 && !dispatchInputs[strings.ToLower(body[u[2]:u[3]])] {
-				continue
-			}
-			if seen[path] {
+			path, ok := untrustedPath(body, u, dispatchInputs)
+			if !ok || seen[path] {
 				continue
 			}
 			seen[path] = true

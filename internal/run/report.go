@@ -2,7 +2,6 @@ package run
 
 import (
 	"fmt"
-	"html"
 	"io"
 	"strings"
 
@@ -89,7 +88,7 @@ func WriteMarkdown(w io.Writer, results []Result) {
 			if t.Error == "" && t.Trace == "" && t.Output == "" {
 				continue
 			}
-			fmt.Fprintf(w, "<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(t.Key), html.EscapeString(firstLine(t.Error)))
+			fmt.Fprintf(w, "<details><summary><code>%s</code>: %s</summary>\n\n", diag.EscapeHTML(t.Key), diag.EscapeHTML(firstLine(t.Error)))
 			for _, part := range []struct{ name, text string }{{"trace", t.Trace}, {"output", t.Output}} {
 				if part.text == "" {
 					continue

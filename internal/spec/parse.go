@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamllimit"
 	"github.com/brickci/brickci/internal/yamlpos"
 )
 
@@ -32,6 +33,9 @@ const (
 	RuleSecretName      = "spec-secret-name"
 	RuleBundle          = "spec-bundle"
 	RuleJob             = "spec-job"
+	// RuleExpression reports a ${{ }} expression other than vars.* or
+	// secrets.* in a value that becomes a step's env or input.
+	RuleExpression = "spec-expression"
 )
 
 // RequiredTargets must be defined by every spec: the CD workflows deploy to them.
@@ -45,6 +49,11 @@ var (
 	versionRe = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*$`)
 	repoRe    = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?$`)
 	lineRe    = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
+	// exprRe finds ${{ }} expressions; trustedExprRe is the only kind a
+	// spec value may hold: one vars or secrets name, which the pull request
+	// being checked cannot choose.
+	exprRe        = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
+	trustedExprRe = regexp.MustCompile(`^\s*(vars|secrets)\.[A-Za-z_][A-Za-z0-9_]*\s*$`)
 )
 
 // field is one key/value pair of a mapping.
@@ -92,6 +101,10 @@ func (p *parser) parse(data []byte) *Spec {
 			return nil
 		}
 		p.yamlError(data, err)
+		return nil
+	}
+	if err := yamllimit.Check(&doc); err != nil {
+		p.errorf(RuleYAML, nil, "%v", err)
 		return nil
 	}
 	var extra yaml.Node
@@ -237,7 +250,35 @@ func (p *parser) str(f field, what string) string {
 	if v.Tag == "!!null" {
 		return ""
 	}
+	if !p.safeScalar(v, what) {
+		return ""
+	}
 	return v.Value
+}
+
+// safeScalar reports whether a scalar may reach a generated workflow: on
+// one line (a newline in an env value, an input or a name would start a
+// new YAML key or a new shell line in the generated file), and holding no
+// ${{ }} expression but vars.NAME and secrets.NAME. Every value of the spec
+// is read through str, so this is the one check; a value that fails it is
+// reported at its position and dropped.
+func (p *parser) safeScalar(v *yaml.Node, what string) bool {
+	if strings.ContainsAny(v.Value, "\r\n") {
+		p.errorf(RuleValue, v, "%s must be a single line; remove the line break", what)
+		return false
+	}
+	ok := true
+	for _, m := range exprRe.FindAllStringSubmatch(v.Value, -1) {
+		if !trustedExprRe.MatchString(m[1]) {
+			p.errorf(RuleExpression, v, "%s holds %q, which whoever opens a pull request may choose, and the value reaches a step's env or inputs; use a literal, \"${{ vars.NAME }}\" or \"${{ secrets.NAME }}\"", what, m[0])
+			ok = false
+		}
+	}
+	if strings.Count(v.Value, "${{") != len(exprRe.FindAllString(v.Value, -1)) {
+		p.errorf(RuleExpression, v, "%s holds an unterminated \"${{\"; write a literal or \"${{ vars.NAME }}\"", what)
+		ok = false
+	}
+	return ok
 }
 
 // required reads a string that must be present and non-empty.
@@ -248,7 +289,7 @@ func (p *parser) required(m map[string]field, key, what string, at *yaml.Node) (
 		return "", nil
 	}
 	v := p.str(f, what)
-	if v == "" && isScalar(f.val) {
+	if v == "" && isScalar(f.val) && deref(f.val).Value == "" {
 		p.errorf(RuleRequired, pos(f), "%s is empty; set %s:", what, key)
 	}
 	return v, pos(f)
@@ -287,6 +328,9 @@ func (p *parser) list(f field, what string) []JobRef {
 		return nil
 	}
 	if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+		if !p.safeScalar(v, what) {
+			return nil
+		}
 		return []JobRef{{Name: v.Value, Line: v.Line, Column: v.Column}}
 	}
 	if v.Kind == yaml.ScalarNode {
@@ -301,6 +345,9 @@ func (p *parser) list(f field, what string) []JobRef {
 		c = deref(c)
 		if c == nil || c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
 			p.errorf(RuleType, orNode(c, v), "entries of %s must be strings, got %s", what, kindName(c))
+			continue
+		}
+		if !p.safeScalar(c, what) {
 			continue
 		}
 		out = append(out, JobRef{Name: c.Value, Line: c.Line, Column: c.Column})

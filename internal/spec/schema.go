@@ -223,7 +223,7 @@ func (p *parser) actionRef(v, version string, at *yaml.Node) {
 func (p *parser) secret(f field, what string) string {
 	v := p.str(f, what)
 	if v == "" {
-		if isScalar(f.val) {
+		if isScalar(f.val) && deref(f.val).Value == "" {
 			p.errorf(RuleSecretName, pos(f), "%s is empty; name a GitHub secret", what)
 		}
 		return ""
@@ -411,7 +411,7 @@ func (p *parser) auth(f field, what string, a *Auth) {
 func (p *parser) expr(f field, what string) string {
 	v := p.str(f, what)
 	if v == "" {
-		if isScalar(f.val) {
+		if isScalar(f.val) && deref(f.val).Value == "" {
 			p.errorf(RuleRequired, pos(f), "%s is empty; set a value or an expression such as \"${{ vars.CLIENT_ID }}\"", what)
 		}
 		return ""

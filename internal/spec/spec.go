@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamllimit"
 )
 
 // AuthType names how a target authenticates against its workspace.
@@ -207,7 +207,7 @@ func Hash(data []byte) string {
 // Load reads and parses the spec at path. The error is only for a file
 // that cannot be read; problems in the spec are findings.
 func Load(path string) (*Spec, diag.List, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamllimit.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to read pipeline spec %q: %w", path, err)
 	}

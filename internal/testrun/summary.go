@@ -2,7 +2,6 @@ package testrun
 
 import (
 	"fmt"
-	"html"
 	"io"
 	"path"
 	"strings"
@@ -115,7 +114,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n\n", r.Status(), c.Passed, c.Failed, c.Errors, c.Skipped, c.Total(), diag.FormatDuration(r.Report.Duration()))
 	if r.Mismatch != "" {
-		fmt.Fprintf(&b, "> **Warning:** %s\n\n", html.EscapeString(r.Mismatch))
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", diag.EscapeHTML(r.Mismatch))
 	}
 	if c.Total() > 0 {
 		b.WriteString("### Slowest tests\n\n| test | time |\n|---|---:|\n")
@@ -131,9 +130,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			if loc != "" && tc.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, tc.Line)
 			}
-			title := html.EscapeString(failureMessage(tc))
+			title := diag.EscapeHTML(failureMessage(tc))
 			if loc != "" {
-				title = "<code>" + html.EscapeString(loc) + "</code>: " + title
+				title = "<code>" + diag.EscapeHTML(loc) + "</code>: " + title
 			}
 			fmt.Fprintf(&b, "<details>\n<summary>%s</summary>\n\n", title)
 			text := tc.Details
@@ -148,20 +147,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// writeFenced writes text in a fenced code block whose fence is longer than
-// any backtick run inside, so the text cannot close it.
+// writeFenced writes text in a fenced code block it cannot close.
 func writeFenced(b *strings.Builder, text string) {
-	longest, run := 0, 0
-	for _, ch := range text {
-		if ch == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	fmt.Fprintf(b, "%stext\n%s\n%s\n", fence, strings.TrimRight(text, "\n"), fence)
+	b.WriteString(diag.MarkdownFence("text", text))
 }
 
 func capLines(s string, n int) string {
