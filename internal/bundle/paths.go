@@ -149,6 +149,12 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 	}
 	info, err := os.Stat(abs)
 	a, built := builtBy(l.artifacts, abs)
+	if built && a.Build != "" && !l.opts.ArtifactsBuilt {
+		// Before the build, what an earlier build left on disk says
+		// nothing: the same finding whether or not it is there.
+		l.add(l.artifactMissing(n, a))
+		return
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if built {
 			l.add(l.artifactMissing(n, a))
@@ -321,6 +327,13 @@ func (l *loader) expandGlobs(list *yaml.Node, field string, b *Bundle) {
 		}
 		dir := l.dirOf(n)
 		pattern := filepath.Join(dir, filepath.FromSlash(n.Value))
+		if a, ok := builtBy(l.artifacts, pattern); ok && a.Build != "" && !l.opts.ArtifactsBuilt {
+			// Before the build, what an earlier build left on disk says
+			// nothing: the same finding whether or not it is there.
+			l.add(l.artifactMissing(n, a))
+			out = append(out, e)
+			continue
+		}
 		matches, err := doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly())
 		switch {
 		case err != nil:
