@@ -37,7 +37,7 @@ func loadExample(t testing.TB, target, user string) (string, func() (*bundle.Bun
 	u := bundle.NewUser(user)
 	return dir, func() (*bundle.Bundle, []bundle.File) {
 		t.Helper()
-		b, findings, err := bundle.Load(bundle.LoadOptions{Dir: dir, Target: target, CurrentUser: &u})
+		b, findings, err := bundle.Load(bundle.LoadOptions{Dir: dir, Target: target, CurrentUser: &u, ArtifactsBuilt: true})
 		if err != nil {
 			t.Fatal(err)
 		}
