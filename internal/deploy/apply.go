@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/throttle"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
@@ -119,7 +120,7 @@ func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle
 		return nil, errors.New("the deploying user is unknown; look up the current user before deploying")
 	}
 	return &deployer{w: w, fs: fs, b: b, opts: opts, lock: &locker{
-		fs: fs, statePath: b.Workspace.StatePath, id: opts.NewID(), user: opts.User, now: opts.Now, sleep: sleepCtx,
+		fs: fs, statePath: b.Workspace.StatePath, id: opts.NewID(), user: opts.User, now: opts.Now, sleep: throttle.Sleep,
 	}}, nil
 }
 

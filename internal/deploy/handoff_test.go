@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/throttle"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/client"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
@@ -225,7 +226,7 @@ func TestLockFileMatchesCLIFormat(t *testing.T) {
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
 	opts := testOptions()
-	l := &locker{fs: sdkFS{w}, statePath: testRoot + "/state", id: opts.NewID(), user: testUser, now: opts.Now, sleep: sleepCtx}
+	l := &locker{fs: sdkFS{w}, statePath: testRoot + "/state", id: opts.NewID(), user: testUser, now: opts.Now, sleep: throttle.Sleep}
 	if err := l.acquire(ctx, false, 0, opts.LockPoll, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -216,15 +216,3 @@ func run(ctx context.Context, fn func(context.Context) error) error {
 	}
 	return fn(ctx)
 }
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brickci/brickci/internal/throttle"
 )
 
 // Retry policy. GitHub documents how to back off from rate limits:
@@ -41,7 +43,7 @@ func newRetryTransport(base http.RoundTripper, opts Options) *retryTransport {
 		t.base = http.DefaultTransport
 	}
 	if t.sleep == nil {
-		t.sleep = sleepCtx
+		t.sleep = throttle.Sleep
 	}
 	if t.now == nil {
 		t.now = time.Now
@@ -50,17 +52,6 @@ func newRetryTransport(base http.RoundTripper, opts Options) *retryTransport {
 		t.maxWait = defaultMaxWait
 	}
 	return t
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }
 
 // RoundTrip sends req, retrying as the policy allows.

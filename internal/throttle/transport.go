@@ -87,7 +87,7 @@ func New(next http.RoundTripper, maxInFlight int) *Transport {
 		next:        next,
 		maxInFlight: maxInFlight,
 		now:         time.Now,
-		sleep:       sleepCtx,
+		sleep:       Sleep,
 		window:      float64(maxInFlight),
 		freed:       make(chan struct{}),
 		stats:       Stats{MinWindow: maxInFlight},
@@ -227,8 +227,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return DefaultRetryAfter
 }
 
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first, and
+// returns ctx.Err() in the second case. It is the one wait of the retry
+// and back-off loops (the deploy lock, GitHub rate limits, 429 pacing).
+func Sleep(ctx context.Context, d time.Duration) error {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
