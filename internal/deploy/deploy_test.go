@@ -125,6 +125,17 @@ func demoBundle(dir string) *bundle.Bundle {
 	}
 }
 
+// demoCheckout writes demoFiles into a new directory and returns the demo
+// bundle rooted there, the directory, and a function listing its files as
+// a deploy uploads them (call it again after changing a file).
+func demoCheckout(t testing.TB) (*bundle.Bundle, string, func() []localFile) {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	return b, dir, func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+}
+
 var demoFiles = map[string]string{
 	"databricks.yml":          "bundle:\n  name: demo\n",
 	"notebooks/train.py":      "# Databricks notebook source\nprint('train')\n",
@@ -215,10 +226,7 @@ func TestDeployLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, dir, files := demoCheckout(t)
 
 	plan, err := planLocal(ctx, w, b, files())
 	if err != nil {

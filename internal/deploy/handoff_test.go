@@ -113,9 +113,7 @@ func TestCLIDeployAfterBrickciIsNoChange(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b, dir, _ := demoCheckout(t)
 	b.Jobs["train"].Config["schedule"] = map[string]any{"quartz_cron_expression": "0 0 * * * ?", "timezone_id": "UTC", "pause_status": "UNPAUSED"}
 	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
 	res, err := applyFiles(ctx, w, b, files(), testOptions())
@@ -240,10 +238,7 @@ func TestReadsStateVersion1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := demoCheckout(t)
 	res, err := applyFiles(ctx, w, b, files(), testOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -397,10 +392,7 @@ func TestHandoffFromCLIUploadsOnlyWhatDiffers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, dir, files := demoCheckout(t)
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
@@ -454,10 +446,8 @@ func TestHandoffWithoutChangesRecordsSnapshot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := listFiles(t, dir, b.Workspace.FilePath)
+	b, _, listed := demoCheckout(t)
+	files := listed()
 	if _, err := applyFiles(ctx, w, b, files, testOptions()); err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,7 @@ func TestLockHeldByAnotherUser(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b, dir, _ := demoCheckout(t)
 	fs := sdkFS{w}
 	if err := fs.mkdirs(ctx, b.Workspace.StatePath); err != nil {
 		t.Fatal(err)
@@ -122,10 +120,8 @@ func remoteSnapshot(t *testing.T, srv interface {
 // one clean deploy, with the lock released and no duplicate job.
 func TestInterruptedDeployConverges(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := listFiles(t, dir, b.Workspace.FilePath)
+	b, _, listed := demoCheckout(t)
+	files := listed()
 
 	clean, w := newServer(t, nil)
 	if _, err := applyFiles(context.Background(), w, b, files, testOptions()); err != nil {
@@ -206,10 +202,8 @@ func (r *dropAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
 // exists twice.
 func TestLostCreateIsAdoptedOnce(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := listFiles(t, dir, b.Workspace.FilePath)
+	b, _, listed := demoCheckout(t)
+	files := listed()
 	ctx, cancel := context.WithCancel(context.Background())
 	rt := &dropAnswer{cancel: cancel, match: func(r *http.Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/jobs/create")
@@ -245,10 +239,8 @@ func TestLostCreateIsAdoptedOnce(t *testing.T) {
 func TestOrphanOfRenamedJobIsDeleted(t *testing.T) {
 	t.Parallel()
 	for _, withNames := range []bool{true, false} {
-		dir := t.TempDir()
-		writeTree(t, dir, demoFiles)
-		b := demoBundle(dir)
-		files := listFiles(t, dir, b.Workspace.FilePath)
+		b, _, listed := demoCheckout(t)
+		files := listed()
 		ctx, cancel := context.WithCancel(context.Background())
 		rt := &dropAnswer{cancel: cancel, match: func(r *http.Request) bool {
 			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/jobs/create")
@@ -318,10 +310,8 @@ func TestOrphanOfRenamedJobIsDeleted(t *testing.T) {
 func TestLateWriteAfterTakeoverIsRecovered(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	files := listFiles(t, dir, b.Workspace.FilePath)
+	b, _, listed := demoCheckout(t)
+	files := listed()
 	srv, w := newServer(t, nil)
 	fs := sdkFS{w}
 	statePath := b.Workspace.StatePath + "/" + resourcesFile

@@ -72,9 +72,7 @@ func TestNoChangeDeployIsOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	rec := &tripRecorder{}
 	srv, w := newServer(t, func(next http.RoundTripper) http.RoundTripper { rec.next = next; return rec })
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b, dir, _ := demoCheckout(t)
 	deploy := func() *Result {
 		t.Helper()
 		res, err := applyFiles(context.Background(), w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions())
@@ -156,9 +154,7 @@ func TestProbeRefusesPartialState(t *testing.T) {
 	for _, partial := range []bool{true, false} {
 		hider := &lockHider{}
 		srv, w := newServer(t, func(next http.RoundTripper) http.RoundTripper { hider.next = next; return hider })
-		dir := t.TempDir()
-		writeTree(t, dir, demoFiles)
-		b := demoBundle(dir)
+		b, dir, _ := demoCheckout(t)
 		ctx := context.Background()
 		fs := sdkFS{w}
 		hider.mu.Lock()
@@ -218,9 +214,7 @@ func TestProbeRefusesPartialState(t *testing.T) {
 func TestStateWithoutRecordIsUpgradedOnce(t *testing.T) {
 	t.Parallel()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b, dir, _ := demoCheckout(t)
 	ctx := context.Background()
 	fs := sdkFS{w}
 	deploy := func() []string {
@@ -311,9 +305,7 @@ func TestStateChangedAfterProbeIsPlannedAgain(t *testing.T) {
 	t.Parallel()
 	hook := &beforeFirstImport{}
 	srv, w := newServer(t, func(next http.RoundTripper) http.RoundTripper { hook.next = next; return hook })
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b, dir, _ := demoCheckout(t)
 	ctx := context.Background()
 	if _, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions()); err != nil {
 		t.Fatal(err)

@@ -558,9 +558,7 @@ func TestStaleLockNeedsForce(t *testing.T) {
 		`{"ID":"5b2f0c4e-cli","Acquisi`,
 	} {
 		srv, w := newServer(t, nil)
-		dir := t.TempDir()
-		writeTree(t, dir, demoFiles)
-		b := demoBundle(dir)
+		b, dir, _ := demoCheckout(t)
 		fs := sdkFS{w}
 		ctx := context.Background()
 		if err := fs.mkdirs(ctx, b.Workspace.StatePath); err != nil {
