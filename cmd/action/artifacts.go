@@ -31,12 +31,7 @@ func withBuiltArtifacts(ctx context.Context, inv *invocation, opts bundle.LoadOp
 	}
 	if l.AtLeast(diag.Error) {
 		// Warnings were printed after the first load; say the errors.
-		var errs diag.List
-		for _, f := range l {
-			if f.Severity == diag.Error {
-				errs = append(errs, f)
-			}
-		}
+		errs := l.Only(diag.Error)
 		errs.Sort()
 		_ = diag.WriteText(inv.stderr, errs)
 		return nil, failed(inv, "the bundle has errors after building its artifacts (%s); fix them and rerun", l.Summarize())

@@ -185,13 +185,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		return nil, l, bundleErrors(inv, l)
 	}
 	// Warnings do not stop a deploy, but are said, as validate says them.
-	var warnings diag.List
-	for _, f := range l {
-		if f.Severity == diag.Warning {
-			warnings = append(warnings, f)
-		}
-	}
-	_ = diag.WriteText(inv.stderr, warnings)
+	_ = diag.WriteText(inv.stderr, l.Only(diag.Warning))
 	dt := &deployTarget{w: w, b: b}
 	if req.checkTypes {
 		// Never a green deploy that left part of the bundle out unasked.

@@ -146,6 +146,17 @@ func (l List) BySeverity() List {
 	return out
 }
 
+// Only returns the findings of exactly the given severity, in order.
+func (l List) Only(s Severity) List {
+	var out List
+	for _, f := range l {
+		if f.Severity == s {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Count returns how many findings have exactly the given severity.
 func (l List) Count(s Severity) int {
 	n := 0

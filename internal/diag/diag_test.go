@@ -98,3 +98,18 @@ func TestParseSeverity(t *testing.T) {
 		t.Errorf("want error naming the value, got %v", err)
 	}
 }
+
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	l := List{Errorf("a", "f", 1, 1, "e1"), Warnf("b", "f", 2, 1, "w"), Errorf("c", "f", 3, 1, "e2"), Infof("d", "f", 4, 1, "i")}
+	var got []string
+	for _, f := range l.Only(Error) {
+		got = append(got, f.Rule)
+	}
+	if want := []string{"a", "c"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Only(Error) = %v, want %v", got, want)
+	}
+	if n := len(l.Only(Warning)); n != 1 {
+		t.Errorf("Only(Warning) has %d findings, want 1", n)
+	}
+}

@@ -34,16 +34,7 @@ func EscapeHTML(s string) string { return htmlEscaper.Replace(s) }
 // (say "text" or ""). The fence is longer than any run of backticks
 // in text, so the text cannot end the block early.
 func MarkdownFence(info, text string) string {
-	longest, run := 0, 0
-	for _, r := range text {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
+	fence := strings.Repeat("`", max(3, longestBacktickRun(text)+1))
 	text = strings.TrimRight(text, "\n")
 	if text != "" {
 		text += "\n"
@@ -71,6 +62,18 @@ func MarkdownCode(s string) string {
 	if s == "" {
 		return ""
 	}
+	fence := strings.Repeat("`", longestBacktickRun(s)+1)
+	// A span that starts or ends with a backtick needs a space between it
+	// and the delimiter; CommonMark strips one space on each side.
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + strings.ReplaceAll(s, "|", `\|`) + fence
+}
+
+// longestBacktickRun is the length of the longest run of backticks in s:
+// a code span or fence one longer cannot be closed by the text inside it.
+func longestBacktickRun(s string) int {
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {
@@ -80,13 +83,7 @@ func MarkdownCode(s string) string {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", longest+1)
-	// A span that starts or ends with a backtick needs a space between it
-	// and the delimiter; CommonMark strips one space on each side.
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + strings.ReplaceAll(s, "|", `\|`) + fence
+	return longest
 }
 
 // FormatDuration writes a duration the way every brickci report does:
