@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -60,23 +59,6 @@ resources:
 
 const copyBuild = "#!/bin/sh\nset -e\nmkdir -p dist\ncp src/pkg.py dist/pkg-0.1.0-py3-none-any.whl\necho wheel written\n"
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(name, ".sh") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // countRequests counts the requests after the first n with a path prefix.
 func countRequests(srv *emulator.Server, n int, method, prefix string) int {
 	c := 0
@@ -90,9 +72,7 @@ func countRequests(srv *emulator.Server, n int, method, prefix string) int {
 
 func TestDeployBuildsAndUploadsArtifacts(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"databricks.yml":   wheelBundle,
@@ -102,7 +82,7 @@ func TestDeployBuildsAndUploadsArtifacts(t *testing.T) {
 		"pkg/src/pkg.py":   "def main():\n    print('v1')\n",
 		"pkg/dist/old.whl": "left by an earlier build",
 	})
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
 	wheel := "/Workspace/Users/user@example.com/.bundle/wheels/dev/artifacts/.internal/pkg-0.1.0-py3-none-any.whl"
 	stored := strings.TrimPrefix(wheel, "/Workspace") // the emulator's key
 
@@ -224,9 +204,7 @@ func TestDeployBuildsAndUploadsArtifacts(t *testing.T) {
 // reference, and nothing is deployed.
 func TestArtifactGlobMatchingNothingAfterTheBuild(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"databricks.yml": strings.Replace(wheelBundle, "- whl: ./pkg/dist/*.whl", "- whl: ./pkg/dist/other-*.whl", 1),
@@ -234,7 +212,7 @@ func TestArtifactGlobMatchingNothingAfterTheBuild(t *testing.T) {
 		"pkg/build.sh":   copyBuild,
 		"pkg/src/pkg.py": "x = 1\n",
 	})
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
 	code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir)
 	want := filepath.Join(dir, "databricks.yml") + `:32:20: path "./pkg/dist/other-*.whl" matches no file after artifact "pkg" was built`
 	if code != 1 || !strings.Contains(errOut, want) {
@@ -280,9 +258,7 @@ func TestValidateOfflineSaysWhatWillBeBuilt(t *testing.T) {
 // at it, and the old version's file is deleted.
 func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	dir := t.TempDir()
 	versioned := "#!/bin/sh\nset -e\nmkdir -p dist\ncp src/pkg.py dist/pkg-$(cat VERSION)-py3-none-any.whl\n"
 	writeFiles(t, dir, map[string]string{
@@ -293,7 +269,7 @@ func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 		"pkg/VERSION":    "0.1.0",
 		"pkg/src/pkg.py": "x = 1\n",
 	})
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
 	internal := "/Users/user@example.com/.bundle/wheels/dev/artifacts/.internal/"
 	if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", code, errOut)
@@ -329,9 +305,7 @@ func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 // a new file name, the jobs point at it and the old file is deleted.
 func TestArtifactDynamicVersion(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	dir := t.TempDir()
 	yml := strings.Replace(wheelBundle, "    build: ./build.sh\n", "    build: ./build.sh\n    dynamic_version: true\n", 1)
 	writeFiles(t, dir, map[string]string{
@@ -357,7 +331,7 @@ func TestArtifactDynamicVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "PATH": "/usr/bin:/bin"}
 	uploaded := func() []string {
 		var out []string
 		for f := range srv.Files("tok") {

@@ -3,12 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/brickci/brickci/internal/emulator"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -17,18 +13,9 @@ import (
 // metadata, the current user and the three reads of the lock-free probe.
 func TestNoChangeDeployCost(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
-	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	srv, url := serveEmulator(t)
+	dir := writeBundle(t, helloBundle)
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	deploy := func() []string {
 		t.Helper()
 		before := len(srv.Requests())

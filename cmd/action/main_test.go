@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/brickci/brickci/internal/emulator"
 )
 
 // runMain runs brickci with a map for its environment and returns the exit
@@ -201,4 +204,46 @@ func TestBundleFromSpec(t *testing.T) {
 	if code != exitBadCall || stderr != "brickci deploy: missing target: pass -t TARGET\n" {
 		t.Errorf("deploy without -t: exit %d\n%s", code, stderr)
 	}
+}
+
+// writeFiles writes files (slash paths relative to dir) into dir; a .sh
+// file is made executable.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// helloBundle is a bundle with one notebook job, the smallest a deploy has
+// something to create for; writeBundle adds the notebook it names.
+const helloBundle = "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
+
+// writeBundle writes databricks.yml with the given content and the
+// notebook nb.py into a new directory and returns it.
+func writeBundle(t *testing.T, databricksYML string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"databricks.yml": databricksYML, "nb.py": "# Databricks notebook source\nprint(1)\n"})
+	return dir
+}
+
+// serveEmulator starts a workspace emulator for the test on loopback and
+// returns it with its URL.
+func serveEmulator(t *testing.T) (*emulator.Server, string) {
+	t.Helper()
+	srv := emulator.New()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,11 +87,9 @@ func TestDeployRecordsTheGitCheckout(t *testing.T) {
 	t.Parallel()
 	root, git := gitRepo(t)
 	commit := git("rev-parse", "HEAD")
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	bundleDir := filepath.Join(root, "churn_model")
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	if code, _, errOut := runMain(env, "deploy", "-t", "staging", "--bundle", bundleDir); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", code, errOut)
 	}
@@ -146,18 +143,9 @@ func TestDeployRecordsTheGitCheckout(t *testing.T) {
 // three that stops plan and deploy before any change.
 func TestStrictIsTheSameInEveryMode(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      max_concurent_runs: 2\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
-	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	srv, url := serveEmulator(t)
+	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      max_concurent_runs: 2\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	finding := `databricks.yml:10:7: %sunknown field "max_concurent_runs" in resources.jobs.hello; did you mean "max_concurrent_runs"? [unknown-field]`
 	for _, mode := range []string{"validate", "plan", "deploy"} {
 		code, out, errOut := runMain(env, mode, "-t", "dev", "--bundle", dir, "--strict")
@@ -197,18 +185,16 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			srv := emulator.New()
-			ts := httptest.NewServer(srv)
-			t.Cleanup(ts.Close)
+			srv, url := serveEmulator(t)
 			dir := filepath.Join("..", "..", "internal", "bundle", "testdata", "real", c.name)
 			env := map[string]string{"DATABRICKS_TOKEN": "tok",
 				"GITHUB_SHA": "4f9c1e0b7a2d3c4b5a69788796a5b4c3d2e1f0a9", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
-			if code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", ts.URL, "--bundle", dir); code != 0 || !strings.Contains(out, "create job model_training_job") {
+			if code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", url, "--bundle", dir); code != 0 || !strings.Contains(out, "create job model_training_job") {
 				t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 			}
 			// Without --skip-unsupported the deploy stops, naming each
 			// resource it cannot deploy, before it changes anything.
-			code, _, errOut := runMain(env, "deploy", "-t", "staging", "--host", ts.URL, "--bundle", dir)
+			code, _, errOut := runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir)
 			if code != exitFailed {
 				t.Fatalf("deploy without --skip-unsupported: exit %d, want %d\n%s", code, exitFailed, errOut)
 			}
@@ -220,7 +206,7 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 			if n := len(srv.Jobs("tok")); n != 0 {
 				t.Fatalf("a refused deploy created %d jobs", n)
 			}
-			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", ts.URL, "--bundle", dir, "--skip-unsupported", c.skip)
+			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir, "--skip-unsupported", c.skip)
 			if code != 0 {
 				t.Fatalf("deploy: exit %d\n%s", code, errOut)
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,18 +19,9 @@ import (
 
 func TestDeployModes(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
-	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	srv, url := serveEmulator(t)
+	dir := writeBundle(t, helloBundle)
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := Main(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
@@ -43,7 +33,7 @@ func TestDeployModes(t *testing.T) {
 		contains string
 	}{
 		{[]string{"plan", "-t", "dev", "--bundle", dir}, 0, "create job hello"},
-		{[]string{"deploy", "-t", "dev", "--bundle", dir}, 0, "job hello: " + ts.URL + "/jobs/"},
+		{[]string{"deploy", "-t", "dev", "--bundle", dir}, 0, "job hello: " + url + "/jobs/"},
 		{[]string{"plan", "-t", "dev", "--bundle", dir}, 0, "no changes"},
 		{[]string{"destroy", "-t", "dev", "--bundle", dir}, 2, "refusing to destroy target \"dev\" without --auto-approve"},
 		{[]string{"deploy", "--bundle", dir}, 2, "missing target"},
@@ -67,19 +57,10 @@ func TestDeployModes(t *testing.T) {
 // left out.
 func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	yml := "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  schemas:\n    raw:\n      name: raw\n      catalog_name: main\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n"
-	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte("# Databricks notebook source\nprint(1)\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv, url := serveEmulator(t)
+	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  schemas:\n    raw:\n      name: raw\n      catalog_name: main\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
 	at := filepath.Join(dir, "databricks.yml") + ":8:5: "
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 
 	code, out, errOut := runMain(env, "plan", "-t", "dev", "--bundle", dir)
 	if want := at + `warning: schemas "raw" is not deployed by brickci, which deploys jobs and model_serving_endpoints; a deploy fails on it unless --skip-unsupported schemas is given [unsupported-resource]`; code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "create job hello") {
@@ -106,7 +87,7 @@ func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	}
 
 	summary := filepath.Join(t.TempDir(), "summary.md")
-	aenv := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
+	aenv := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
 		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "INPUT_MODE": "deploy", "INPUT_TARGET": "dev", "INPUT_BUNDLE": dir, "INPUT_SKIP_UNSUPPORTED": "schemas"}
 	if code, _, errOut := runMain(aenv); code != 0 || !strings.Contains(errOut, `schemas "raw" is skipped (--skip-unsupported schemas)`) {
 		t.Fatalf("deploy with skip_unsupported: exit %d\n%s", code, errOut)
@@ -161,9 +142,7 @@ func TestRefreshThroughTheModes(t *testing.T) {
 // client that was interrupted used for the cancelled context.
 func TestStoppedDeploySaysWhy(t *testing.T) {
 	t.Parallel()
-	srv := emulator.New()
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	srv, url := serveEmulator(t)
 	if err := srv.Configure(emulator.Config{Latency: 1500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +151,7 @@ func TestStoppedDeploySaysWhy(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "databricks.yml"), []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DATABRICKS_HOST": ts.URL, "DATABRICKS_TOKEN": "tok"}
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(200*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
 	var out, errb bytes.Buffer
