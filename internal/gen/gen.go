@@ -324,7 +324,7 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			Environment:    t.PlanEnvironment,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
 			TimeoutMinutes: s.Timeouts.CI,
-			Steps:          append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), plan),
+			Steps:          g.buildingSteps(plan),
 		})
 	}
 	return &workflow.Workflow{
@@ -392,7 +392,7 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			// for the older run's cleanup.
 			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name + "-" + integrationKey, CancelInProgress: false},
 			TimeoutMinutes: s.Timeouts.Integration,
-			Steps:          append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), step),
+			Steps:          g.buildingSteps(step),
 		}
 		if s.Tests.Unit != nil {
 			job.Needs = []string{"unit-tests"}
@@ -444,6 +444,12 @@ func (g *generator) buildSteps() []workflow.Step {
 	return steps
 }
 
+// buildingSteps are the steps of a job that builds the bundle's artifacts:
+// check out, the build set-up (buildSteps), then steps.
+func (g *generator) buildingSteps(steps ...workflow.Step) []workflow.Step {
+	return append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), steps...)
+}
+
 // deploy builds the CD workflow of a target: validate, deploy and, for
 // prod, run the release jobs, all in one job so that an environment that
 // requires approval asks once.
@@ -456,7 +462,7 @@ func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.W
 	validate.Env = env
 	deploy := g.brickci("Deploy to "+target, append([]workflow.KV{kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle)}, g.skipInput()...)...)
 	deploy.Env = env
-	steps := append(append([]workflow.Step{checkout(false)}, g.buildSteps()...), validate, deploy)
+	steps := g.buildingSteps(validate, deploy)
 	timeout := s.Timeouts.Deploy
 	name := "Deploy to " + target
 	if len(run) > 0 {
