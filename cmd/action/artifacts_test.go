@@ -72,7 +72,7 @@ func countRequests(srv *emulator.Server, n int, method, prefix string) int {
 
 func TestDeployBuildsAndUploadsArtifacts(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"databricks.yml":   wheelBundle,
@@ -204,7 +204,7 @@ func TestDeployBuildsAndUploadsArtifacts(t *testing.T) {
 // reference, and nothing is deployed.
 func TestArtifactGlobMatchingNothingAfterTheBuild(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"databricks.yml": strings.Replace(wheelBundle, "- whl: ./pkg/dist/*.whl", "- whl: ./pkg/dist/other-*.whl", 1),
@@ -258,7 +258,7 @@ func TestValidateOfflineSaysWhatWillBeBuilt(t *testing.T) {
 // at it, and the old version's file is deleted.
 func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := t.TempDir()
 	versioned := "#!/bin/sh\nset -e\nmkdir -p dist\ncp src/pkg.py dist/pkg-$(cat VERSION)-py3-none-any.whl\n"
 	writeFiles(t, dir, map[string]string{
@@ -305,7 +305,7 @@ func TestArtifactNewVersionReplacesTheOld(t *testing.T) {
 // a new file name, the jobs point at it and the old file is deleted.
 func TestArtifactDynamicVersion(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := t.TempDir()
 	yml := strings.Replace(wheelBundle, "    build: ./build.sh\n", "    build: ./build.sh\n    dynamic_version: true\n", 1)
 	writeFiles(t, dir, map[string]string{

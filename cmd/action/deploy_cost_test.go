@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/brickci/brickci/internal/emulator"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -13,7 +14,7 @@ import (
 // metadata, the current user and the three reads of the lock-free probe.
 func TestNoChangeDeployCost(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := writeBundle(t, helloBundle)
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	deploy := func() []string {

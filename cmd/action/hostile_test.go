@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,11 +216,9 @@ func TestCommentSectionsCannotBeForged(t *testing.T) {
 	if err := os.WriteFile(res, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	api := &fakeComments{comments: map[int64]string{}}
-	gh := httptest.NewServer(api)
-	defer gh.Close()
+	api, ghURL := serveComments(t)
 	w := newWorkspace(t, emulator.Config{})
-	env := prEnv(t, gh.URL)
+	env := prEnv(t, ghURL)
 	for k, v := range w.env {
 		env[k] = v
 	}
@@ -594,18 +591,11 @@ func TestPlanCommentCarriesNoToken(t *testing.T) {
 	// comment must not hold either.
 	const pat = "dapi_BINARY_SENTINEL_0c3d"
 	escaped := strings.ReplaceAll(pat, "_", `\_`)
-	em := emulator.New()
-	if err := em.Configure(emulator.Config{EchoAuthorization: "/api/2.0/workspace/"}); err != nil {
-		t.Fatal(err)
-	}
-	ws := httptest.NewServer(em)
-	defer ws.Close()
-	api := &fakeComments{comments: map[int64]string{}}
-	gh := httptest.NewServer(api)
-	defer gh.Close()
-	env := prEnv(t, gh.URL)
+	_, wsURL := serveEmulator(t, emulator.Config{EchoAuthorization: "/api/2.0/workspace/"})
+	api, ghURL := serveComments(t)
+	env := prEnv(t, ghURL)
 	env["DATABRICKS_TOKEN"] = pat
-	code, out, errOut := execBrickci(t, env, "plan", "-t", "staging", "--bundle", exampleBundle, "--host", ws.URL, "--comment")
+	code, out, errOut := execBrickci(t, env, "plan", "-t", "staging", "--bundle", exampleBundle, "--host", wsURL, "--comment")
 	if code == 0 || !strings.Contains(errOut, "Authorization: Bearer ***") {
 		t.Fatalf("plan: exit %d, want a failure quoting the redacted header\n%s\n%s", code, out, errOut)
 	}

@@ -238,12 +238,25 @@ func writeBundle(t *testing.T, databricksYML string) string {
 	return dir
 }
 
-// serveEmulator starts a workspace emulator for the test on loopback and
-// returns it with its URL.
-func serveEmulator(t *testing.T) (*emulator.Server, string) {
+// serveEmulator starts a workspace emulator configured with cfg (the zero
+// Config for none) for the test on loopback and returns it with its URL.
+func serveEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, string) {
 	t.Helper()
 	srv := emulator.New()
+	if err := srv.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return srv, ts.URL
+}
+
+// serveComments starts a fake GitHub pull-request comments API for the
+// test and returns it with its URL.
+func serveComments(t *testing.T) (*fakeComments, string) {
+	t.Helper()
+	api := &fakeComments{comments: map[int64]string{}}
+	ts := httptest.NewServer(api)
+	t.Cleanup(ts.Close)
+	return api, ts.URL
 }

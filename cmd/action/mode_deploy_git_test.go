@@ -87,7 +87,7 @@ func TestDeployRecordsTheGitCheckout(t *testing.T) {
 	t.Parallel()
 	root, git := gitRepo(t)
 	commit := git("rev-parse", "HEAD")
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	bundleDir := filepath.Join(root, "churn_model")
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	if code, _, errOut := runMain(env, "deploy", "-t", "staging", "--bundle", bundleDir); code != 0 {
@@ -143,7 +143,7 @@ func TestDeployRecordsTheGitCheckout(t *testing.T) {
 // three that stops plan and deploy before any change.
 func TestStrictIsTheSameInEveryMode(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      max_concurent_runs: 2\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	finding := `databricks.yml:10:7: %sunknown field "max_concurent_runs" in resources.jobs.hello; did you mean "max_concurrent_runs"? [unknown-field]`
@@ -185,7 +185,7 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			srv, url := serveEmulator(t)
+			srv, url := serveEmulator(t, emulator.Config{})
 			dir := filepath.Join("..", "..", "internal", "bundle", "testdata", "real", c.name)
 			env := map[string]string{"DATABRICKS_TOKEN": "tok",
 				"GITHUB_SHA": "4f9c1e0b7a2d3c4b5a69788796a5b4c3d2e1f0a9", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}

@@ -19,7 +19,7 @@ import (
 
 func TestDeployModes(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := writeBundle(t, helloBundle)
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 	run := func(args ...string) (int, string, string) {
@@ -57,7 +57,7 @@ func TestDeployModes(t *testing.T) {
 // left out.
 func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  schemas:\n    raw:\n      name: raw\n      catalog_name: main\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
 	at := filepath.Join(dir, "databricks.yml") + ":8:5: "
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
@@ -142,7 +142,7 @@ func TestRefreshThroughTheModes(t *testing.T) {
 // client that was interrupted used for the cancelled context.
 func TestStoppedDeploySaysWhy(t *testing.T) {
 	t.Parallel()
-	srv, url := serveEmulator(t)
+	srv, url := serveEmulator(t, emulator.Config{})
 	if err := srv.Configure(emulator.Config{Latency: 1500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,18 +26,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 		dbToken = "dapi-SENTINEL-0f4c2a9e"
 		ghToken = "ghs_SENTINEL_7d1b3c5a"
 	)
-	em := emulator.New()
-	if err := em.Configure(emulator.Config{TaskDuration: time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	ws := httptest.NewServer(em)
-	defer ws.Close()
-	api := &fakeComments{comments: map[int64]string{}}
-	gh := httptest.NewServer(api)
-	defer gh.Close()
+	em, wsURL := serveEmulator(t, emulator.Config{TaskDuration: time.Millisecond})
+	api, ghURL := serveComments(t)
 
 	dir := t.TempDir()
-	env := prEnv(t, gh.URL)
+	env := prEnv(t, ghURL)
 	for k, v := range map[string]string{
 		"DATABRICKS_TOKEN": dbToken, "DATABRICKS_AUTH_TYPE": "pat", "DATABRICKS_RATE_LIMIT": "1000",
 		"INPUT_GITHUB_TOKEN": ghToken, "GITHUB_TOKEN": ghToken,
@@ -47,7 +39,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	} {
 		env[k] = v
 	}
-	host := []string{"--host", ws.URL}
+	host := []string{"--host", wsURL}
 	runs := [][]string{
 		{"lint", "--root", "../.."},
 		append([]string{"validate", "-t", "staging", "--bundle", exampleBundle, "--comment"}, host...),
@@ -143,23 +135,16 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 		for _, onActions := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/actions=%v", tc.name, onActions), func(t *testing.T) {
 				t.Parallel()
-				em := emulator.New()
-				if err := em.Configure(emulator.Config{EchoAuthorization: "/api/2.0/workspace/"}); err != nil {
-					t.Fatal(err)
-				}
-				ws := httptest.NewServer(em)
-				defer ws.Close()
-				api := &fakeComments{comments: map[int64]string{}}
-				gh := httptest.NewServer(api)
-				defer gh.Close()
+				_, wsURL := serveEmulator(t, emulator.Config{EchoAuthorization: "/api/2.0/workspace/"})
+				api, ghURL := serveComments(t)
 				dir := t.TempDir()
 				cfgFile := filepath.Join(dir, "databrickscfg")
-				if err := os.WriteFile(cfgFile, []byte("[ci]\nhost = "+ws.URL+"\ntoken = "+profileToken+"\n"), 0o600); err != nil {
+				if err := os.WriteFile(cfgFile, []byte("[ci]\nhost = "+wsURL+"\ntoken = "+profileToken+"\n"), 0o600); err != nil {
 					t.Fatal(err)
 				}
 				env := map[string]string{"DATABRICKS_CONFIG_FILE": cfgFile, "DATABRICKS_RATE_LIMIT": "1000", "PATH": os.Getenv("PATH")}
 				if onActions {
-					env = prEnv(t, gh.URL)
+					env = prEnv(t, ghURL)
 					env["GITHUB_TOKEN"] = ghToken
 					env["DATABRICKS_CONFIG_FILE"] = cfgFile
 				}
@@ -167,7 +152,7 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 					env[k] = v
 				}
 				if tc.name == "github-oidc" {
-					env["ACTIONS_ID_TOKEN_REQUEST_URL"] = ws.URL + "/__emulator/github-oidc?api-version=2.0"
+					env["ACTIONS_ID_TOKEN_REQUEST_URL"] = wsURL + "/__emulator/github-oidc?api-version=2.0"
 				}
 				secrets := func(text string) []string {
 					found := issued.FindAllString(text, -1)
@@ -178,7 +163,7 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 					}
 					return found
 				}
-				host := []string{"--host", ws.URL}
+				host := []string{"--host", wsURL}
 				runs := [][]string{
 					append([]string{"validate", "-t", "staging", "--bundle", exampleBundle, "--comment"}, host...),
 					append([]string{"plan", "-t", "staging", "--bundle", exampleBundle, "--comment"}, host...),
