@@ -67,49 +67,9 @@ type step struct {
 	inputs   map[string]string
 	// stream shows the step's output live (long waits).
 	stream bool
-	// needs names a program the step needs (or needsWheelBuild); without
-	// it the step is skipped, as a workflow without that setup step would
-	// not run it.
+	// needs names a program the step needs; without it the step is
+	// skipped, as a workflow without that setup step would not run it.
 	needs string
-}
-
-// needsWheelBuild marks the steps that build the example's wheel (plan and
-// deploy build artifacts first) or need its deployment.
-const needsWheelBuild = "python3 -m build"
-
-// wheelBuildPath returns a PATH on which python3 can build the example's
-// wheel (the build, setuptools and wheel modules): PATH itself, else PATH
-// with /usr/bin first, since a pyenv or virtualenv python3 often shadows
-// the system one that Debian's python3-build installs into.
-func wheelBuildPath(path string) (string, bool) {
-	return firstPathWith([]string{path, "/usr/bin:" + path})
-}
-
-// firstPathWith returns the first PATH value on which python3 imports the
-// wheel build's modules.
-func firstPathWith(paths []string) (string, bool) {
-	for _, p := range paths {
-		cmd := exec.Command("python3", "-c", "import build, setuptools, wheel")
-		cmd.Env = []string{"PATH=" + p}
-		if py, err := findIn(p, "python3"); err == nil {
-			cmd.Path = py
-			if cmd.Run() == nil {
-				return p, true
-			}
-		}
-	}
-	return "", false
-}
-
-// findIn looks a program up in a PATH value.
-func findIn(path, name string) (string, error) {
-	for _, d := range filepath.SplitList(path) {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", exec.ErrNotFound
 }
 
 // steps are the pipeline's steps in the order GitHub would run them for a
@@ -121,15 +81,15 @@ func steps(o Options) []step {
 		{"lint-cicd-workflow-files", "workflows match the pipeline spec", "pull_request", map[string]string{"mode": "generate", "check": "true"}, false, ""},
 		{"lint-cicd-workflow-files", "lint workflows", "pull_request", map[string]string{"mode": "lint"}, false, ""},
 		{"bundle-ci", "validate staging and prod", "pull_request", map[string]string{"mode": "validate", "target": "staging,prod", "bundle": b, "offline": "true"}, false, ""},
-		{"bundle-ci", "plan staging", "pull_request", map[string]string{"mode": "plan", "target": "staging", "bundle": b}, false, needsWheelBuild},
-		{"bundle-ci", "plan prod", "pull_request", map[string]string{"mode": "plan", "target": "prod", "bundle": b}, false, needsWheelBuild},
+		{"bundle-ci", "plan staging", "pull_request", map[string]string{"mode": "plan", "target": "staging", "bundle": b}, false, ""},
+		{"bundle-ci", "plan prod", "pull_request", map[string]string{"mode": "plan", "target": "prod", "bundle": b}, false, ""},
 		{"run-tests", "unit tests", "pull_request", map[string]string{"mode": "test", "unit": "true", "bundle": b}, false, "pytest"},
-		{"run-tests", "integration tests on test", "pull_request", map[string]string{"mode": "test", "integration": "true", "target": "test", "bundle": b, "jobs": jobs, "cleanup": "true", "poll": "250ms", "heartbeat": "10s"}, true, needsWheelBuild},
+		{"run-tests", "integration tests on test", "pull_request", map[string]string{"mode": "test", "integration": "true", "target": "test", "bundle": b, "jobs": jobs, "cleanup": "true", "poll": "250ms", "heartbeat": "10s"}, true, ""},
 		{"bundle-cd-staging", "validate staging online", "push", map[string]string{"mode": "validate", "target": "staging", "bundle": b}, false, ""},
-		{"bundle-cd-staging", "deploy staging", "push", map[string]string{"mode": "deploy", "target": "staging", "bundle": b}, true, needsWheelBuild},
+		{"bundle-cd-staging", "deploy staging", "push", map[string]string{"mode": "deploy", "target": "staging", "bundle": b}, true, ""},
 		{"bundle-cd-prod", "validate prod online", "push", map[string]string{"mode": "validate", "target": "prod", "bundle": b}, false, ""},
-		{"bundle-cd-prod", "deploy prod", "push", map[string]string{"mode": "deploy", "target": "prod", "bundle": b}, true, needsWheelBuild},
-		{"bundle-cd-prod", "run release jobs on prod", "push", map[string]string{"mode": "run", "target": "prod", "bundle": b, "jobs": jobs, "timeout": "5m", "poll": "250ms", "heartbeat": "10s"}, true, needsWheelBuild},
+		{"bundle-cd-prod", "deploy prod", "push", map[string]string{"mode": "deploy", "target": "prod", "bundle": b}, true, ""},
+		{"bundle-cd-prod", "run release jobs on prod", "push", map[string]string{"mode": "run", "target": "prod", "bundle": b, "jobs": jobs, "timeout": "5m", "poll": "250ms", "heartbeat": "10s"}, true, ""},
 	}
 }
 
@@ -171,8 +131,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	fmt.Fprintf(o.Out, "workspace emulator listening on %s\n\n", url)
 
-	wheelPath, canBuild := wheelBuildPath(o.Getenv("PATH"))
-	if canBuild && wheelPath != o.Getenv("PATH") {
+	// The pipeline plays on a checkout of its own, as on a runner, so that
+	// builds never write into the repository. Without Python's wheel build
+	// the demo packs the example's wheel itself, so every stage still runs.
+	wheelPath, canBuild := WheelBuildPath(o.Getenv("PATH"))
+	switch {
+	case !canBuild:
+		fmt.Fprintf(o.Out, "python3 -m build is not available, so the demo packs the example's wheel itself (apt-get install python3-build python3-setuptools python3-wheel to build it as CI does)\n\n")
+	case wheelPath != o.Getenv("PATH"):
 		getenv := o.Getenv
 		o.Getenv = func(k string) string {
 			if k == "PATH" {
@@ -182,16 +148,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		fmt.Fprintf(o.Out, "building the example's wheel with /usr/bin/python3 (python3 on PATH lacks the build module)\n\n")
 	}
+	tmp, err := os.MkdirTemp("", "brickci-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a directory for the demo checkout: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if o.Root, err = checkout(o.Root, o.Bundle, tmp, !canBuild); err != nil {
+		return nil, err
+	}
 	res := &Result{EmulatorURL: url}
 	for i, s := range steps(o) {
 		if ctx.Err() != nil {
 			break
-		}
-		if s.needs == needsWheelBuild && !canBuild {
-			sec := report.Section{Title: s.title, Status: "skipped", Note: "python3 -m build is not available, so the example's wheel cannot be built (apt-get install python3-build python3-setuptools python3-wheel)"}
-			fmt.Fprintf(o.Out, "▶ %-40s [%s]\n  ⏭  skipped: %s\n\n", s.title, s.workflow, sec.Note)
-			res.Stages = append(res.Stages, sec)
-			continue
 		}
 		sec := runStep(ctx, o, url, i, s)
 		res.Stages = append(res.Stages, sec)
@@ -223,7 +191,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 func runStep(ctx context.Context, o Options, url string, i int, s step) report.Section {
 	sec := report.Section{Title: s.title}
 	fmt.Fprintf(o.Out, "▶ %-40s [%s]\n", s.title, s.workflow)
-	if s.needs != "" && s.needs != needsWheelBuild {
+	if s.needs != "" {
 		if _, err := exec.LookPath(s.needs); err != nil {
 			sec.Status, sec.Note = "skipped", s.needs+" is not installed (apt-get install python3-pytest)"
 			fmt.Fprintf(o.Out, "  ⏭  skipped: %s\n\n", sec.Note)

@@ -7,5 +7,10 @@
 // summary into a report.
 //
 // It runs the built binaries as subprocesses, never the packages, so it
-// exercises brickci exactly as a workflow does.
+// exercises brickci exactly as a workflow does, in a checkout of its own
+// (the spec, workflows, action and bundle copied to a temporary directory)
+// so that builds never write into the repository. It also owns the
+// example's prebuilt form (PrebuiltExample: a wheel packed in Go instead of
+// Python's build), which tests and machines without Python's build tools
+// deploy instead.
 package demo
