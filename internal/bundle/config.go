@@ -171,6 +171,14 @@ type grantConfig struct {
 // bundle/config/resources package; a type the SDK has no request type for
 // is written out here the way the CLI declares it.
 
+// permissioned holds the keys the Databricks CLI adds to each resource
+// type it deploys with permissions: who may do what, and the lifecycle
+// block. It is embedded in the resource types below.
+type permissioned struct {
+	Permissions []permissionConfig `json:"permissions"`
+	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+}
+
 type lifecycleConfig struct {
 	PreventDestroy bool `json:"prevent_destroy"`
 	// Started applies to apps, clusters and SQL warehouses.
@@ -179,8 +187,7 @@ type lifecycleConfig struct {
 
 type jobResource struct {
 	jobs.JobSettings
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type jobRunResource struct {
@@ -195,21 +202,18 @@ type jobRunResource struct {
 
 type servingResource struct {
 	serving.CreateServingEndpoint
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type pipelineResource struct {
 	pipelines.CreatePipeline
-	Permissions      []permissionConfig `json:"permissions"`
-	Lifecycle        lifecycleConfig    `json:"lifecycle"`
-	CascadeOnDestroy bool               `json:"cascade_on_destroy"`
+	permissioned
+	CascadeOnDestroy bool `json:"cascade_on_destroy"`
 }
 
 type experimentResource struct {
 	ml.CreateExperiment
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 	// Description is written by the MLOps Stacks template on every
 	// experiment; neither the SDK's type nor the CLI's schema has it (the
 	// CLI warns and drops it), so it is accepted and not deployed.
@@ -218,8 +222,7 @@ type experimentResource struct {
 
 type modelResource struct {
 	ml.CreateModelRequest
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type registeredModelResource struct {
@@ -266,34 +269,29 @@ type secretResource struct {
 
 type clusterResource struct {
 	compute.ClusterSpec
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type instancePoolResource struct {
 	compute.CreateInstancePool
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type sqlWarehouseResource struct {
 	sql.CreateWarehouseRequest
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type alertResource struct {
 	sql.AlertV2
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 	// FilePath names a .dbalert.json file holding the definition.
 	FilePath string `json:"file_path"`
 }
 
 type appResource struct {
 	apps.App
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 	// Config is the app.yaml content the CLI writes for the app.
 	Config struct {
 		Command []string `json:"command"`
@@ -320,34 +318,30 @@ type dashboardResource struct {
 	DatasetSch  string                    `json:"dataset_schema"`
 	Serialized  any                       `json:"serialized_dashboard"`
 	LifecycleSt dashboards.LifecycleState `json:"lifecycle_state"`
-	Permissions []permissionConfig        `json:"permissions"`
-	Lifecycle   lifecycleConfig           `json:"lifecycle"`
+	permissioned
 }
 
 type genieSpaceResource struct {
-	Title           string             `json:"title"`
-	Description     string             `json:"description"`
-	WarehouseID     string             `json:"warehouse_id"`
-	ParentPath      string             `json:"parent_path"`
-	Etag            string             `json:"etag"`
-	SerializedSpace any                `json:"serialized_space"`
-	FilePath        string             `json:"file_path"`
-	Permissions     []permissionConfig `json:"permissions"`
-	Lifecycle       lifecycleConfig    `json:"lifecycle"`
+	Title           string `json:"title"`
+	Description     string `json:"description"`
+	WarehouseID     string `json:"warehouse_id"`
+	ParentPath      string `json:"parent_path"`
+	Etag            string `json:"etag"`
+	SerializedSpace any    `json:"serialized_space"`
+	FilePath        string `json:"file_path"`
+	permissioned
 }
 
 type secretScopeResource struct {
 	Name             string                                      `json:"name"`
 	BackendType      workspace.ScopeBackendType                  `json:"backend_type"`
 	KeyvaultMetadata *workspace.AzureKeyVaultSecretScopeMetadata `json:"keyvault_metadata"`
-	Permissions      []permissionConfig                          `json:"permissions"`
-	Lifecycle        lifecycleConfig                             `json:"lifecycle"`
+	permissioned
 }
 
 type databaseInstanceResource struct {
 	database.DatabaseInstance
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type databaseCatalogResource struct {
@@ -362,8 +356,7 @@ type syncedDatabaseTableResource struct {
 
 type vectorSearchEndpointResource struct {
 	vectorsearch.CreateEndpoint
-	Permissions []permissionConfig `json:"permissions"`
-	Lifecycle   lifecycleConfig    `json:"lifecycle"`
+	permissioned
 }
 
 type vectorSearchIndexResource struct {
@@ -377,10 +370,9 @@ type vectorSearchIndexResource struct {
 
 type postgresProjectResource struct {
 	postgres.ProjectSpec
-	ProjectID     string             `json:"project_id"`
-	PurgeOnDelete bool               `json:"purge_on_delete"`
-	Permissions   []permissionConfig `json:"permissions"`
-	Lifecycle     lifecycleConfig    `json:"lifecycle"`
+	ProjectID     string `json:"project_id"`
+	PurgeOnDelete bool   `json:"purge_on_delete"`
+	permissioned
 }
 
 type postgresBranchResource struct {
