@@ -13,6 +13,7 @@ import (
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
 	"github.com/brickci/brickci/internal/redact"
+	"github.com/brickci/brickci/internal/spec"
 )
 
 // Exit codes of the command-line contract.
@@ -41,6 +42,29 @@ type invocation struct {
 	said    map[string]bool
 	// secrets is the one credential registry; see registerSecrets.
 	secrets *redact.Set
+	// specs are the pipeline specs read in this run, by path (see loadSpec).
+	specs map[string]loadedSpec
+}
+
+// loadedSpec is one result of spec.Load.
+type loadedSpec struct {
+	s   *spec.Spec
+	l   diag.List
+	err error
+}
+
+// loadSpec reads the pipeline spec at path once per run: finding the
+// bundle directory and validate's cross-check read the same file.
+func (inv *invocation) loadSpec(path string) (*spec.Spec, diag.List, error) {
+	if r, ok := inv.specs[path]; ok {
+		return r.s, r.l, r.err
+	}
+	s, l, err := spec.Load(path)
+	if inv.specs == nil {
+		inv.specs = map[string]loadedSpec{}
+	}
+	inv.specs[path] = loadedSpec{s, l, err}
+	return s, l, err
 }
 
 // note tells the user something that is neither a finding nor an error

@@ -8,7 +8,6 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
-	"github.com/brickci/brickci/internal/spec"
 )
 
 // The flags several modes share. Declaring them in one place keeps their
@@ -51,7 +50,7 @@ func bundleDir(inv *invocation, dir string) (string, int) {
 	if _, err := os.Stat(defaultSpecPath); err != nil {
 		return "", bad(inv, "no databricks.yml in the current directory and no %s naming the bundle: pass --bundle DIR, or run at the repository root of a project whose spec sets bundle: DIR", defaultSpecPath)
 	}
-	s, l, err := spec.Load(defaultSpecPath)
+	s, l, err := inv.loadSpec(defaultSpecPath)
 	if err != nil {
 		return "", bad(inv, "no databricks.yml in the current directory, and %v; pass --bundle DIR", err)
 	}

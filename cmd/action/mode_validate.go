@@ -86,7 +86,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		if rc != exitOK {
 			return rc
 		}
-		pipeline, all, err := loadPipelineSpec(*specPath)
+		pipeline, all, err := loadPipelineSpec(inv, *specPath)
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
@@ -331,14 +331,14 @@ func relativize(l diag.List) diag.List {
 // must exist. A spec that does not parse as YAML comes back as its
 // findings (which make validate exit 2); other problems in the spec are
 // lint's and generate's to report.
-func loadPipelineSpec(path string) (*spec.Spec, diag.List, error) {
+func loadPipelineSpec(inv *invocation, path string) (*spec.Spec, diag.List, error) {
 	if _, err := os.Stat(path); err != nil {
 		if path != defaultSpecPath {
 			return nil, nil, fmt.Errorf("spec %q does not exist; pass --spec FILE", path)
 		}
 		return nil, nil, nil
 	}
-	s, l, err := spec.Load(path)
+	s, l, err := inv.loadSpec(path)
 	if err != nil {
 		return nil, nil, err
 	}
