@@ -466,6 +466,22 @@ var (
 	bundleLevels = []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE"}
 )
 
+// objectLevels are, for the other types with object permissions, the
+// levels the permissions API accepts and how the bundle's top-level levels
+// map onto them ("" where a type has no counterpart), as the Databricks
+// CLI maps them.
+var objectLevels = map[string]struct {
+	what    string
+	levels  []string
+	fromTop map[string]string
+}{
+	"experiments": {"experiment", []string{"CAN_READ", "CAN_EDIT", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
+	"models": {"model", []string{"CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
+	"pipelines": {"pipeline", []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "IS_OWNER"}, nil},
+}
+
 // ResourceTypes are the resource types the Databricks CLI accepts under
 // resources, sorted.
 func ResourceTypes() []string { return mapKeys(resourceTypes) }

@@ -98,12 +98,30 @@ type Git struct {
 	Inferred bool `json:"inferred,omitempty"`
 }
 
-// Resource names one resource of any type.
+// Resource is one resource of any type.
 type Resource struct {
 	Type     string // the resources key: jobs, model_serving_endpoints, pipelines, ...
 	Key      string
 	Name     string // the resolved name, when the resource has one
 	Location Location
+	// Config is the resource in its create API's shape, JSON-compatible as
+	// for Job.Config, without the permissions, grants and lifecycle keys
+	// the bundle format adds. For jobs and serving endpoints it is the
+	// same map as Job.Config and ServingEndpoint.Config.
+	Config map[string]any `json:"-"`
+	// Permissions are the resource's permissions, the bundle's top-level
+	// ones included, for types with object permissions.
+	Permissions []Permission `json:"-"`
+	// Grants are the Unity Catalog privileges of a schema, volume,
+	// registered model or catalog.
+	Grants []Grant `json:"-"`
+}
+
+// Grant gives one principal Unity Catalog privileges on a resource.
+type Grant struct {
+	Principal  string
+	Privileges []string
+	Location   Location
 }
 
 // WorkspaceRef is a literal id of a workspace object the bundle uses.

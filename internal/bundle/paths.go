@@ -216,8 +216,10 @@ func (l *loader) translate(n *yaml.Node, kind pathKind, b *Bundle) {
 	n.Value, n.Tag = remote, "!!str"
 }
 
-// translatePaths rewrites the local paths of every job to workspace paths.
+// translatePaths rewrites the local paths of every job and pipeline to
+// workspace paths.
 func (l *loader) translatePaths(res *yaml.Node, b *Bundle) {
+	each(res, "pipelines", func(_, pl *yaml.Node) { l.translatePipeline(pl, b) })
 	each(res, "jobs", func(key, job *yaml.Node) {
 		gitJob := !isNull(get(job, "git_source"))
 		if tasks := get(job, "tasks"); tasks != nil && tasks.Kind == yaml.SequenceNode {
@@ -242,6 +244,38 @@ func (l *loader) translatePaths(res *yaml.Node, b *Bundle) {
 			}
 		}
 	})
+}
+
+// translatePipeline rewrites a pipeline's local library and root paths
+// to workspace paths. A glob keeps its pattern, with the directory before
+// the first wildcard made a workspace path, as the Databricks CLI does.
+func (l *loader) translatePipeline(pl *yaml.Node, b *Bundle) {
+	l.translate(get(pl, "root_path"), dirKind, b)
+	libs := get(pl, "libraries")
+	if libs == nil || libs.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, lib := range libs.Content {
+		l.translate(get(get(lib, "notebook"), "path"), notebookKind, b)
+		l.translate(get(get(lib, "file"), "path"), fileKind, b)
+		inc := get(get(lib, "glob"), "include")
+		if inc == nil || inc.Kind != yaml.ScalarNode || !isLocalPath(inc.Value) {
+			continue
+		}
+		dir, pattern := inc.Value, ""
+		if i := strings.IndexAny(dir, "*?["); i >= 0 {
+			j := strings.LastIndex(dir[:i], "/")
+			dir, pattern = dir[:j+1], dir[j+1:]
+		}
+		d := l.t.scalar(strings.TrimSuffix(dir, "/"), inc)
+		if d.Value == "" {
+			d.Value = "."
+		}
+		l.translate(d, dirKind, b)
+		if strings.HasPrefix(d.Value, "/") {
+			inc.Value, inc.Tag = path.Join(d.Value, pattern), "!!str"
+		}
+	}
 }
 
 func (l *loader) translateTask(t *yaml.Node, gitJob bool, b *Bundle) {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -219,7 +220,23 @@ func (l *loader) build(root, res *yaml.Node, b *Bundle) {
 		for i := 0; i+1 < len(res.Content); i += 2 {
 			typ := res.Content[i].Value
 			each(res, typ, func(key, n *yaml.Node) {
-				b.Resources = append(b.Resources, Resource{Type: typ, Key: key.Value, Name: str(get(n, "name")), Location: l.t.loc(key)})
+				r := Resource{Type: typ, Key: key.Value, Name: str(get(n, "name")), Location: l.t.loc(key)}
+				switch typ {
+				case "jobs":
+					r.Config, r.Permissions = b.Jobs[key.Value].Config, b.Jobs[key.Value].Permissions
+				case "model_serving_endpoints":
+					r.Config, r.Permissions = b.ServingEndpoints[key.Value].Config, b.ServingEndpoints[key.Value].Permissions
+				default:
+					r.Config = map[string]any{}
+					if m, ok := toValue(without(n, "permissions", "grants", "lifecycle"), resourceTypes[typ]).(map[string]any); ok {
+						r.Config = m
+					}
+					if lv, ok := objectLevels[typ]; ok {
+						r.Permissions = withTop(l.permissions(get(n, "permissions"), lv.levels, lv.what), top, lv.fromTop)
+					}
+					r.Grants = l.grants(get(n, "grants"))
+				}
+				b.Resources = append(b.Resources, r)
 			})
 		}
 	}
@@ -231,16 +248,40 @@ func (l *loader) build(root, res *yaml.Node, b *Bundle) {
 	})
 }
 
-// without returns a shallow copy of mapping n without key.
-func without(n *yaml.Node, key string) *yaml.Node {
+// without returns a shallow copy of mapping n without keys.
+func without(n *yaml.Node, keys ...string) *yaml.Node {
 	c := *n
 	c.Content = nil
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value != key {
+		if !slices.Contains(keys, n.Content[i].Value) {
 			c.Content = append(c.Content, n.Content[i], n.Content[i+1])
 		}
 	}
 	return &c
+}
+
+// grants reads a grants list; its shape is checked with the resource's.
+func (l *loader) grants(n *yaml.Node) []Grant {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []Grant
+	for _, e := range n.Content {
+		if e.Kind != yaml.MappingNode {
+			continue
+		}
+		g := Grant{Principal: str(get(e, "principal")), Location: l.t.loc(e)}
+		if ps := get(e, "privileges"); ps != nil && ps.Kind == yaml.SequenceNode {
+			for _, p := range ps.Content {
+				g.Privileges = append(g.Privileges, p.Value)
+			}
+		}
+		if g.Principal == "" {
+			l.add(l.t.errAt("grant-principal", e, "grant names no principal; set principal to a user, group or service principal"))
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // permissions reads and checks a permissions list: each entry needs a known
@@ -286,7 +327,8 @@ func (l *loader) permissions(n *yaml.Node, levels []string, what string) []Permi
 }
 
 // withTop adds the bundle's top-level permissions to a resource's own,
-// mapping their levels, unless the principal already has one.
+// mapping their levels, unless the principal already has one. A level
+// levelMap maps to "" has no counterpart on the resource and is left out.
 func withTop(own, top []Permission, levelMap map[string]string) []Permission {
 	has := map[string]bool{}
 	for _, p := range own {
@@ -297,6 +339,9 @@ func withTop(own, top []Permission, levelMap map[string]string) []Permission {
 			continue
 		}
 		if m, ok := levelMap[p.Level]; ok {
+			if m == "" {
+				continue
+			}
 			p.Level = m
 		}
 		own = append(own, p)
