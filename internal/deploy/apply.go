@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"github.com/brickci/brickci/internal/throttle"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/service/iam"
-	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/google/uuid"
 )
 
@@ -259,14 +257,14 @@ func (d *deployer) finish(res *Result, err error) (*Result, error) {
 	b := d.b
 	if d.st != nil {
 		for k := range b.Jobs {
-			if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
+			if e, ok := d.st.resources.State[addr("jobs", k)]; ok && e.ID != "" {
 				id, _ := strconv.ParseInt(e.ID, 10, 64)
 				res.JobIDs[k] = id
 				res.JobURLs[k] = strings.TrimRight(d.w.Config.Host, "/") + "/jobs/" + e.ID
 			}
 		}
 		for k := range b.ServingEndpoints {
-			if e, ok := d.st.resources.State[endpointAddr(k)]; ok {
+			if e, ok := d.st.resources.State[addr("model_serving_endpoints", k)]; ok {
 				res.Endpoints[k] = e.ID
 			}
 		}
@@ -402,10 +400,7 @@ func (d *deployer) syncAndApply(ctx context.Context, plan *PlanResult, res *Resu
 		}
 		return d.writeMetadataBytes(ctx, metadata)
 	})
-	err = d.applyJobs(ctx, plan)
-	if err == nil {
-		err = d.applyEndpoints(ctx, plan)
-	}
+	err = d.applyResources(ctx, plan)
 	if err != nil {
 		cancel()
 	}
@@ -493,7 +488,7 @@ func (d *deployer) mkdirs(ctx context.Context, upload []localFile) error {
 			need[dir] = true
 		}
 	}
-	sorted := sortedKeys(need)
+	sorted := slices.Sorted(maps.Keys(need))
 	dirs := sorted[:0:0]
 	for i, dir := range sorted {
 		// Sorted order puts a/b/c right after a/b; skip a/b when a deeper
@@ -590,72 +585,58 @@ func (d *deployer) saveResources(ctx context.Context) error {
 }
 
 // adoptPending finds resources whose create was sent by an interrupted
-// deploy but whose id never reached state: a job with the bundle's name
-// stamped with this target's metadata path, or an endpoint by its name.
+// deploy but whose id never reached state, by the name they were created
+// with (a job also by this target's deployment stamp), and records them.
 func (d *deployer) adoptPending(ctx context.Context) error {
 	orphanScan := d.recoverOverwritten()
 	if len(d.st.resources.Pending) == 0 && !orphanScan {
 		return nil
 	}
-	meta := path.Join(d.b.Workspace.StatePath, metadataFile)
 	var unresolved []string
-	for _, addr := range d.st.resources.Pending {
-		if e, ok := d.st.resources.State[addr]; ok && e.ID != "" {
+	for _, a := range d.st.resources.Pending {
+		if e, ok := d.st.resources.State[a]; ok && e.ID != "" {
+			continue
+		}
+		t, _, ok := splitAddr(a)
+		if !ok {
 			continue
 		}
 		// The bundle's name for the key, or, when the key is gone from
 		// the bundle, the name it was created with: adopted, the resource
 		// is then deleted by the plan like any the bundle dropped.
-		name := d.desiredName(addr)
+		name := d.desiredName(a)
 		if name == "" {
-			name = d.st.resources.PendingNames[addr]
+			name = d.st.resources.PendingNames[a]
 		}
-		switch {
-		case strings.HasPrefix(addr, "resources.jobs."):
-			if name == "" {
+		if name == "" {
+			if _, ok := t.(orphanType); ok {
 				// Recorded by an older brickci without names: look for
-				// every job of this deployment that state does not know.
+				// every resource of this deployment that state does not know.
 				orphanScan = true
 				continue
 			}
-			found, err := d.w.Jobs.ListAll(ctx, jobs.ListJobsRequest{Name: name})
-			if err != nil {
-				return fmt.Errorf("failed to look for job %q created by an interrupted deploy: %w", name, err)
-			}
-			var ids []int64
-			for _, bj := range found {
-				if bj.Settings != nil && bj.Settings.Deployment != nil && bj.Settings.Deployment.MetadataFilePath == meta && bj.Settings.Name == name {
-					ids = append(ids, bj.JobId)
-				}
-			}
-			sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
-			if len(ids) > 0 {
-				d.st.resources.State[addr] = ResourceEntry{ID: strconv.FormatInt(ids[0], 10), State: map[string]any{}}
-				d.progress("adopted job %s (id %d) created by an interrupted deploy", name, ids[0])
-			}
-			for _, extra := range ids[min(1, len(ids)):] {
-				if err := d.w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: extra}); err != nil && !isNotFound(err) {
-					return fmt.Errorf("failed to delete duplicate job %d: %w", extra, err)
-				}
-			}
-		case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
-			if name == "" {
-				// An endpoint carries no deployment stamp to find it by:
-				// keep asking until its key is back or it is deleted by hand.
-				unresolved = append(unresolved, addr)
-				d.progress("warning: serving endpoint %s was being created by an interrupted deploy and its name is not recorded; delete it by hand if it exists", addr)
-				continue
-			}
-			if _, err := d.w.ServingEndpoints.GetByName(ctx, name); err == nil {
-				d.st.resources.State[addr] = ResourceEntry{ID: name, State: map[string]any{}}
-			} else if !isNotFound(err) {
-				return fmt.Errorf("failed to look for serving endpoint %q: %w", name, err)
-			}
+			// Nothing else to find it by: keep asking until its key is
+			// back or it is deleted by hand.
+			unresolved = append(unresolved, a)
+			d.progress("warning: %s was being created by an interrupted deploy and its name is not recorded; delete it by hand if it exists", a)
+			continue
+		}
+		id, err := t.find(ctx, d, name)
+		if err != nil {
+			return fmt.Errorf("failed to look for %s %q created by an interrupted deploy: %w", words(t), name, err)
+		}
+		if id != "" {
+			d.st.resources.State[a] = ResourceEntry{ID: id, State: map[string]any{}}
+			d.progress("adopted %s created by an interrupted deploy", t.label(name, id))
 		}
 	}
 	if orphanScan {
-		if err := d.adoptOrphanJobs(ctx, meta); err != nil {
-			return err
+		for _, t := range types {
+			if o, ok := t.(orphanType); ok {
+				if err := d.adoptOrphans(ctx, t, o); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	d.st.resources.Pending = unresolved
@@ -663,13 +644,20 @@ func (d *deployer) adoptPending(ctx context.Context) error {
 	return d.saveResources(ctx)
 }
 
+// An orphanType can list every resource of the deployment in the
+// workspace, by the stamp a deploy gives it (a job's
+// deployment.metadata_file_path).
+type orphanType interface {
+	orphans(ctx context.Context, d *deployer) (names map[string]string, err error)
+}
+
 // recoverOverwritten detects a resources.json older than the one the last
 // finished deploy recorded in deployment.json: a write of a deploy whose
 // lock was taken over (--force-lock) that reached the workspace after the
 // newer deploy's writes. The serial then continues from the recorded one,
 // so it only rises, and every bundle resource state does not know is
-// looked for by name before anything is created, and every job of the
-// deployment state does not know is found (the result: true), so that
+// looked for by name before anything is created, and every resource of
+// the deployment state does not know is found (the result: true), so that
 // neither a duplicate nor an orphan comes of the lost writes.
 func (d *deployer) recoverOverwritten() bool {
 	r, rs := d.st.deployment.Resources, &d.st.resources
@@ -679,83 +667,67 @@ func (d *deployer) recoverOverwritten() bool {
 	d.progress("warning: %s (serial %d) is older than the state the last deploy recorded (serial %d): a deploy whose lock was taken over wrote it late; looking up the bundle's resources by name instead of creating them again",
 		resourcesFile, rs.Serial, r.Serial)
 	rs.Serial = r.Serial
-	for _, k := range slices.Sorted(maps.Keys(d.b.Jobs)) {
-		if e, ok := rs.State[jobAddr(k)]; !ok || e.ID == "" {
-			rs.Pending = append(rs.Pending, jobAddr(k))
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(d.b.ServingEndpoints)) {
-		if e, ok := rs.State[endpointAddr(k)]; !ok || e.ID == "" {
-			rs.Pending = append(rs.Pending, endpointAddr(k))
+	for _, a := range byType(slices.Collect(maps.Keys(resourcesOf(d.b)))) {
+		if e, ok := rs.State[a]; !ok || e.ID == "" {
+			rs.Pending = append(rs.Pending, a)
 		}
 	}
 	return true
 }
 
-// adoptOrphanJobs records every job stamped with this deployment's
-// metadata path that state does not know, under a key the bundle does not
-// use, so that the plan deletes it: such a job can only have been created
-// by a deploy interrupted before it recorded the id.
-func (d *deployer) adoptOrphanJobs(ctx context.Context, meta string) error {
+// adoptOrphans records every resource of type t stamped with this
+// deployment that state does not know, under a key the bundle does not
+// use, so that the plan deletes it: such a resource can only have been
+// created by a deploy interrupted before it recorded the id.
+func (d *deployer) adoptOrphans(ctx context.Context, t resourceType, o orphanType) error {
 	known := map[string]bool{}
-	for addr, e := range d.st.resources.State {
-		if strings.HasPrefix(addr, "resources.jobs.") {
+	for a, e := range d.st.resources.State {
+		if strings.HasPrefix(a, "resources."+t.group()+".") {
 			known[e.ID] = true
 		}
 	}
-	all, err := d.w.Jobs.ListAll(ctx, jobs.ListJobsRequest{})
+	found, err := o.orphans(ctx, d)
 	if err != nil {
-		return fmt.Errorf("failed to look for jobs created by an interrupted deploy: %w", err)
+		return fmt.Errorf("failed to look for %ss created by an interrupted deploy: %w", words(t), err)
 	}
-	for _, bj := range all {
-		id := strconv.FormatInt(bj.JobId, 10)
-		if known[id] || bj.Settings == nil || bj.Settings.Deployment == nil || bj.Settings.Deployment.MetadataFilePath != meta {
+	for _, id := range slices.Sorted(maps.Keys(found)) {
+		if known[id] {
 			continue
 		}
-		addr := jobAddr("brickci_orphan_" + id)
-		d.st.resources.State[addr] = ResourceEntry{ID: id, State: map[string]any{}}
-		d.progress("found job %s (id %s) left by an interrupted deploy; it is deleted", bj.Settings.Name, id)
+		d.st.resources.State[addr(t.group(), "brickci_orphan_"+id)] = ResourceEntry{ID: id, State: map[string]any{}}
+		d.progress("found %s left by an interrupted deploy; it is deleted", t.label(found[id], id))
 	}
 	return nil
 }
 
-// desiredName is the name the bundle gives the resource at addr, or ""
-// when the bundle has no such key.
-func (d *deployer) desiredName(addr string) string {
-	var cfg map[string]any
-	switch {
-	case strings.HasPrefix(addr, "resources.jobs."):
-		if j, ok := d.b.Jobs[strings.TrimPrefix(addr, "resources.jobs.")]; ok {
-			cfg = j.Config
-		}
-	case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
-		if e, ok := d.b.ServingEndpoints[strings.TrimPrefix(addr, "resources.model_serving_endpoints.")]; ok {
-			cfg = e.Config
-		}
+// desiredName is the name the bundle gives the resource at a, or "" when
+// the bundle has no such key.
+func (d *deployer) desiredName(a string) string {
+	t, _, ok := splitAddr(a)
+	r := resourcesOf(d.b)[a]
+	if !ok || r == nil {
+		return ""
 	}
-	name, _ := cfg["name"].(string)
-	return name
+	return t.name(r.Config)
 }
 
-// applyJobs creates and resets jobs level by level in dependency order,
-// each level in parallel with state written after it, then deletes the
-// jobs the bundle dropped, recording state after each.
-func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
-	refreshed := plan.drifted(KindJob)
+// applyResources creates, updates and replaces the bundle's resources
+// level by level in dependency order, each level in parallel (bounded by
+// Options.Parallel) with state written after it, then deletes the
+// resources the bundle dropped, those that use others first, recording
+// state after each.
+func (d *deployer) applyResources(ctx context.Context, plan *PlanResult) error {
+	refreshed := plan.driftedAddrs()
 	changes := map[string]ResourceChange{}
 	var creates []string
 	for _, r := range plan.Resources {
-		if r.Kind != KindJob {
+		a := addrOf(r)
+		if r.Action == Delete {
 			continue
 		}
-		changes[r.Key] = r
+		changes[a] = r
 		if r.Action == Create {
-			creates = append(creates, jobAddr(r.Key))
-		}
-	}
-	for _, r := range plan.Resources {
-		if r.Kind == KindServingEndpoint && r.Action == Create {
-			creates = append(creates, endpointAddr(r.Key))
+			creates = append(creates, a)
 		}
 	}
 	if len(creates) > 0 {
@@ -764,9 +736,9 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 		// to find it by even if the bundle drops its key meanwhile.
 		d.st.resources.Pending = creates
 		d.st.resources.PendingNames = map[string]string{}
-		for _, addr := range creates {
-			if name := d.desiredName(addr); name != "" {
-				d.st.resources.PendingNames[addr] = name
+		for _, a := range creates {
+			if name := d.desiredName(a); name != "" {
+				d.st.resources.PendingNames[a] = name
 			}
 		}
 		if err := d.saveResources(ctx); err != nil {
@@ -774,25 +746,25 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 		}
 	}
 	ids := map[string]string{}
-	for _, k := range plan.order {
-		if e, ok := d.st.resources.State[jobAddr(k)]; ok && e.ID != "" {
-			ids[k] = e.ID
+	for _, a := range plan.graph.order {
+		if e, ok := d.st.resources.State[a]; ok && e.ID != "" {
+			ids[a] = e.ID
 		}
 	}
-	// Jobs that refer to no job still to be made go together: each level
-	// is applied in parallel, and state is written once per level. A create
-	// whose id is not yet written is in Pending, so an interruption is
-	// adopted by the next deploy rather than duplicated.
-	for _, level := range jobLevels(d.b.Jobs, plan.order) {
-		var changed atomic.Bool
-		err := forEachParallel(ctx, d.opts.Parallel, level, func(ctx context.Context, k string) error {
-			c, err := d.applyJob(ctx, k, changes[k], ids, refreshed[k])
+	// Resources that need no resource still to be made go together: each
+	// level is applied in parallel, and state is written once per level.
+	// A create whose id is not yet written is in Pending, so an
+	// interruption is adopted by the next deploy rather than duplicated.
+	for _, level := range plan.graph.levels() {
+		var dirty atomic.Bool
+		err := forEachParallel(ctx, d.opts.Parallel, level, func(ctx context.Context, a string) error {
+			c, err := d.applyOne(ctx, a, plan.graph.res[a], changes[a], ids, refreshed[a])
 			if c {
-				changed.Store(true)
+				dirty.Store(true)
 			}
 			return err
 		})
-		if changed.Load() {
+		if dirty.Load() {
 			if serr := d.saveResources(ctx); serr != nil && err == nil {
 				err = serr
 			}
@@ -801,119 +773,155 @@ func (d *deployer) applyJobs(ctx context.Context, plan *PlanResult) error {
 			return err
 		}
 	}
+	var deletes []string
 	for _, r := range plan.Resources {
-		if r.Kind != KindJob || r.Action != Delete {
-			continue
+		if r.Action == Delete {
+			deletes = append(deletes, addrOf(r))
 		}
-		id, _ := strconv.ParseInt(r.ID, 10, 64)
-		if err := d.w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: id}); err != nil && !isNotFound(err) {
-			return fmt.Errorf("failed to delete job %q (id %s): %w", r.Key, r.ID, err)
-		}
-		delete(d.st.resources.State, jobAddr(r.Key))
-		delete(d.st.resources.State, permAddr(jobAddr(r.Key)))
-		if err := d.saveResources(ctx); err != nil {
+	}
+	for _, a := range byType(deletes) {
+		if err := d.deleteOne(ctx, a); err != nil {
 			return err
 		}
-		d.progress("deleted job %s (id %s)", r.Key, r.ID)
 	}
 	return nil
 }
 
-// applyJob creates or resets one job and sets its permissions, recording
-// the result in state (not yet written). changed is true when state moved.
-func (d *deployer) applyJob(ctx context.Context, k string, rc ResourceChange, ids map[string]string, refreshed bool) (changed bool, err error) {
-	j := d.b.Jobs[k]
-	addr := jobAddr(k)
+// deleteOne deletes the resource recorded at a and forgets it.
+func (d *deployer) deleteOne(ctx context.Context, a string) error {
+	t, key, _ := splitAddr(a)
+	id := d.st.resources.State[a].ID
+	if err := t.remove(ctx, d, id); err != nil && !isNotFound(err) {
+		return fmt.Errorf("failed to delete %s: %w", t.label(key, id), err)
+	}
+	delete(d.st.resources.State, a)
+	delete(d.st.resources.State, permAddr(a))
+	delete(d.st.resources.State, grantAddr(a))
+	if err := d.saveResources(ctx); err != nil {
+		return err
+	}
+	d.progress("deleted %s", t.label(key, id))
+	return nil
+}
+
+// applyOne creates, updates or replaces one resource and sets its
+// permissions and grants, recording the result in state. dirty is true
+// when state moved and is not yet written.
+func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, rc ResourceChange, ids map[string]string, refreshed bool) (dirty bool, err error) {
+	t, key, _ := splitAddr(a)
+	what := words(t)
 	d.mu.Lock()
-	settings, norm, err := jobSettings(d.b, j, ids)
-	entry := d.st.resources.State[addr]
+	req, norm, err := t.desired(d.b, r, ids)
+	entry := d.st.resources.State[a]
 	d.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
-	// A job whose settings depend on a job created in this deploy is reset
+	record := func(e ResourceEntry, save bool) error {
+		d.mu.Lock()
+		d.st.resources.State[a] = e
+		d.st.resources.donePending(a)
+		d.mu.Unlock()
+		if save {
+			return d.saveResources(ctx)
+		}
+		return nil
+	}
+	// A resource whose settings use an id made in this deploy is updated
 	// even if planned as unchanged.
 	var drift []FieldChange
 	diffValues("", entry.State, norm, &drift)
+	var remote any
 	switch {
-	case rc.Action == Create || entry.ID == "":
-		resp, err := d.w.Jobs.Create(ctx, createRequest(settings))
-		if err != nil {
-			return false, fmt.Errorf("failed to create job %q: %w", k, err)
+	case rc.Action == Create || entry.ID == "" || t.replaces(entry.ID, entry.State, norm):
+		if entry.ID != "" {
+			if err := t.remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
+				return false, fmt.Errorf("failed to delete %s to create it again: %w", t.label(key, entry.ID), err)
+			}
+			d.mu.Lock()
+			delete(d.st.resources.State, permAddr(a))
+			delete(d.st.resources.State, grantAddr(a))
+			d.mu.Unlock()
+			d.progress("deleted %s: a field that cannot be updated changed, so it is created again", t.label(key, entry.ID))
 		}
-		entry = ResourceEntry{ID: strconv.FormatInt(resp.JobId, 10), State: norm, DependsOn: jobDependsOn(j)}
-		d.mu.Lock()
-		d.st.resources.State[addr] = entry
-		d.st.resources.donePending(addr)
-		d.mu.Unlock()
-		changed = true
-		d.progress("created job %s (id %s)", k, entry.ID)
+		id, rem, err := t.create(ctx, d, req)
+		if err != nil {
+			return false, fmt.Errorf("failed to create %s %q: %w", what, key, err)
+		}
+		remote = rem
+		entry = ResourceEntry{ID: id, State: norm, DependsOn: dependsOn(r.Config)}
+		if wt, ok := t.(waitType); ok {
+			if err := record(ResourceEntry{ID: id, State: map[string]any{}}, true); err != nil {
+				return false, err
+			}
+			d.progress("created %s; waiting until it is ready", t.label(key, id))
+			if remote, err = wt.wait(ctx, d, id); err != nil {
+				return false, err
+			}
+			if err := record(entry, true); err != nil {
+				return false, err
+			}
+		} else {
+			if err := record(entry, false); err != nil {
+				return false, err
+			}
+			dirty = true
+			d.progress("created %s", t.label(key, id))
+		}
 	case len(drift) > 0 || refreshed || artifactChanged(rc):
-		id, _ := strconv.ParseInt(entry.ID, 10, 64)
-		err := d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: id, NewSettings: *settings})
+		rem, err := t.update(ctx, d, entry.ID, entry.State, norm, req)
 		if isNotFound(err) {
-			return false, fmt.Errorf("failed to update job %q: job %s recorded in state no longer exists; deploy with --refresh to create it again, or delete it from %s/%s: %w", k, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
+			return false, fmt.Errorf("failed to update %s %q: %s %s recorded in state no longer exists; deploy with --refresh to create it again, or delete it from %s/%s: %w", what, key, what, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
 		}
 		if err != nil {
-			return false, fmt.Errorf("failed to update job %q (id %s): %w", k, entry.ID, err)
+			return false, fmt.Errorf("failed to update %s %q (id %s): %w", what, key, entry.ID, err)
 		}
-		entry.State, entry.DependsOn = norm, jobDependsOn(j)
-		d.mu.Lock()
-		d.st.resources.State[addr] = entry
-		d.mu.Unlock()
-		changed = true
-		d.progress("updated job %s (id %s)", k, entry.ID)
+		remote = rem
+		entry.State, entry.DependsOn = norm, dependsOn(r.Config)
+		if err := record(entry, false); err != nil {
+			return false, err
+		}
+		dirty = true
+		d.progress("updated %s", t.label(key, entry.ID))
 	}
 	d.mu.Lock()
-	ids[k] = entry.ID
+	ids[a] = entry.ID
 	d.mu.Unlock()
-	desiredACL := acl(j.Permissions, d.opts.User, iam.PermissionLevelIsOwner)
-	if err := d.applyACL(ctx, addr, "jobs", entry.ID, "/jobs/"+entry.ID, desiredACL); err != nil {
-		return changed, fmt.Errorf("failed to set permissions of job %q: %w", k, err)
-	}
-	return changed, nil
-}
-
-// jobLevels splits jobs in dependency order into levels: a job sits one
-// level after the deepest job whose id it uses. Jobs of one level can be
-// applied at once.
-func jobLevels(js map[string]*bundle.Job, order []string) [][]string {
-	level := map[string]int{}
-	var levels [][]string
-	for _, k := range order {
-		l := 0
-		for _, r := range jobRefs(js[k].Config) {
-			if rl, ok := level[r]; ok {
-				l = max(l, rl+1)
-			}
+	if at, ok := t.(aclType); ok {
+		if err := d.applyACL(ctx, a, at, entry.ID, remote, r.Permissions); err != nil {
+			return dirty, fmt.Errorf("failed to set permissions of %s %q: %w", what, key, err)
 		}
-		level[k] = l
-		for len(levels) <= l {
-			levels = append(levels, nil)
-		}
-		levels[l] = append(levels[l], k)
 	}
-	return levels
+	if gt, ok := t.(grantType); ok {
+		if err := d.applyGrants(ctx, a, gt.securable(), entry.ID, r.Grants); err != nil {
+			return dirty, fmt.Errorf("failed to set grants of %s %q: %w", what, key, err)
+		}
+	}
+	return dirty, nil
 }
 
 // applyACL sets a resource's access control list when it differs from the
 // one recorded in state. A resource whose permissions were removed from the
 // bundle is reset to the deployer's ownership alone.
-func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, objectID string, desired []iam.AccessControlRequest) error {
-	pa := permAddr(addr)
+func (d *deployer) applyACL(ctx context.Context, a string, at aclType, id string, remote any, perms []bundle.Permission) error {
+	pa := permAddr(a)
 	d.mu.Lock()
 	old, had := d.st.resources.State[pa]
 	d.mu.Unlock()
+	desired := acl(perms, d.opts.User, at.ownerLevel())
 	if desired == nil && !had {
 		return nil
 	}
-	owner := iam.PermissionLevelIsOwner
-	if objectType != "jobs" {
-		owner = iam.PermissionLevelCanManage
+	objectID := at.objectID(id, old.ID, remote)
+	if objectID == "" {
+		var err error
+		if objectID, err = at.lookupObjectID(ctx, d, id); err != nil {
+			return err
+		}
 	}
 	removed := desired == nil
 	if removed {
-		desired = []iam.AccessControlRequest{deployerEntry(d.opts.User, owner)}
+		desired = []iam.AccessControlRequest{deployerEntry(d.opts.User, at.ownerLevel())}
 	}
 	want := aclState(objectID, desired)
 	norm, err := normalise(want)
@@ -923,49 +931,17 @@ func (d *deployer) applyACL(ctx context.Context, addr, objectType, requestID, ob
 	if had && fmt.Sprint(old.State[permsKey]) == fmt.Sprint(norm[permsKey]) && old.State["object_id"] == objectID {
 		return nil
 	}
-	if _, err := d.w.Permissions.Set(ctx, iam.SetObjectPermissions{RequestObjectType: objectType, RequestObjectId: requestID, AccessControlList: desired}); err != nil {
+	if _, err := d.w.Permissions.Set(ctx, iam.SetObjectPermissions{RequestObjectType: at.objectType(), RequestObjectId: path.Base(objectID), AccessControlList: desired}); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	if removed {
 		delete(d.st.resources.State, pa)
 	} else {
-		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm, DependsOn: permDependsOn(addr)}
+		d.st.resources.State[pa] = ResourceEntry{ID: objectID, State: norm, DependsOn: permDependsOn(a)}
 	}
 	d.mu.Unlock()
 	return d.saveResources(ctx)
-}
-
-func createRequest(s *jobs.JobSettings) jobs.CreateJob {
-	return jobs.CreateJob{
-		AccessControlList:    nil,
-		BudgetPolicyId:       s.BudgetPolicyId,
-		Continuous:           s.Continuous,
-		Deployment:           s.Deployment,
-		Description:          s.Description,
-		EditMode:             s.EditMode,
-		EmailNotifications:   s.EmailNotifications,
-		Environments:         s.Environments,
-		Format:               s.Format,
-		GitSource:            s.GitSource,
-		Health:               s.Health,
-		JobClusters:          s.JobClusters,
-		MaxConcurrentRuns:    s.MaxConcurrentRuns,
-		Name:                 s.Name,
-		NotificationSettings: s.NotificationSettings,
-		Parameters:           s.Parameters,
-		PerformanceTarget:    s.PerformanceTarget,
-		Queue:                s.Queue,
-		RunAs:                s.RunAs,
-		Schedule:             s.Schedule,
-		Tags:                 s.Tags,
-		Tasks:                s.Tasks,
-		TimeoutSeconds:       s.TimeoutSeconds,
-		Trigger:              s.Trigger,
-		UsagePolicyId:        s.UsagePolicyId,
-		WebhookNotifications: s.WebhookNotifications,
-		ForceSendFields:      s.ForceSendFields,
-	}
 }
 
 func removeString(l []string, s string) []string {

@@ -8,6 +8,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -62,7 +63,7 @@ type artifactFile struct {
 // before its artifacts were built) is an error: it would reach the
 // workspace as a path that does not exist there.
 func localArtifacts(b *bundle.Bundle) ([]artifactFile, error) {
-	for _, k := range sortedKeys(b.Jobs) {
+	for _, k := range slices.Sorted(maps.Keys(b.Jobs)) {
 		if p := localLibrary(b.Jobs[k].Config); p != "" {
 			return nil, fmt.Errorf("job %q refers to the local file %q, which is not built or not uploaded; build the bundle's artifacts and load it with LoadOptions.ArtifactsBuilt", k, p)
 		}
@@ -289,7 +290,7 @@ func (p *PlanResult) writeArtifactsMarkdown(b *strings.Builder) {
 func localLibrary(v any) string {
 	switch t := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if p := localLibrary(t[k]); p != "" {
 				return p
 			}

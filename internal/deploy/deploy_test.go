@@ -5,12 +5,14 @@ import (
 	"context"
 	"flag"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,7 +260,7 @@ func TestDeployLifecycle(t *testing.T) {
 	}
 	remoteFiles := srv.Files(testToken)
 	if _, ok := remoteFiles["/Users/me@example.com/.bundle/demo/staging/files/notebooks/train"]; !ok {
-		t.Errorf("notebook not uploaded without its extension; files: %v", sortedKeys(remoteFiles))
+		t.Errorf("notebook not uploaded without its extension; files: %v", slices.Sorted(maps.Keys(remoteFiles)))
 	}
 	if _, ok := remoteFiles["/Users/me@example.com/.bundle/demo/staging/state/deploy.lock"]; ok {
 		t.Error("lock not released")

@@ -22,7 +22,7 @@ func TestJobSettingsRunAs(t *testing.T) {
 	b.RunAs = &bundle.RunAs{ServicePrincipalName: servingSP}
 	b.Jobs["train"].Config["run_as"] = map[string]any{"user_name": "owner@example.com"}
 	for key, want := range map[string]string{"orchestrate": servingSP, "train": "owner@example.com"} {
-		s, norm, err := jobSettings(b, b.Jobs[key], map[string]string{"train": "7"})
+		s, norm, err := jobSettings(b, b.Jobs[key], map[string]string{"resources.jobs.train": "7"})
 		if err != nil {
 			t.Fatal(err)
 		}

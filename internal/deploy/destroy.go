@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
-	"github.com/databricks/databricks-sdk-go/service/jobs"
-	"github.com/databricks/databricks-sdk-go/service/serving"
 )
 
 // planLocal reads the remote state (two exports, no lock) and compares.
@@ -28,8 +25,8 @@ func planLocal(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bun
 	return computePlan(b, files, st, b.CurrentUser.UserName)
 }
 
-// Destroy deletes every resource recorded in the target's state (jobs and
-// serving endpoints) and then the bundle's workspace directories (root,
+// Destroy deletes every resource recorded in the target's state, those
+// that use others first, and then the bundle's workspace directories (root,
 // and the file and state paths when they lie outside it), holding the
 // deploy lock throughout. Whether the user agreed is the caller's concern.
 func Destroy(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, opts Options) error {
@@ -48,31 +45,14 @@ func Destroy(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundl
 		if err := d.adoptPending(ctx); err != nil {
 			return err
 		}
-		for _, addr := range sortedKeys(st.resources.State) {
-			e := st.resources.State[addr]
-			switch {
-			case strings.HasSuffix(addr, ".permissions"):
-				continue
-			case strings.HasPrefix(addr, "resources.jobs."):
-				id, err := strconv.ParseInt(e.ID, 10, 64)
-				if err != nil {
-					return fmt.Errorf("failed to read the id %q of %s in %s: %w", e.ID, addr, resourcesFile, err)
-				}
-				if err := w.Jobs.Delete(ctx, jobs.DeleteJob{JobId: id}); err != nil && !isNotFound(err) {
-					return fmt.Errorf("failed to delete job %s (id %s): %w", strings.TrimPrefix(addr, "resources.jobs."), e.ID, err)
-				}
-				d.progress("deleted job %s (id %s)", strings.TrimPrefix(addr, "resources.jobs."), e.ID)
-			case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
-				if err := w.ServingEndpoints.Delete(ctx, serving.DeleteServingEndpointRequest{Name: e.ID}); err != nil && !isNotFound(err) {
-					return fmt.Errorf("failed to delete serving endpoint %q: %w", e.ID, err)
-				}
-				d.progress("deleted serving endpoint %s", e.ID)
-			default:
-				continue
+		var recorded []string
+		for a := range st.resources.State {
+			if _, _, ok := splitAddr(a); ok {
+				recorded = append(recorded, a)
 			}
-			delete(st.resources.State, addr)
-			delete(st.resources.State, permAddr(addr))
-			if err := d.saveResources(ctx); err != nil {
+		}
+		for _, a := range byType(recorded) {
+			if err := d.deleteOne(ctx, a); err != nil {
 				return err
 			}
 		}

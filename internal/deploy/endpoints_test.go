@@ -3,6 +3,8 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +64,7 @@ func endpointACL(t *testing.T, srv *emulator.Server, id string) map[string]iam.P
 	t.Helper()
 	list, ok := srv.Permissions(testToken)["serving-endpoints/"+id]
 	if !ok {
-		t.Fatalf("serving endpoint %s has no permissions; have %v", id, sortedKeys(srv.Permissions(testToken)))
+		t.Fatalf("serving endpoint %s has no permissions; have %v", id, slices.Sorted(maps.Keys(srv.Permissions(testToken))))
 	}
 	out := map[string]iam.PermissionLevel{}
 	for _, a := range list {
@@ -242,7 +244,7 @@ func TestServingEndpointLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := srv.Endpoints(testToken); len(got) != 0 {
-		t.Errorf("destroy left serving endpoints: %v", sortedKeys(got))
+		t.Errorf("destroy left serving endpoints: %v", slices.Sorted(maps.Keys(got)))
 	}
 	for p := range srv.Files(testToken) {
 		if strings.HasPrefix(p, "/Users/me@example.com/.bundle/demo/staging") {

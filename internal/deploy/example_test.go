@@ -3,8 +3,10 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -123,7 +125,7 @@ func TestDeployExampleBundle(t *testing.T) {
 	}
 	endpoint, ok := srv.Endpoints(testToken)["staging-rag-chatbot"]
 	if !ok {
-		t.Fatalf("serving endpoint staging-rag-chatbot does not exist; have %v", sortedKeys(srv.Endpoints(testToken)))
+		t.Fatalf("serving endpoint staging-rag-chatbot does not exist; have %v", slices.Sorted(maps.Keys(srv.Endpoints(testToken))))
 	}
 	if got := endpoint.Config.ServedEntities[0].EntityName; got != "staging.rag.rag_chatbot_model" {
 		t.Errorf("endpoint serves %q", got)

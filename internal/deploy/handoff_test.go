@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,9 +94,9 @@ func cliDeploy(t *testing.T, ctx context.Context, w *databricks.WorkspaceClient,
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := st.resources.State[jobAddr(key)]
+		e := st.resources.State[addr("jobs", key)]
 		e.State = norm
-		st.resources.State[jobAddr(key)] = e
+		st.resources.State[addr("jobs", key)] = e
 	}
 	st.resources.CLIVersion = cliVersion
 	data, err := json.MarshalIndent(st.resources, "", " ")
@@ -352,7 +354,7 @@ func cliSyncFiles(t testing.TB, ctx context.Context, w *databricks.WorkspaceClie
 	for _, f := range files {
 		dirs[path.Dir(path.Join(b.Workspace.FilePath, f.Rel))] = true
 	}
-	for _, d := range sortedKeys(dirs) {
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
 		if err := w.Workspace.MkdirsByPath(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -495,7 +497,7 @@ func TestExportHashesDescendsIntoLargeDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st.Exports != 3 || len(hashes) != 2 || hashes[dir+"/a/big"] != sha(big) || hashes[dir+"/b/big"] != sha(big+"y") {
-		t.Errorf("exports %d, hashes %v; want 3 exports and the two large files", st.Exports, sortedKeys(hashes))
+		t.Errorf("exports %d, hashes %v; want 3 exports and the two large files", st.Exports, slices.Sorted(maps.Keys(hashes)))
 	}
 }
 

@@ -3,9 +3,11 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,8 +41,12 @@ type ResourceChange struct {
 	// ID is the resource's id in state (empty for a create).
 	ID string `json:"id,omitempty"`
 	// Fields are the setting differences of an update; a change of the
-	// access control list appears as the path "permissions".
+	// access control list appears as the path "permissions", one of the
+	// Unity Catalog grants as "grants".
 	Fields []FieldChange `json:"fields,omitempty"`
+	// Replace is true when the update deletes the resource and creates it
+	// again: a field its API cannot update changed.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // FileChanges lists the files a deploy uploads or deletes, by path relative
@@ -69,7 +75,7 @@ type PlanResult struct {
 	st        *remoteState
 	files     []localFile
 	artifacts []artifactFile
-	order     []string
+	graph     *graph
 	deployer  string
 }
 
@@ -91,72 +97,67 @@ func (p *PlanResult) Changed() bool {
 
 // computePlan compares the desired state of b with the remote state.
 func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer string) (*PlanResult, error) {
-	order, err := jobOrder(b.Jobs)
+	g, err := newGraph(b)
 	if err != nil {
 		return nil, err
 	}
-	p := &PlanResult{Bundle: b.Name, Target: b.Target, FirstDeploy: !st.exists, st: st, files: files, order: order, deployer: deployer}
+	p := &PlanResult{Bundle: b.Name, Target: b.Target, FirstDeploy: !st.exists, st: st, files: files, graph: g, deployer: deployer}
 	p.Files = planFiles(files, st.deployment.Files)
 
 	ids := map[string]string{}
-	for k := range b.Jobs {
-		if e, ok := st.resources.State[jobAddr(k)]; ok && e.ID != "" {
-			ids[k] = e.ID
+	for _, a := range g.order {
+		if e, ok := st.resources.State[a]; ok && e.ID != "" {
+			ids[a] = e.ID
 		}
 	}
 	// Building a job's settings goes through the SDK's types, which is
 	// slow enough for a hundred jobs to matter: build them on every core.
-	norms := make([]map[string]any, len(order))
-	err = forEachParallel(context.Background(), runtime.GOMAXPROCS(0), indexes(len(order)), func(_ context.Context, i int) error {
-		_, norm, err := jobSettings(b, b.Jobs[order[i]], ids)
+	norms := make([]map[string]any, len(g.order))
+	err = forEachParallel(context.Background(), runtime.GOMAXPROCS(0), indexes(len(g.order)), func(_ context.Context, i int) error {
+		t, _, _ := splitAddr(g.order[i])
+		_, norm, err := t.desired(b, g.res[g.order[i]], ids)
 		norms[i] = norm
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i, k := range order {
-		j := b.Jobs[k]
-		norm := norms[i]
-		rc := ResourceChange{Kind: KindJob, Key: k, Name: stringField(norm, "name"), ID: ids[k]}
-		desiredACL := acl(j.Permissions, deployer, iam.PermissionLevelIsOwner)
-		rc.Action, rc.Fields = planResource(st, jobAddr(k), norm, desiredACL, "/jobs/"+ids[k])
-		p.Resources = append(p.Resources, rc)
-	}
-	for _, k := range sortedKeys(b.ServingEndpoints) {
-		e := b.ServingEndpoints[k]
-		_, norm, err := endpointSettings(e)
-		if err != nil {
-			return nil, err
-		}
-		addr := endpointAddr(k)
-		rc := ResourceChange{Kind: KindServingEndpoint, Key: k, Name: stringField(norm, "name"), ID: st.resources.State[addr].ID}
-		desiredACL := acl(e.Permissions, deployer, iam.PermissionLevelCanManage)
+	for i, a := range g.order {
+		t, key, _ := splitAddr(a)
+		r, norm := g.res[a], norms[i]
+		rc := ResourceChange{Kind: t.kind(), Key: key, Name: t.name(norm), ID: ids[a]}
+		var desiredACL []iam.AccessControlRequest
 		objectID := ""
-		if perm, ok := st.resources.State[permAddr(addr)]; ok {
-			objectID, _ = perm.State["object_id"].(string)
+		if at, ok := t.(aclType); ok {
+			desiredACL = acl(r.Permissions, deployer, at.ownerLevel())
+			objectID = at.objectID(ids[a], st.resources.State[permAddr(a)].ID, nil)
 		}
-		rc.Action, rc.Fields = planResource(st, addr, norm, desiredACL, objectID)
-		if rc.Action == Update && rc.ID != "" && rc.ID != rc.Name {
-			// The name is the endpoint's identity: a rename replaces it.
-			rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
+		rc.Action, rc.Fields = planResource(st, a, norm, desiredACL, objectID)
+		if _, ok := t.(grantType); ok && rc.Action != Create {
+			if f, changed := planGrants(st, a, r.Grants); changed {
+				rc.Action, rc.Fields = Update, append(rc.Fields, f)
+			}
+		}
+		if rc.Action == Update && t.replaces(rc.ID, st.resources.State[a].State, norm) {
+			rc.Replace = true
+			if _, ok := t.(idIsName); ok && rc.ID != rc.Name {
+				// The name is the resource's identity: a rename replaces it.
+				rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
+			}
 		}
 		p.Resources = append(p.Resources, rc)
 	}
-	for _, addr := range sortedKeys(st.resources.State) {
-		e := st.resources.State[addr]
-		switch {
-		case strings.HasPrefix(addr, "resources.jobs.") && !strings.HasSuffix(addr, ".permissions"):
-			k := strings.TrimPrefix(addr, "resources.jobs.")
-			if _, ok := b.Jobs[k]; !ok {
-				p.Resources = append(p.Resources, ResourceChange{Kind: KindJob, Key: k, Name: stringField(e.State, "name"), Action: Delete, ID: e.ID})
-			}
-		case strings.HasPrefix(addr, "resources.model_serving_endpoints.") && !strings.HasSuffix(addr, ".permissions"):
-			k := strings.TrimPrefix(addr, "resources.model_serving_endpoints.")
-			if _, ok := b.ServingEndpoints[k]; !ok {
-				p.Resources = append(p.Resources, ResourceChange{Kind: KindServingEndpoint, Key: k, Name: e.ID, Action: Delete, ID: e.ID})
-			}
+	for _, a := range slices.Sorted(maps.Keys(st.resources.State)) {
+		t, key, ok := splitAddr(a)
+		if !ok || g.res[a] != nil {
+			continue
 		}
+		e := st.resources.State[a]
+		name := t.name(e.State)
+		if name == "" {
+			name = e.ID
+		}
+		p.Resources = append(p.Resources, ResourceChange{Kind: t.kind(), Key: key, Name: name, Action: Delete, ID: e.ID})
 	}
 	arts, err := localArtifacts(b)
 	if err != nil {
@@ -165,6 +166,10 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 	planArtifacts(p, b, arts, st.deployment.Artifacts)
 	return p, nil
 }
+
+// An idIsName type's id is its name (a serving endpoint, a Unity Catalog
+// object's full name): a new name is a new resource.
+type idIsName interface{ idIsName() }
 
 // planResource decides the action for one resource from its recorded state.
 func planResource(st *remoteState, addr string, norm map[string]any, desiredACL []iam.AccessControlRequest, objectID string) (Action, []FieldChange) {
@@ -237,26 +242,21 @@ func remoteOf(filePath string, f StateFile) string {
 	return path.Join(filePath, rel)
 }
 
-func stringField(m map[string]any, k string) string {
-	s, _ := m[k].(string)
-	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // describe is a one-line description of a resource change.
 func (r ResourceChange) describe() string {
 	kind := strings.ReplaceAll(r.Kind, "_", " ")
-	s := fmt.Sprintf("%s %s %s", r.Action, kind, r.Key)
+	s := fmt.Sprintf("%s %s %s", r.verb(), kind, r.Key)
 	if r.Name != "" && r.Name != r.Key {
 		s += fmt.Sprintf(" (%q)", r.Name)
 	}
 	return s
+}
+
+// verb is the action as plans print it: "replace" for an update that
+// deletes and creates the resource.
+func (r ResourceChange) verb() string {
+	if r.Replace {
+		return "replace"
+	}
+	return string(r.Action)
 }

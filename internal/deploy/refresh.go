@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 
 	"github.com/databricks/databricks-sdk-go"
-	"github.com/databricks/databricks-sdk-go/service/serving"
 )
 
 // The actions of a refresh: a resource changed or removed in the workspace
@@ -18,12 +16,13 @@ const (
 	Missing Action = "missing"
 )
 
-// Refresh compares the jobs and serving endpoints recorded in state with
-// the workspace (one GET each) and lists in p.Drift what changed there since
-// the last deploy: a job setting edited in the UI, a job or endpoint deleted
-// by hand. Only settings the bundle sets are compared, so defaults the
-// workspace fills in are not reported. Endpoints are checked for existence
-// only. Apply with Options.Refresh puts drifted jobs back.
+// Refresh compares the resources recorded in state with the workspace
+// (one GET each) and lists in p.Drift what changed there since the last
+// deploy: a job setting edited in the UI, a resource deleted by hand. Only
+// settings the bundle sets are compared, so defaults the workspace fills
+// in are not reported; for types whose read returns no settings (serving
+// endpoints) only existence is checked. Apply with Options.Refresh puts
+// drifted resources back.
 func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient) error {
 	p.Drift = nil
 	for _, r := range p.Resources {
@@ -34,59 +33,34 @@ func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient)
 		if !ok {
 			continue
 		}
-		switch r.Kind {
-		case KindJob:
-			id, err := strconv.ParseInt(r.ID, 10, 64)
-			if err != nil {
-				return fmt.Errorf("failed to parse the id %q of job %q in state: %w", r.ID, r.Key, err)
-			}
-			job, err := w.Jobs.GetByJobId(ctx, id)
-			if isNotFound(err) {
-				p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Missing})
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("failed to read job %q (id %s): %w", r.Key, r.ID, err)
-			}
-			remote := map[string]any{}
-			if job.Settings != nil {
-				if remote, err = normalise(job.Settings); err != nil {
-					return fmt.Errorf("failed to read the settings of job %q: %w", r.Key, err)
-				}
-			}
-			var fields []FieldChange
-			diffPresent("", entry.State, remote, &fields)
-			if len(fields) > 0 {
-				p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Drifted, Fields: fields})
-			}
-		case KindServingEndpoint:
-			_, err := w.ServingEndpoints.Get(ctx, serving.GetServingEndpointRequest{Name: r.ID})
-			if isNotFound(err) {
-				p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Missing})
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("failed to read serving endpoint %q: %w", r.ID, err)
-			}
+		t := typeOfKind(r.Kind)
+		remote, err := t.read(ctx, w, r.ID)
+		if isNotFound(err) {
+			p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Missing})
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read %s: %w", t.label(r.Key, r.ID), err)
+		}
+		if remote == nil {
+			continue
+		}
+		var fields []FieldChange
+		diffPresent("", entry.State, remote, &fields)
+		if len(fields) > 0 {
+			p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Drifted, Fields: fields})
 		}
 	}
 	return nil
 }
 
-func addrOf(r ResourceChange) string {
-	if r.Kind == KindServingEndpoint {
-		return endpointAddr(r.Key)
-	}
-	return jobAddr(r.Key)
-}
-
-// drifted returns the keys of resources of a kind whose settings Refresh
-// found changed in the workspace.
-func (p *PlanResult) drifted(kind string) map[string]bool {
+// driftedAddrs returns the addresses of the resources whose settings
+// Refresh found changed in the workspace.
+func (p *PlanResult) driftedAddrs() map[string]bool {
 	out := map[string]bool{}
 	for _, r := range p.Drift {
-		if r.Kind == kind && r.Action == Drifted {
-			out[r.Key] = true
+		if r.Action == Drifted {
+			out[addrOf(r)] = true
 		}
 	}
 	return out
@@ -101,6 +75,7 @@ func (p *PlanResult) recreateMissing() {
 		}
 		delete(p.st.resources.State, addrOf(d))
 		delete(p.st.resources.State, permAddr(addrOf(d)))
+		delete(p.st.resources.State, grantAddr(addrOf(d)))
 		for i, r := range p.Resources {
 			if r.Kind == d.Kind && r.Key == d.Key {
 				p.Resources[i].Action, p.Resources[i].ID, p.Resources[i].Fields = Create, "", nil

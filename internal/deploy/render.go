@@ -74,7 +74,7 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 	if len(p.Resources) > 0 {
 		b.WriteString("| action | resource | name | id |\n|---|---|---|---|\n")
 		for _, r := range p.Resources {
-			fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), diag.MarkdownCode(r.Key), diag.EscapeMarkdown(r.Name), diag.EscapeMarkdown(r.ID))
+			fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", r.verb(), strings.ReplaceAll(r.Kind, "_", " "), diag.MarkdownCode(r.Key), diag.EscapeMarkdown(r.Name), diag.EscapeMarkdown(r.ID))
 		}
 		b.WriteString("\n")
 	}
@@ -82,7 +82,7 @@ func (p *PlanResult) WriteMarkdown(w io.Writer) error {
 		if len(r.Fields) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n", r.Action, strings.ReplaceAll(r.Kind, "_", " "), diag.EscapeHTML(r.Key), len(r.Fields))
+		fmt.Fprintf(&b, "<details><summary>%s %s <code>%s</code>: %d field(s)</summary>\n\n", r.verb(), strings.ReplaceAll(r.Kind, "_", " "), diag.EscapeHTML(r.Key), len(r.Fields))
 		var lines strings.Builder
 		for _, f := range r.Fields {
 			fmt.Fprintf(&lines, "%s: %s -> %s\n", f.Path, show(f.Old), show(f.New))

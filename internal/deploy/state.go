@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/brickci/brickci/internal/bundle"
 )
 
 // State file names inside the target's state path. They are the names the
@@ -176,10 +176,6 @@ var Version = "dev"
 // writerVersion is the cli_version brickci writes.
 func writerVersion() string { return "brickci/" + Version }
 
-func jobAddr(key string) string      { return "resources.jobs." + key }
-func endpointAddr(key string) string { return "resources.model_serving_endpoints." + key }
-func permAddr(addr string) string    { return addr + ".permissions" }
-
 // readState reads resources.json and deployment.json: one export each,
 // sent together. A missing file is an empty state.
 func readState(ctx context.Context, fs workspaceFS, statePath string) (*remoteState, error) {
@@ -259,7 +255,7 @@ func decodeJSON(data []byte, v any) error {
 func migrateState(rs *ResourcesState) error {
 	switch {
 	case rs.StateVersion == featureStateVersion && len(rs.Features) > 0:
-		return fmt.Errorf("the state depends on features brickci does not support: %s; deploy this target with the Databricks CLI", strings.Join(sortedKeys(rs.Features), ", "))
+		return fmt.Errorf("the state depends on features brickci does not support: %s; deploy this target with the Databricks CLI", strings.Join(slices.Sorted(maps.Keys(rs.Features)), ", "))
 	case rs.StateVersion == featureStateVersion, rs.StateVersion == currentStateVersion:
 		return nil
 	case rs.StateVersion > featureStateVersion:
@@ -332,15 +328,6 @@ func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, st *
 		return fmt.Errorf("failed to write %s: %w", deploymentFile, err)
 	}
 	return nil
-}
-
-// jobDependsOn lists the jobs whose ids a job's settings use.
-func jobDependsOn(j *bundle.Job) []DependsOn {
-	var out []DependsOn
-	for _, r := range jobRefs(j.Config) {
-		out = append(out, DependsOn{Node: jobAddr(r), Label: "${" + jobAddr(r) + ".id}"})
-	}
-	return out
 }
 
 // permDependsOn is the dependency of a permissions entry on its resource:

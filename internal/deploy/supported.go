@@ -10,17 +10,20 @@ import (
 	"github.com/brickci/brickci/internal/diag"
 )
 
-// supportedTypes are the resource types that Plan, Apply and Destroy
-// handle. A bundle holding any other type cannot be deployed completely:
-// see CheckSupported.
-var supportedTypes = []string{"jobs", "model_serving_endpoints"}
-
-// SupportedTypes returns the resource types the deploy engine handles,
-// sorted.
-func SupportedTypes() []string { return slices.Clone(supportedTypes) }
+// SupportedTypes returns the resource types the deploy engine handles
+// (the groups of types), sorted. A bundle holding any other type cannot be
+// deployed completely: see CheckSupported.
+func SupportedTypes() []string {
+	out := make([]string, 0, len(types))
+	for _, t := range types {
+		out = append(out, t.group())
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Supports reports whether the deploy engine handles a resource type.
-func Supports(typ string) bool { return slices.Contains(supportedTypes, typ) }
+func Supports(typ string) bool { return typeOf(typ) != nil }
 
 // CheckSupported reports, at each one, the resources of b whose type the
 // deploy engine does not handle. Those whose type is in skip are infos
@@ -29,7 +32,7 @@ func Supports(typ string) bool { return slices.Contains(supportedTypes, typ) }
 // anything, a warning in a plan.
 func CheckSupported(b *bundle.Bundle, skip []string, sev diag.Severity) diag.List {
 	var l diag.List
-	handled := strings.Join(supportedTypes, " and ")
+	handled := joinAnd(SupportedTypes())
 	for _, r := range b.Resources {
 		if Supports(r.Type) {
 			continue
@@ -68,4 +71,12 @@ func CheckSkip(skip []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// joinAnd joins words as prose: "a", "a and b", "a, b and c".
+func joinAnd(l []string) string {
+	if len(l) <= 1 {
+		return strings.Join(l, "")
+	}
+	return strings.Join(l[:len(l)-1], ", ") + " and " + l[len(l)-1]
 }
