@@ -85,23 +85,32 @@ func (d Drift) Position() string {
 
 // Check loads the spec at specPath (relative to root), regenerates in
 // memory and compares with the workflows in outDir (relative to root).
-// Spec problems are returned as findings; when they include errors no
+// Spec problems are the result's findings; when they include errors no
 // comparison is made. The error is for files that cannot be read.
-func Check(root, specPath, outDir string) ([]Drift, diag.List, error) {
+func Check(root, specPath, outDir string) (*Result, error) {
 	s, findings, err := load(root, specPath)
-	if err != nil || findings.AtLeast(diag.Error) {
-		return nil, findings, err
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Spec: s, Findings: findings}
+	if findings.AtLeast(diag.Error) {
+		return res, nil
 	}
 	files, err := Generate(s, specPath)
 	if err != nil {
-		return nil, findings, err
+		return nil, err
 	}
+	res.Files = files
 	drifts, err := Compare(files, s.SHA256, filepath.Join(root, outDir), outDir)
+	if err != nil {
+		return nil, err
+	}
 	fix := RegenerateCommand(root)
 	for i := range drifts {
 		drifts[i].Fix = fix
 	}
-	return drifts, findings, err
+	res.Drifts = drifts
+	return res, nil
 }
 
 // genericRegenerate names the commands that regenerate workflows in any
