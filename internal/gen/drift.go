@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -161,7 +163,7 @@ func load(root, specPath string) (*spec.Spec, diag.List, error) {
 // is how dir is shown in Drift.File. hash is the current spec's SHA-256.
 func Compare(files map[string][]byte, hash, dir, name string) ([]Drift, error) {
 	var drifts []Drift
-	names := sortedKeys(files)
+	names := slices.Sorted(maps.Keys(files))
 	for _, n := range names {
 		want := files[n]
 		shown := path.Join(filepath.ToSlash(name), n)
@@ -282,15 +284,6 @@ func unified(name, have, want string) string {
 		return ""
 	}
 	return d
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Findings turns drifts into findings with rule "drift", one per file, at

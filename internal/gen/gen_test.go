@@ -3,8 +3,10 @@ package gen
 import (
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -41,7 +43,7 @@ func TestGolden(t *testing.T) {
 	}
 	wantNames := []string{"deploy-cicd.yml", "lint-cicd-workflow-files.yml", "rag_chatbot-bundle-cd-prod.yml",
 		"rag_chatbot-bundle-cd-staging.yml", "rag_chatbot-bundle-ci.yml", "rag_chatbot-run-tests.yml"}
-	if diff := cmp.Diff(wantNames, sortedKeys(files)); diff != "" {
+	if diff := cmp.Diff(wantNames, slices.Sorted(maps.Keys(files))); diff != "" {
 		t.Fatalf("file names (-want +got):\n%s", diff)
 	}
 	for _, name := range wantNames {
@@ -173,7 +175,7 @@ func TestVariants(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(files) != c.files {
-				t.Errorf("got %d files %q, want %d", len(files), sortedKeys(files), c.files)
+				t.Errorf("got %d files %q, want %d", len(files), slices.Sorted(maps.Keys(files)), c.files)
 			}
 			again, err := Generate(parse(t, []byte(c.spec)), specPath)
 			if err != nil {

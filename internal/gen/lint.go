@@ -3,8 +3,10 @@ package gen
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -39,7 +41,7 @@ func Lint(files map[string][]byte, root, action, outDir string) (diag.List, erro
 		return nil, fmt.Errorf("failed to open staging project: %w", err)
 	}
 	var paths []string
-	for _, n := range sortedKeys(files) {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		paths = append(paths, filepath.Join(stage, ".github", "workflows", n))
 	}
 	errs, err := linter.LintFiles(paths, proj)
