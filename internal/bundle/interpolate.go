@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // refPattern matches one ${...} reference: dotted names with optional
@@ -129,7 +130,7 @@ func (r *resolver) resolveScalar(n *yaml.Node) {
 		case !ok:
 			b.WriteString(text)
 		case v.Kind != yaml.ScalarNode:
-			r.report("type:"+text+r.t.loc(n).String(), r.t.errAt("reference-type", n, "%s is a %s and cannot be part of a string; use it as the whole value", text, kindName(v)))
+			r.report("type:"+text+r.t.loc(n).String(), r.t.errAt("reference-type", n, "%s is %s and cannot be part of a string; use it as the whole value", text, yamlpos.Describe(v)))
 			b.WriteString(text)
 		case v.Tag == "!!null":
 		case b.Len()+len(v.Value) > maxValueLen:

@@ -9,6 +9,8 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/serving"
 	"gopkg.in/yaml.v3"
+
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // each calls fn for every entry of one resource type, in file order.
@@ -30,7 +32,7 @@ func (l *loader) checkResources(res *yaml.Node) {
 		return
 	}
 	if res.Kind != yaml.MappingNode {
-		l.add(l.t.errAt("type", res, "resources must be a mapping of resource types, not a %s", kindName(res)))
+		l.add(l.t.errAt("type", res, "resources must be a mapping of resource types, not %s", yamlpos.Describe(res)))
 		return
 	}
 	for i := 0; i+1 < len(res.Content); i += 2 {
@@ -44,13 +46,13 @@ func (l *loader) checkResources(res *yaml.Node) {
 			continue
 		}
 		if v.Kind != yaml.MappingNode {
-			l.add(l.t.errAt("type", v, "resources.%s must be a mapping of resource keys, not a %s", k.Value, kindName(v)))
+			l.add(l.t.errAt("type", v, "resources.%s must be a mapping of resource keys, not %s", k.Value, yamlpos.Describe(v)))
 			continue
 		}
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			key, entry := v.Content[j], v.Content[j+1]
 			if entry.Kind != yaml.MappingNode {
-				l.add(l.t.errAt("type", entry, "resources.%s.%s must be a mapping, not a %s", k.Value, key.Value, kindName(entry)))
+				l.add(l.t.errAt("type", entry, "resources.%s.%s must be a mapping, not %s", k.Value, key.Value, yamlpos.Describe(entry)))
 				continue
 			}
 			if typ != nil {

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // The schema check walks a YAML node against a Go type — the SDK's own
@@ -125,7 +126,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 	switch typ.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not a %s", where(path), kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not %s", where(path), yamlpos.Describe(n)))
 			return
 		}
 		fields := fieldsOf(typ)
@@ -142,7 +143,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -150,7 +151,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a list, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a list, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		for i, e := range n.Content {
@@ -158,7 +159,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a string, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a string, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		if vals := enumValues(typ); len(vals) > 0 {
@@ -171,16 +172,16 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.Bool:
 		if _, ok := boolOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be true or false, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be true or false, not %s", path, yamlpos.Describe(n)))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if _, ok := intOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be an integer, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be an integer, not %s", path, yamlpos.Describe(n)))
 		}
 	case reflect.Float32, reflect.Float64:
 		if _, ok := floatOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be a number, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be a number, not %s", path, yamlpos.Describe(n)))
 		}
 	}
 }
