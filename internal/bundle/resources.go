@@ -10,6 +10,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/serving"
 	"gopkg.in/yaml.v3"
 
+	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/yamlpos"
 )
 
@@ -39,7 +40,7 @@ func (l *loader) checkResources(res *yaml.Node) {
 		k, v := res.Content[i], res.Content[i+1]
 		typ, known := resourceTypes[k.Value]
 		if !known {
-			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, suggest(k.Value, mapKeys(resourceTypes))))
+			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, diag.DidYouMean(k.Value, mapKeys(resourceTypes))))
 			continue
 		}
 		if isNull(v) {
@@ -268,7 +269,7 @@ func (l *loader) permissions(n *yaml.Node, levels []string, what string) []Permi
 		case lv == nil:
 			l.add(l.t.errAt("permission-level", e, "permission has no level; set level to one of %s", quoteList(levels)))
 		case !hasRef(lv) && !contains(levels, p.Level):
-			l.add(l.t.errAt("permission-level", lv, "permission level %q is not valid for a %s, valid are %s%s", p.Level, what, quoteList(levels), suggest(p.Level, levels)))
+			l.add(l.t.errAt("permission-level", lv, "permission level %q is not valid for a %s, valid are %s%s", p.Level, what, quoteList(levels), diag.DidYouMean(p.Level, levels)))
 		}
 		count := 0
 		for _, s := range []string{p.UserName, p.GroupName, p.ServicePrincipalName} {

@@ -2,9 +2,10 @@ package bundle
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +16,7 @@ import (
 	"github.com/brickci/brickci/internal/yamlpos"
 )
 
-// The schema check walks a YAML node against a Go type — the SDK's own
+// The type check walks a YAML node against a Go type — the SDK's own
 // request types for resources — using their json tags, so an unknown field,
 // a wrong type or a bad enum value is reported where it was written. A
 // `${...}` string is accepted wherever a value is: it is resolved later.
@@ -136,7 +137,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 			if !ok {
 				// Databricks warns about an unknown field and ignores it;
 				// LoadOptions.Strict makes it an error.
-				*l = append(*l, t.warnAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), suggest(k.Value, fieldNames(fields))))
+				*l = append(*l, t.warnAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), diag.DidYouMean(k.Value, slices.Sorted(maps.Keys(fields)))))
 				continue
 			}
 			t.checkInto(l, v, f.typ, join(path, k.Value))
@@ -234,29 +235,6 @@ func floatOf(n *yaml.Node) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-func fieldNames(fields map[string]field) []string {
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func quoteList(vals []string) string {
-	q := make([]string, len(vals))
-	for i, v := range vals {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// suggest returns "; did you mean \"x\"?" for the closest candidate within
-// a small edit distance, or "".
-func suggest(bad string, candidates []string) string {
-	return diag.DidYouMean(bad, candidates)
 }
 
 // toValue converts n into JSON-compatible Go values (map[string]any, []any,
