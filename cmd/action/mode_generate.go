@@ -12,6 +12,7 @@ import (
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gen"
+	"github.com/brickci/brickci/internal/gha"
 	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/spec"
 )
@@ -42,59 +43,27 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			return bad(inv, "spec %q does not exist under %q; pass --spec FILE", *specPath, *root)
 		}
 		a := newAction(inv)
+		run := gen.Write
 		if *check {
-			drifts, findings, err := gen.Check(*root, *specPath, *out)
-			if err != nil {
-				return bad(inv, "%v", err)
-			}
-			if code := specFindings(inv, findings); code != exitOK {
-				return code
-			}
-			rootFile, missing, err := missingTargets(*root, *specPath)
-			if err != nil {
-				return bad(inv, "%v", err)
-			}
-			for _, t := range missing {
-				fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(*root, rootFile), t.Name)
-			}
-			var md strings.Builder
-			fmt.Fprintf(&md, "## Generated workflows\n\n")
-			if len(drifts) == 0 {
-				fmt.Fprintf(&md, "All workflows are in sync with %s.\n", diag.MarkdownCode(*specPath))
-			}
-			for _, d := range drifts {
-				fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
-				fmt.Fprintf(&md, "- %s: %s\n", diag.MarkdownCode(d.File), d.Kind)
-			}
-			regenerate := gen.RegenerateCommand(*root)
-			if len(drifts) > 0 {
-				fmt.Fprintf(&md, "\nRegenerate with %s and commit the result.\n", regenerate)
-			}
-			for _, t := range missing {
-				fmt.Fprintf(&md, "- the bundle does not define target %s\n", diag.MarkdownCode(t.Name))
-			}
-			_ = a.AddSummary(md.String())
-			_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
-			if len(drifts) > 0 {
-				return failed(inv, "%d workflow file(s) out of sync with %s; run %s", len(drifts), *specPath, regenerate)
-			}
-			if len(missing) > 0 {
-				return failed(inv, "the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
-			}
-			fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", *specPath)
-			return exitOK
+			run = gen.Check
 		}
-
-		res, err := gen.Write(*root, *specPath, *out)
+		res, err := run(*root, *specPath, *out)
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
-		if code := specFindings(inv, res.Findings); code != exitOK {
+		_ = diag.WriteText(inv.stderr, res.Findings)
+		code := gen.ExitCode(res, nil)
+		if code != exitOK && len(res.Drifts) == 0 {
+			// The spec or the generated output has errors: nothing was
+			// compared or written.
 			return code
 		}
-		rootFile, missing, err := missingTargets(*root, *specPath)
+		rootFile, missing, err := missingTargets(*root, res.Spec)
 		if err != nil {
 			return bad(inv, "%v", err)
+		}
+		if *check {
+			return reportDrift(inv, a, code, *root, *specPath, res.Drifts, rootFile, missing)
 		}
 		var extra []string
 		if len(missing) > 0 {
@@ -120,26 +89,44 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			_ = a.SetOutput("changed", fmt.Sprint(len(changed) > 0))
 			return exitOK
 		}
-		return proposeChange(ctx, inv, *root, *specPath, *out, *remote, append(res.Removed, extra...))
+		return proposeChange(ctx, inv, res, *root, *specPath, *out, *remote, append(res.Removed, extra...))
 	}
 }
 
-// specFindings prints spec and actionlint findings and returns 2 when the
-// spec itself is unusable, 1 when only the generated output has errors.
-func specFindings(inv *invocation, findings diag.List) int {
-	if len(findings) == 0 {
-		return exitOK
+// reportDrift prints what --check found: workflows out of sync with the
+// spec and targets the bundle lacks, in the log and the step summary.
+// code is the generator's exit code for the check; targets the bundle
+// lacks fail it too.
+func reportDrift(inv *invocation, a *gha.Action, code int, root, specPath string, drifts []gen.Drift, rootFile string, missing []bundle.NewTarget) int {
+	for _, t := range missing {
+		fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(root, rootFile), t.Name)
 	}
-	_ = diag.WriteText(inv.stderr, findings)
-	if !findings.AtLeast(diag.Error) {
-		return exitOK
+	var md strings.Builder
+	fmt.Fprintf(&md, "## Generated workflows\n\n")
+	if len(drifts) == 0 {
+		fmt.Fprintf(&md, "All workflows are in sync with %s.\n", diag.MarkdownCode(specPath))
 	}
-	for _, f := range findings {
-		if f.Severity == diag.Error && !strings.HasPrefix(f.Rule, gen.RuleActionlintPrefix) {
-			return exitBadCall
-		}
+	for _, d := range drifts {
+		fmt.Fprintf(inv.stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
+		fmt.Fprintf(&md, "- %s: %s\n", diag.MarkdownCode(d.File), d.Kind)
 	}
-	return exitFailed
+	regenerate := gen.RegenerateCommand(root)
+	if len(drifts) > 0 {
+		fmt.Fprintf(&md, "\nRegenerate with %s and commit the result.\n", regenerate)
+	}
+	for _, t := range missing {
+		fmt.Fprintf(&md, "- the bundle does not define target %s\n", diag.MarkdownCode(t.Name))
+	}
+	_ = a.AddSummary(md.String())
+	_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
+	if code != exitOK {
+		return failed(inv, "%d workflow file(s) out of sync with %s; run %s", len(drifts), specPath, regenerate)
+	}
+	if len(missing) > 0 {
+		return failed(inv, "the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
+	}
+	fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", specPath)
+	return exitOK
 }
 
 // proposeChange commits every generated workflow to the project's stable
@@ -149,18 +136,11 @@ func specFindings(inv *invocation, findings diag.List) int {
 //
 // also lists files besides the generated workflows to commit: stale
 // workflows Write removed and a bundle file it added targets to.
-func proposeChange(ctx context.Context, inv *invocation, root, specPath, outDir, remote string, also []string) int {
+func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, specPath, outDir, remote string, also []string) int {
 	a := newAction(inv)
-	s, _, err := spec.Load(filepath.Join(root, specPath))
-	if err != nil || s == nil {
-		return bad(inv, "failed to read %s: %v", specPath, err)
-	}
-	files, err := gen.Generate(s, specPath)
-	if err != nil {
-		return bad(inv, "%v", err)
-	}
+	s := res.Spec
 	var paths []string
-	for name := range files {
+	for name := range res.Files {
 		paths = append(paths, filepath.ToSlash(filepath.Join(outDir, name)))
 	}
 	// Listing a removed stale workflow commits its deletion.
@@ -241,11 +221,7 @@ func gitEnv(inv *invocation) []string {
 
 // missingTargets returns the bundle's root file and the spec's targets the
 // bundle does not define, with the spec's workspace host for each.
-func missingTargets(root, specPath string) (string, []bundle.NewTarget, error) {
-	s, _, err := spec.Load(filepath.Join(root, specPath))
-	if err != nil || s == nil {
-		return "", nil, err
-	}
+func missingTargets(root string, s *spec.Spec) (string, []bundle.NewTarget, error) {
 	rootFile, names, err := bundle.TargetNames(filepath.Join(root, s.Bundle))
 	if err != nil {
 		return "", nil, err

@@ -52,7 +52,7 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				return bad(inv, "path %q does not exist under %q; pass workflow files or directories", p, *root)
 			}
 		}
-		extra, err := driftCheck(*root, *specPath, *specPath != defaultSpecPath)
+		generated, err := checkGenerated(*root, *specPath, *specPath != defaultSpecPath)
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
@@ -63,20 +63,19 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 		var findings diag.List
 		switch {
 		case len(files) > 0:
-			findings, err = lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv), Extra: extra})
+			findings, err = lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv)})
 		case len(args) > 0:
 			return bad(inv, "no workflow or action files in %q; pass workflow files or directories", args)
 		default:
 			// A repository without workflows has nothing wrong in them; the
 			// spec, when there is one, is still compared with them.
 			inv.note("brickci lint: no workflow or action files under %q (.github/workflows, action.yml): nothing to lint", *root)
-			if extra != nil {
-				findings, err = extra()
-			}
 		}
 		if err != nil {
 			return bad(inv, "%v", err)
 		}
+		findings = append(findings, generated...)
+		findings.Sort()
 		if *sarifFile != "" {
 			if err := writeSARIFFile(*sarifFile, inv.secrets, brickciTool(), findings); err != nil {
 				return bad(inv, "%v", err)
@@ -151,24 +150,22 @@ const defaultSpecPath = ".github/pipeline.yaml"
 // defaultWorkflowDir is where the generated workflows live.
 const defaultWorkflowDir = ".github/workflows"
 
-// driftCheck returns the lint hook that reports spec problems and generated
-// workflows out of sync with the spec (the generator's own check). Without
-// a spec at the default path there is nothing to compare; a spec named
-// explicitly must exist.
-func driftCheck(root, specPath string, explicit bool) (func() (diag.List, error), error) {
+// checkGenerated reports spec problems and generated workflows out of
+// sync with the spec (the generator's own check), for lint to join with
+// its findings. Without a spec at the default path there is nothing to
+// compare; a spec named explicitly must exist.
+func checkGenerated(root, specPath string, explicit bool) (diag.List, error) {
 	if _, err := os.Stat(filepath.Join(root, specPath)); err != nil {
 		if explicit {
 			return nil, fmt.Errorf("spec %q does not exist under %q", specPath, root)
 		}
 		return nil, nil
 	}
-	return func() (diag.List, error) {
-		drifts, findings, err := gen.Check(root, specPath, defaultWorkflowDir)
-		if err != nil {
-			return nil, err
-		}
-		return append(findings, gen.Findings(drifts)...), nil
-	}, nil
+	res, err := gen.Check(root, specPath, defaultWorkflowDir)
+	if err != nil {
+		return nil, err
+	}
+	return append(res.Findings, gen.Findings(res.Drifts)...), nil
 }
 
 // plural writes "1 file" or "3 files".

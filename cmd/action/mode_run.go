@@ -6,7 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,10 +156,5 @@ func countFailed(results []run.Result) int {
 }
 
 func jobKeys(dt *deployTarget) []string {
-	keys := make([]string, 0, len(dt.b.Jobs))
-	for k := range dt.b.Jobs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(dt.b.Jobs))
 }

@@ -25,31 +25,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "genworkflows: unexpected argument %q; all settings are flags\n", fs.Arg(0))
 		return 2
 	}
+	run := gen.Write
 	if *check {
-		drifts, findings, err := gen.Check(*root, *specPath, *outDir)
-		if err != nil {
-			fmt.Fprintf(stderr, "genworkflows: %v\n", err)
-			return 2
-		}
-		if code := report(stderr, findings); code != 0 {
-			return code
-		}
-		for _, d := range drifts {
-			fmt.Fprintf(stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
-		}
-		if len(drifts) > 0 {
-			fmt.Fprintf(stderr, "genworkflows: %d workflow file(s) out of sync with %s; run %s\n", len(drifts), *specPath, gen.RegenerateCommand(*root))
-			return 1
-		}
-		return 0
+		run = gen.Check
 	}
-	res, err := gen.Write(*root, *specPath, *outDir)
+	res, err := run(*root, *specPath, *outDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "genworkflows: %v\n", err)
-		return 2
+		return gen.ExitCode(res, err)
 	}
-	if code := report(stderr, res.Findings); code != 0 {
-		return code
+	if err := diag.WriteText(stderr, res.Findings); err != nil {
+		return gen.ExitUnusable
+	}
+	for _, d := range res.Drifts {
+		fmt.Fprintf(stdout, "%s: %s\n%s\n", d.Position(), d.Kind, d.Diff)
 	}
 	for _, f := range res.Changed {
 		fmt.Fprintf(stdout, "wrote %s\n", f)
@@ -57,25 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, f := range res.Removed {
 		fmt.Fprintf(stdout, "removed %s\n", f)
 	}
-	return 0
-}
-
-// report prints findings and returns 2 for spec errors, 1 for actionlint
-// errors and 0 otherwise.
-func report(w io.Writer, findings diag.List) int {
-	if err := diag.WriteText(w, findings); err != nil {
-		return 2
+	if len(res.Drifts) > 0 {
+		fmt.Fprintf(stderr, "genworkflows: %d workflow file(s) out of sync with %s; run %s\n", len(res.Drifts), *specPath, gen.RegenerateCommand(*root))
 	}
-	if !findings.AtLeast(diag.Error) {
-		return 0
-	}
-	for _, f := range findings {
-		if f.Severity == diag.Error && len(f.Rule) > len(gen.RuleActionlintPrefix) && f.Rule[:len(gen.RuleActionlintPrefix)] == gen.RuleActionlintPrefix {
-			continue
-		}
-		if f.Severity == diag.Error {
-			return 2
-		}
-	}
-	return 1
+	return gen.ExitCode(res, nil)
 }

@@ -53,7 +53,7 @@ func (l *loader) checkJobs(res *yaml.Node, b *Bundle, target string) {
 						continue
 					}
 					if _, ok := keys[dk.Value]; !ok {
-						l.add(l.t.errAt("unknown-dependency", dk, "task %q depends on %q, which is not a task of job %q%s", k, dk.Value, key.Value, suggest(dk.Value, order)))
+						l.add(l.t.errAt("unknown-dependency", dk, "task %q depends on %q, which is not a task of job %q%s", k, dk.Value, key.Value, diag.DidYouMean(dk.Value, order)))
 						continue
 					}
 					if k != "" {
@@ -98,10 +98,10 @@ func (l *loader) checkTask(t *yaml.Node, job string, clusters, envs map[string]b
 	}
 	key := str(get(t, "task_key"))
 	if jk := get(t, "job_cluster_key"); !isNull(jk) && !hasRef(jk) && !clusters[jk.Value] {
-		l.add(l.t.errAt("unknown-job-cluster", jk, "task %q uses job_cluster_key %q, which job %q does not define under job_clusters%s", key, jk.Value, job, suggest(jk.Value, mapKeys(clusters))))
+		l.add(l.t.errAt("unknown-job-cluster", jk, "task %q uses job_cluster_key %q, which job %q does not define under job_clusters%s", key, jk.Value, job, diag.DidYouMean(jk.Value, mapKeys(clusters))))
 	}
 	if ek := get(t, "environment_key"); !isNull(ek) && !hasRef(ek) && !envs[ek.Value] {
-		l.add(l.t.errAt("unknown-environment", ek, "task %q uses environment_key %q, which job %q does not define under environments%s", key, ek.Value, job, suggest(ek.Value, mapKeys(envs))))
+		l.add(l.t.errAt("unknown-environment", ek, "task %q uses environment_key %q, which job %q does not define under environments%s", key, ek.Value, job, diag.DidYouMean(ek.Value, mapKeys(envs))))
 	}
 	ec := get(t, "existing_cluster_id")
 	if !isNull(ec) {
@@ -228,12 +228,12 @@ func CheckPipelineRefs(b *Bundle, refs []Ref) diag.List {
 		switch r.Kind {
 		case "target":
 			if !contains(b.Targets, r.Name) {
-				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "target %q is not defined in bundle %s; defined targets are %q%s", r.Name, b.RootFile, b.Targets, suggest(r.Name, b.Targets)))
+				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "target %q is not defined in bundle %s; defined targets are %q%s", r.Name, b.RootFile, b.Targets, diag.DidYouMean(r.Name, b.Targets)))
 			}
 		case "job":
 			if _, ok := b.Jobs[r.Name]; !ok {
 				keys := mapKeys(b.Jobs)
-				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "job %q is not defined in bundle %s (target %q); defined jobs are %q%s", r.Name, b.RootFile, b.Target, keys, suggest(r.Name, keys)))
+				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "job %q is not defined in bundle %s (target %q); defined jobs are %q%s", r.Name, b.RootFile, b.Target, keys, diag.DidYouMean(r.Name, keys)))
 			}
 		case "no-build-python":
 			for _, a := range b.Artifacts {

@@ -12,7 +12,7 @@
 // Resources of every type the Databricks CLI knows are checked against
 // databricks-sdk-go's own request types (jobs.JobSettings,
 // serving.CreateServingEndpoint, ...) plus the fields the CLI's bundle
-// schema adds, by walking the YAML tree against their json tags, so wrong
+// schema adds, by walking the YAML tree against their json tags (typecheck.go), so wrong
 // types and bad enum values are errors and unknown fields warnings (errors
 // with LoadOptions.Strict), reported where they were written. Top-level
 // keys that only hold YAML anchors are recognised and ignored.

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // refPattern matches one ${...} reference: dotted names with optional
@@ -129,7 +130,7 @@ func (r *resolver) resolveScalar(n *yaml.Node) {
 		case !ok:
 			b.WriteString(text)
 		case v.Kind != yaml.ScalarNode:
-			r.report("type:"+text+r.t.loc(n).String(), r.t.errAt("reference-type", n, "%s is a %s and cannot be part of a string; use it as the whole value", text, kindName(v)))
+			r.report("type:"+text+r.t.loc(n).String(), r.t.errAt("reference-type", n, "%s is %s and cannot be part of a string; use it as the whole value", text, yamlpos.Describe(v)))
 			b.WriteString(text)
 		case v.Tag == "!!null":
 		case b.Len()+len(v.Value) > maxValueLen:
@@ -193,7 +194,7 @@ func (r *resolver) ref(ref string, use *yaml.Node) (*yaml.Node, bool) {
 		}
 		v := r.vars[segs[1]]
 		if v == nil {
-			r.report("undef:"+segs[1]+r.t.loc(use).String(), r.t.errAt("undefined-variable", use, "undefined variable %q: declare it under variables%s", segs[1], suggest(segs[1], r.varNames())))
+			r.report("undef:"+segs[1]+r.t.loc(use).String(), r.t.errAt("undefined-variable", use, "undefined variable %q: declare it under variables%s", segs[1], diag.DidYouMean(segs[1], r.varNames())))
 			return nil, false
 		}
 		r.lookupValue(v)
@@ -344,7 +345,7 @@ func (r *resolver) resourceRef(ref string, segs []string, use *yaml.Node) (*yaml
 	res := get(r.root, "resources")
 	typ := get(res, segs[1])
 	if _, known := resourceTypes[segs[1]]; !known && typ == nil {
-		r.report("restype:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s} names unknown resource type %q%s", ref, segs[1], suggest(segs[1], mapKeys(resourceTypes))))
+		r.report("restype:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s} names unknown resource type %q%s", ref, segs[1], diag.DidYouMean(segs[1], mapKeys(resourceTypes))))
 		return nil, false
 	}
 	entry := get(typ, segs[2])
@@ -355,7 +356,7 @@ func (r *resolver) resourceRef(ref string, segs []string, use *yaml.Node) (*yaml
 				keys = append(keys, typ.Content[i].Value)
 			}
 		}
-		r.report("reskey:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s}: the bundle defines no %s %q%s", ref, segs[1], segs[2], suggest(segs[2], keys)))
+		r.report("reskey:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s}: the bundle defines no %s %q%s", ref, segs[1], segs[2], diag.DidYouMean(segs[2], keys)))
 		return nil, false
 	}
 	if len(segs) < 4 || segs[3] == "id" {

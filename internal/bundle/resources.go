@@ -10,6 +10,9 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/serving"
 	"gopkg.in/yaml.v3"
+
+	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 // each calls fn for every entry of one resource type, in file order.
@@ -31,27 +34,27 @@ func (l *loader) checkResources(res *yaml.Node) {
 		return
 	}
 	if res.Kind != yaml.MappingNode {
-		l.add(l.t.errAt("type", res, "resources must be a mapping of resource types, not a %s", kindName(res)))
+		l.add(l.t.errAt("type", res, "resources must be a mapping of resource types, not %s", yamlpos.Describe(res)))
 		return
 	}
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		k, v := res.Content[i], res.Content[i+1]
 		typ, known := resourceTypes[k.Value]
 		if !known {
-			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, suggest(k.Value, mapKeys(resourceTypes))))
+			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, diag.DidYouMean(k.Value, mapKeys(resourceTypes))))
 			continue
 		}
 		if isNull(v) {
 			continue
 		}
 		if v.Kind != yaml.MappingNode {
-			l.add(l.t.errAt("type", v, "resources.%s must be a mapping of resource keys, not a %s", k.Value, kindName(v)))
+			l.add(l.t.errAt("type", v, "resources.%s must be a mapping of resource keys, not %s", k.Value, yamlpos.Describe(v)))
 			continue
 		}
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			key, entry := v.Content[j], v.Content[j+1]
 			if entry.Kind != yaml.MappingNode {
-				l.add(l.t.errAt("type", entry, "resources.%s.%s must be a mapping, not a %s", k.Value, key.Value, kindName(entry)))
+				l.add(l.t.errAt("type", entry, "resources.%s.%s must be a mapping, not %s", k.Value, key.Value, yamlpos.Describe(entry)))
 				continue
 			}
 			if typ != nil {
@@ -307,7 +310,7 @@ func (l *loader) permissions(n *yaml.Node, levels []string, what string) []Permi
 		case lv == nil:
 			l.add(l.t.errAt("permission-level", e, "permission has no level; set level to one of %s", quoteList(levels)))
 		case !hasRef(lv) && !contains(levels, p.Level):
-			l.add(l.t.errAt("permission-level", lv, "permission level %q is not valid for a %s, valid are %s%s", p.Level, what, quoteList(levels), suggest(p.Level, levels)))
+			l.add(l.t.errAt("permission-level", lv, "permission level %q is not valid for a %s, valid are %s%s", p.Level, what, quoteList(levels), diag.DidYouMean(p.Level, levels)))
 		}
 		count := 0
 		for _, s := range []string{p.UserName, p.GroupName, p.ServicePrincipalName} {

@@ -54,7 +54,7 @@ func (t *tree) parse(file string, data []byte) (*yaml.Node, diag.List) {
 		return nil, append(l, diag.Errorf("yaml", file, root.Line, root.Column, "%v", err))
 	}
 	if out.Kind != yaml.MappingNode {
-		return nil, append(l, diag.Errorf("type", file, out.Line, out.Column, "the file must be a mapping of keys to values, not a %s", kindName(out)))
+		return nil, append(l, diag.Errorf("type", file, out.Line, out.Column, "the file must be a mapping of keys to values, not %s", yamlpos.Describe(out)))
 	}
 	if len(holders) > 0 {
 		names := make([]string, len(holders))
@@ -165,7 +165,7 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 				}
 				for _, s := range srcs {
 					if s.Kind != yaml.MappingNode {
-						*l = append(*l, diag.Errorf("type", file, s.Line, s.Column, "a merge key (<<) needs a mapping, not a %s", kindName(s)))
+						*l = append(*l, diag.Errorf("type", file, s.Line, s.Column, "a merge key (<<) needs a mapping, not %s", yamlpos.Describe(s)))
 						continue
 					}
 					merged = append(merged, s.Content...)
@@ -173,7 +173,7 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 				continue
 			}
 			if k.Kind != yaml.ScalarNode {
-				*l = append(*l, diag.Errorf("type", file, k.Line, k.Column, "mapping keys must be strings, not a %s", kindName(k)))
+				*l = append(*l, diag.Errorf("type", file, k.Line, k.Column, "mapping keys must be strings, not %s", yamlpos.Describe(k)))
 				continue
 			}
 			if seen[k.Value] {
@@ -207,29 +207,6 @@ func (t *tree) expand(n *yaml.Node, file string, l *diag.List, depth int) (*yaml
 func yamlError(file string, data []byte, err error) diag.Finding {
 	line, col, msg := yamlpos.Position(data, err)
 	return diag.Errorf("yaml", file, line, col, "invalid YAML: %s", msg)
-}
-
-// kindName names a node's kind for messages.
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!int":
-			return "integer"
-		case "!!float":
-			return "number"
-		case "!!bool":
-			return "boolean"
-		case "!!null":
-			return "null"
-		}
-		return "string"
-	}
-	return "value"
 }
 
 // get returns the value of key in a mapping node, or nil.

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -85,23 +87,32 @@ func (d Drift) Position() string {
 
 // Check loads the spec at specPath (relative to root), regenerates in
 // memory and compares with the workflows in outDir (relative to root).
-// Spec problems are returned as findings; when they include errors no
+// Spec problems are the result's findings; when they include errors no
 // comparison is made. The error is for files that cannot be read.
-func Check(root, specPath, outDir string) ([]Drift, diag.List, error) {
+func Check(root, specPath, outDir string) (*Result, error) {
 	s, findings, err := load(root, specPath)
-	if err != nil || findings.AtLeast(diag.Error) {
-		return nil, findings, err
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Spec: s, Findings: findings}
+	if findings.AtLeast(diag.Error) {
+		return res, nil
 	}
 	files, err := Generate(s, specPath)
 	if err != nil {
-		return nil, findings, err
+		return nil, err
 	}
+	res.Files = files
 	drifts, err := Compare(files, s.SHA256, filepath.Join(root, outDir), outDir)
+	if err != nil {
+		return nil, err
+	}
 	fix := RegenerateCommand(root)
 	for i := range drifts {
 		drifts[i].Fix = fix
 	}
-	return drifts, findings, err
+	res.Drifts = drifts
+	return res, nil
 }
 
 // genericRegenerate names the commands that regenerate workflows in any
@@ -152,7 +163,7 @@ func load(root, specPath string) (*spec.Spec, diag.List, error) {
 // is how dir is shown in Drift.File. hash is the current spec's SHA-256.
 func Compare(files map[string][]byte, hash, dir, name string) ([]Drift, error) {
 	var drifts []Drift
-	names := sortedKeys(files)
+	names := slices.Sorted(maps.Keys(files))
 	for _, n := range names {
 		want := files[n]
 		shown := path.Join(filepath.ToSlash(name), n)
@@ -273,15 +284,6 @@ func unified(name, have, want string) string {
 		return ""
 	}
 	return d
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Findings turns drifts into findings with rule "drift", one per file, at

@@ -1,9 +1,12 @@
 package gen
 
 import (
+	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -40,7 +43,7 @@ func TestGolden(t *testing.T) {
 	}
 	wantNames := []string{"deploy-cicd.yml", "lint-cicd-workflow-files.yml", "rag_chatbot-bundle-cd-prod.yml",
 		"rag_chatbot-bundle-cd-staging.yml", "rag_chatbot-bundle-ci.yml", "rag_chatbot-run-tests.yml"}
-	if diff := cmp.Diff(wantNames, sortedKeys(files)); diff != "" {
+	if diff := cmp.Diff(wantNames, slices.Sorted(maps.Keys(files))); diff != "" {
 		t.Fatalf("file names (-want +got):\n%s", diff)
 	}
 	for _, name := range wantNames {
@@ -172,7 +175,7 @@ func TestVariants(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(files) != c.files {
-				t.Errorf("got %d files %q, want %d", len(files), sortedKeys(files), c.files)
+				t.Errorf("got %d files %q, want %d", len(files), slices.Sorted(maps.Keys(files)), c.files)
 			}
 			again, err := Generate(parse(t, []byte(c.spec)), specPath)
 			if err != nil {
@@ -268,14 +271,17 @@ func TestGenerateRequiresTargets(t *testing.T) {
 // differ from .github/pipeline.yaml: run "go generate ./..." to fix it.
 func TestRepositoryInSync(t *testing.T) {
 	t.Parallel()
-	drifts, findings, err := Check("../..", specPath, ".github/workflows")
+	res, err := Check("../..", specPath, ".github/workflows")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if findings.AtLeast(diag.Warning) {
-		t.Fatalf("spec findings: %v", findings)
+	if res.Findings.AtLeast(diag.Warning) {
+		t.Fatalf("spec findings: %v", res.Findings)
 	}
-	for _, d := range drifts {
+	if code := ExitCode(res, nil); code != ExitOK {
+		t.Errorf("exit code %d, want %d", code, ExitOK)
+	}
+	for _, d := range res.Drifts {
 		t.Errorf("%s: %s; run \"go generate ./...\"\n%s", d.File, d.Kind, d.Diff)
 	}
 }
@@ -517,9 +523,9 @@ func TestCheckFindingPosition(t *testing.T) {
 	}
 	// A comment in the spec changes its hash, not the workflows.
 	writeFile(t, filepath.Join(root, specPath), "# the example's spec\n"+src)
-	drifts, findings, err := Check(root, specPath, ".github/workflows")
-	if err != nil || len(findings) != 0 || len(drifts) != 0 {
-		t.Fatalf("after a comment: drifts %v, findings %v, err %v", drifts, findings, err)
+	res, err := Check(root, specPath, ".github/workflows")
+	if err != nil || len(res.Findings) != 0 || len(res.Drifts) != 0 {
+		t.Fatalf("after a comment: result %+v, err %v", res, err)
 	}
 	ci := filepath.Join(root, ".github", "workflows", "demo-bundle-ci.yml")
 	data, err := os.ReadFile(ci)
@@ -543,11 +549,14 @@ func TestCheckFindingPosition(t *testing.T) {
 		if c.generate {
 			writeFile(t, filepath.Join(root, "generate.go"), "package x\n\n//go:generate go run example.com/brickci/cmd/genworkflows\n")
 		}
-		drifts, _, err := Check(root, specPath, ".github/workflows")
+		res, err := Check(root, specPath, ".github/workflows")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := Findings(drifts)
+		if code := ExitCode(res, nil); code != ExitFailed {
+			t.Errorf("drift: exit code %d, want %d", code, ExitFailed)
+		}
+		got := Findings(res.Drifts)
 		if len(got) != 1 {
 			t.Fatalf("findings = %v, want one", got)
 		}
@@ -630,5 +639,34 @@ func TestReadmeQuickstart(t *testing.T) {
 				t.Errorf("pull-request workflow %s uses environment %q, which the README protects with %q", name, env, rules)
 			}
 		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	specErr := diag.Errorf("spec-unknown-key", specPath, 3, 1, "unknown key")
+	lintErr := diag.Errorf(RuleActionlintPrefix+"expression", ".github/workflows/x.yml", 1, 1, "bad")
+	warning := diag.Warnf("spec-advice", specPath, 1, 1, "consider")
+	cases := []struct {
+		name string
+		res  *Result
+		err  error
+		want int
+	}{
+		{"clean", &Result{}, nil, ExitOK},
+		{"warnings only", &Result{Findings: diag.List{warning}}, nil, ExitOK},
+		{"unreadable", nil, errors.New("no such file"), ExitUnusable},
+		{"spec error", &Result{Findings: diag.List{specErr}}, nil, ExitUnusable},
+		{"spec and actionlint errors", &Result{Findings: diag.List{lintErr, specErr}}, nil, ExitUnusable},
+		{"actionlint error", &Result{Findings: diag.List{lintErr, warning}}, nil, ExitFailed},
+		{"drift", &Result{Drifts: []Drift{{File: "w/a.yml", Kind: Missing}}}, nil, ExitFailed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ExitCode(c.res, c.err); got != c.want {
+				t.Errorf("ExitCode = %d, want %d", got, c.want)
+			}
+		})
 	}
 }

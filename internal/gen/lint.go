@@ -3,9 +3,10 @@ package gen
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -40,7 +41,7 @@ func Lint(files map[string][]byte, root, action, outDir string) (diag.List, erro
 		return nil, fmt.Errorf("failed to open staging project: %w", err)
 	}
 	var paths []string
-	for _, n := range sortedKeys(files) {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		paths = append(paths, filepath.Join(stage, ".github", "workflows", n))
 	}
 	errs, err := linter.LintFiles(paths, proj)
@@ -82,93 +83,6 @@ func stageFiles(stage string, files map[string][]byte, root, action string) erro
 			return fmt.Errorf("failed to stage local action: %w", err)
 		}
 		return nil
-	}
-	return nil
-}
-
-// Result is what Write did.
-type Result struct {
-	// Changed lists the files written because they were new or differed.
-	Changed []string
-	// Removed lists stale generated files that were deleted.
-	Removed []string
-	// Findings are spec problems, the generator's advice (warnings) and
-	// actionlint findings; when they hold errors nothing was written.
-	Findings diag.List
-}
-
-// Write loads the spec at specPath (relative to root), generates the
-// workflows, lints them, and when all is clean writes them into outDir
-// (relative to root), removing generated files the spec no longer yields.
-// Files without the generated header are never removed.
-func Write(root, specPath, outDir string) (*Result, error) {
-	s, findings, err := load(root, specPath)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Findings: findings}
-	if findings.AtLeast(diag.Error) {
-		return res, nil
-	}
-	files, err := Generate(s, specPath)
-	if err != nil {
-		return nil, err
-	}
-	res.Findings = append(res.Findings, Advice(s)...)
-	lint, err := Lint(files, root, s.Action, outDir)
-	if err != nil {
-		return nil, err
-	}
-	res.Findings = append(res.Findings, lint...)
-	res.Findings.Sort()
-	if lint.AtLeast(diag.Error) {
-		return res, nil
-	}
-	dir := filepath.Join(root, outDir)
-	drifts, err := Compare(files, s.SHA256, dir, outDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("failed to create %q: %w", outDir, err)
-	}
-	for _, d := range drifts {
-		name := filepath.Base(filepath.FromSlash(d.File))
-		if d.Kind == Stale {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
-				return nil, fmt.Errorf("failed to remove stale workflow %q: %w", d.File, err)
-			}
-			res.Removed = append(res.Removed, d.File)
-			continue
-		}
-		if err := writeAtomic(filepath.Join(dir, name), files[name]); err != nil {
-			return nil, err
-		}
-		res.Changed = append(res.Changed, d.File)
-	}
-	sort.Strings(res.Changed)
-	sort.Strings(res.Removed)
-	return res, nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".genworkflows-*")
-	if err != nil {
-		return fmt.Errorf("failed to write %q: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("failed to write %q: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("failed to write %q: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("failed to write %q: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("failed to write %q: %w", path, err)
 	}
 	return nil
 }

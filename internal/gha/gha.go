@@ -1,7 +1,6 @@
 package gha
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -42,8 +41,8 @@ type Action struct {
 
 // New returns an Action that reads variables through getenv and writes
 // workflow commands to stdout. When stdout is a *Log, commands go through
-// its Command, and the Log's redactor also cleans the step summary, outputs
-// and exported variables.
+// its Command, and the Log's redactor also cleans the step summary and
+// outputs.
 func New(getenv func(string) string, stdout io.Writer) *Action {
 	lib := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
 	return &Action{lib: lib, getenv: getenv, stdout: stdout, masked: map[string]bool{}}
@@ -51,53 +50,6 @@ func New(getenv func(string) string, stdout io.Writer) *Action {
 
 // OnActions reports whether the process runs inside a GitHub Actions step.
 func (a *Action) OnActions() bool { return a.getenv("GITHUB_ACTIONS") == "true" }
-
-// Getenv reads a variable through the injected getenv.
-func (a *Action) Getenv(key string) string { return a.getenv(key) }
-
-// inputKey maps an input name to its variable: upper case, spaces become
-// underscores, hyphens are kept (as the runner does).
-func inputKey(name string) string {
-	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
-}
-
-// Input returns the trimmed value of an input, or "" when unset.
-func (a *Action) Input(name string) string { return strings.TrimSpace(a.getenv(inputKey(name))) }
-
-// RequiredInput returns an input's value or an error naming the input.
-func (a *Action) RequiredInput(name string) (string, error) {
-	v := a.Input(name)
-	if v == "" {
-		return "", fmt.Errorf("input %q is required", name)
-	}
-	return v, nil
-}
-
-// BoolInput reads a YAML 1.2 core-schema boolean (true/True/TRUE,
-// false/False/FALSE) as the Actions toolkit does; an empty input yields def.
-func (a *Action) BoolInput(name string, def bool) (bool, error) {
-	switch v := a.Input(name); v {
-	case "":
-		return def, nil
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
-	default:
-		return false, fmt.Errorf("input %q must be true or false, got %q", name, v)
-	}
-}
-
-// MultilineInput splits an input into its non-empty trimmed lines.
-func (a *Action) MultilineInput(name string) []string {
-	var out []string
-	for _, line := range strings.Split(a.getenv(inputKey(name)), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
-}
 
 // AddMask tells the runner to mask a value in the log. Empty values and
 // values already masked are skipped; each line of a multi-line value is
@@ -120,14 +72,6 @@ func (a *Action) AddMask(value string) {
 	}
 }
 
-// MaskInputs masks the values of every named input. Call it before anything
-// else is printed.
-func (a *Action) MaskInputs(names ...string) {
-	for _, n := range names {
-		a.AddMask(a.getenv(inputKey(n)))
-	}
-}
-
 // issue writes a workflow command, ignoring write errors: a log that
 // cannot be written must not crash the step.
 func (a *Action) issue(c *githubactions.Command) {
@@ -146,7 +90,7 @@ func (a *Action) writeCommand(line string) {
 // redact removes registered credentials when stdout is a Log.
 func (a *Action) redact(text string) string {
 	if l, ok := a.stdout.(*Log); ok {
-		return l.Redact(text)
+		return l.redact(text)
 	}
 	return text
 }
@@ -174,9 +118,6 @@ var ErrDelimiterInValue = errors.New("value contains its heredoc delimiter")
 func (a *Action) SetOutput(name, value string) error {
 	return a.fileCommand("GITHUB_OUTPUT", name, value)
 }
-
-// SetEnv exports a variable to later steps. Outside Actions it does nothing.
-func (a *Action) SetEnv(name, value string) error { return a.fileCommand("GITHUB_ENV", name, value) }
 
 // fileCommand appends `name<<DELIM\nvalue\nDELIM\n` to the file named by the
 // variable, with a fresh random delimiter.
@@ -301,20 +242,6 @@ func annotation(f diag.Finding) *githubactions.Command {
 		props["title"] = f.Rule
 	}
 	return &githubactions.Command{Name: name, Message: f.Message, Properties: props}
-}
-
-// IDToken fetches a GitHub OIDC token for the audience. It needs
-// `permissions: id-token: write`, which sets the two request variables.
-func (a *Action) IDToken(ctx context.Context, audience string) (string, error) {
-	if a.getenv("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || a.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
-		return "", errors.New("no GitHub OIDC token available: the job needs `permissions: id-token: write`")
-	}
-	tok, err := a.lib.GetIDToken(ctx, audience)
-	if err != nil {
-		return "", fmt.Errorf("failed to fetch the GitHub OIDC token: %w", err)
-	}
-	a.AddMask(tok)
-	return tok, nil
 }
 
 // StopCommands makes the runner ignore workflow commands (`::error::`,

@@ -3,10 +3,6 @@ package gha
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,29 +155,17 @@ func TestAnnotateCapsPerLevelMostSevereFirst(t *testing.T) {
 	}
 }
 
-func TestMaskAndInputs(t *testing.T) {
+// TestAddMaskOncePerLine: each line of a value is masked on its own, once,
+// and blank lines are not masked at all.
+func TestAddMaskOncePerLine(t *testing.T) {
 	t.Parallel()
 	r := newFakeRunner(t)
-	r.env["INPUT_DATABRICKS_TOKEN"] = "dapi-secret\n"
-	r.env["INPUT_CLEANUP"] = "True"
-	r.env["INPUT_JOBS"] = "a\n\n b \n"
-	r.env["INPUT_BAD"] = "yes"
 	a := r.action()
-	a.MaskInputs("databricks_token", "databricks_token")
-	if got := r.stdout.String(); got != "::add-mask::dapi-secret\n" {
-		t.Errorf("mask output = %q", got)
-	}
-	if v, err := a.BoolInput("cleanup", false); err != nil || !v {
-		t.Errorf("cleanup = %v %v", v, err)
-	}
-	if _, err := a.BoolInput("bad", false); err == nil || !strings.Contains(err.Error(), `"bad"`) {
-		t.Errorf("bad bool: %v", err)
-	}
-	if got := a.MultilineInput("jobs"); fmt.Sprint(got) != "[a b]" {
-		t.Errorf("jobs = %q", got)
-	}
-	if _, err := a.RequiredInput("missing"); err == nil {
-		t.Error("missing required input accepted")
+	a.AddMask("dapi-secret\n\n second ")
+	a.AddMask("dapi-secret")
+	a.AddMask("")
+	if got, want := r.stdout.String(), "::add-mask::dapi-secret\n::add-mask::second\n"; got != want {
+		t.Errorf("mask output = %q, want %q", got, want)
 	}
 }
 
@@ -202,32 +186,6 @@ func TestPullRequestEvent(t *testing.T) {
 	r.env["GITHUB_EVENT_NAME"] = "push"
 	if _, err := r.action().PullRequestEvent(); err != ErrNoPullRequest {
 		t.Errorf("push event: %v", err)
-	}
-}
-
-func TestIDToken(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Header.Get("Authorization") != "Bearer req-token" || req.URL.Query().Get("audience") != "aud" {
-			http.Error(w, "no", http.StatusUnauthorized)
-			return
-		}
-		fmt.Fprint(w, `{"value": "jwt-value"}`)
-	}))
-	defer srv.Close()
-	r := newFakeRunner(t)
-	a := r.action()
-	if _, err := a.IDToken(context.Background(), "aud"); err == nil || !strings.Contains(err.Error(), "id-token: write") {
-		t.Errorf("missing permission error = %v", err)
-	}
-	r.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = srv.URL + "/token?x=1"
-	r.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "req-token"
-	tok, err := r.action().IDToken(context.Background(), "aud")
-	if err != nil || tok != "jwt-value" {
-		t.Fatalf("token = %q %v", tok, err)
-	}
-	if !strings.Contains(r.stdout.String(), "::add-mask::jwt-value") {
-		t.Error("token not masked")
 	}
 }
 

@@ -89,9 +89,6 @@ func (l *Log) Command(line string) {
 	_, _ = io.WriteString(l.w, strings.TrimRight(line, "\n")+"\n")
 }
 
-// Redact removes registered credentials from text.
-func (l *Log) Redact(text string) string { return l.redact(text) }
-
 // Neutralise makes text safe to print on the job log: a lone CR (which the
 // runner reads as a line end) is shown as `\r`, and every line that would
 // start with a workflow command prefix after blanks (Unicode ones too, as

@@ -35,9 +35,6 @@ type Options struct {
 	// LookPath finds external tools (shellcheck, pyflakes). Nil means none
 	// are available. Callers pass exec.LookPath.
 	LookPath func(file string) (string, error)
-	// Extra, when set, is called once and its findings are added to the
-	// result (for example the generator's drift check).
-	Extra func() (diag.List, error)
 }
 
 // ErrNoFiles is returned when the paths hold no workflow or action file.
@@ -127,13 +124,6 @@ func Run(ctx context.Context, opts Options) (diag.List, error) {
 		out = append(out, diag.Infof("external-tools", "", 0, 0,
 			"%s not found on PATH, so scripts in run: were not checked by them; install %s to enable these checks",
 			strings.Join(missing, " and "), strings.Join(missing, " and ")))
-	}
-	if opts.Extra != nil {
-		extra, err := opts.Extra()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, extra...)
 	}
 	out.Sort()
 	return out, nil

@@ -309,7 +309,6 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"missing path", Options{Root: "testdata", Paths: []string{"nope.yml"}}, `failed to read path "nope.yml"`},
 		{"nothing to lint", Options{Root: empty}, "no workflow or action files found"},
-		{"extra fails", Options{Root: filepath.Join("testdata", ruleTimeout), Paths: []string{"."}, Extra: func() (diag.List, error) { return nil, errors.New("spec broken") }}, "spec broken"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,19 +318,6 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, c.want)
 			}
 		})
-	}
-}
-
-func TestExtraFindingsAdded(t *testing.T) {
-	t.Parallel()
-	drift := diag.Errorf("drift", ".github/workflows/x.yml", 0, 0, "differs from the spec")
-	got, err := Run(context.Background(), Options{Root: filepath.Join("testdata", ruleTimeout), Paths: []string{"good_set.yml"}, LookPath: noTools,
-		Extra: func() (diag.List, error) { return diag.List{drift}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := only(got, "drift"); len(f) != 1 || f[0] != drift {
-		t.Errorf("drift finding not passed through: %v", got)
 	}
 }
 

@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,12 +54,7 @@ func (fc *fileCtx) checkVersionInputs(uses string, inputs map[string]*actionlint
 	if i := strings.IndexByte(name, '/'); i < 0 || !strings.HasPrefix(name[i+1:], "setup-") {
 		return
 	}
-	keys := make([]string, 0, len(inputs))
-	for k := range inputs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
 		in := inputs[k]
 		if !strings.HasSuffix(k, "-version") || in.Value == nil || in.Value.Quoted {
 			continue
@@ -89,12 +86,7 @@ func (r *ruleFloat) VisitJobPre(j *actionlint.Job) error {
 			continue
 		}
 		for _, c := range combos.Combinations {
-			keys := make([]string, 0, len(c.Assigns))
-			for k := range c.Assigns {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(c.Assigns)) {
 				r.checkRaw(c.Assigns[k].Key.Value, c.Assigns[k].Value)
 			}
 		}

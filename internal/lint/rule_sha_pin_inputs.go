@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -76,12 +78,7 @@ func (fc *fileCtx) checkSHAPinInputs(uses *actionlint.String, inputs map[string]
 	if meta.SkipInputs {
 		return
 	}
-	names := make([]string, 0, len(inputs))
-	for k := range inputs {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
 		if _, ok := meta.Inputs[k]; !ok {
 			fc.addAt(diag.Error, ruleSHAPinInputs, inputs[k].Pos, "input %q is not defined by %s (pinned by sha); available inputs are %s", inputs[k].Value, spec, quotedInputs(meta, false))
 		}

@@ -310,3 +310,16 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestMarkdownKeepsTaskOutputVerbatim: a task's output that holds a code
+// fence is shown as written, inside a longer fence it cannot close.
+func TestMarkdownKeepsTaskOutputVerbatim(t *testing.T) {
+	t.Parallel()
+	out := "before\n```\n## not a heading\n```"
+	var md bytes.Buffer
+	WriteMarkdown(&md, []Result{{Job: Job{Key: "j"}, Result: "FAILED", Tasks: []Task{{Key: "t", Result: "FAILED", Error: "boom", Output: out}}}})
+	want := "output:\n\n````text\n" + out + "\n````\n\n"
+	if !strings.Contains(md.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md.String())
+	}
+}

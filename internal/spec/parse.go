@@ -127,7 +127,7 @@ func (p *parser) parse(data []byte) *Spec {
 			p.errorf(RuleYAML, root, "the pipeline spec is empty; write a mapping with project, bundle, action and targets")
 			return nil
 		}
-		p.errorf(RuleType, root, "the pipeline spec must be a mapping, got %s; write keys such as project: and targets:", kindName(root))
+		p.errorf(RuleType, root, "the pipeline spec must be a mapping, got %s; write keys such as project: and targets:", yamlpos.Describe(root))
 		return nil
 	}
 	s := &Spec{File: p.file, SHA256: Hash(data)}
@@ -151,30 +151,6 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func kindName(n *yaml.Node) string {
-	n = deref(n)
-	if n == nil {
-		return "nothing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a sequence"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!int", "!!float":
-			return fmt.Sprintf("the number %s", n.Value)
-		case "!!bool":
-			return fmt.Sprintf("the boolean %s", n.Value)
-		}
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return "an unsupported node"
-}
-
 // fields returns the pairs of a mapping, following aliases and merge keys,
 // reporting duplicates and keys outside known (with a did-you-mean). It
 // reports a type error and returns nil when n is not a mapping.
@@ -184,7 +160,7 @@ func (p *parser) fields(n *yaml.Node, what string, known []string) map[string]fi
 		if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			return map[string]field{}
 		}
-		p.errorf(RuleType, n, "%s must be a mapping, got %s", what, kindName(n))
+		p.errorf(RuleType, n, "%s must be a mapping, got %s", what, yamlpos.Describe(n))
 		return nil
 	}
 	out := map[string]field{}
@@ -200,7 +176,7 @@ func (p *parser) collect(n *yaml.Node, what string, known []string, out map[stri
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			p.errorf(RuleType, n.Content[i], "keys of %s must be strings, got %s", what, kindName(k))
+			p.errorf(RuleType, n.Content[i], "keys of %s must be strings, got %s", what, yamlpos.Describe(k))
 			continue
 		}
 		if k.Tag == "!!merge" {
@@ -244,7 +220,7 @@ func (p *parser) collect(n *yaml.Node, what string, known []string, out map[stri
 func (p *parser) str(f field, what string) string {
 	v := deref(f.val)
 	if v == nil || v.Kind != yaml.ScalarNode {
-		p.errorf(RuleType, pos(f), "%s must be a string, got %s", what, kindName(v))
+		p.errorf(RuleType, pos(f), "%s must be a string, got %s", what, yamlpos.Describe(v))
 		return ""
 	}
 	if v.Tag == "!!null" {
@@ -298,7 +274,7 @@ func (p *parser) required(m map[string]field, key, what string, at *yaml.Node) (
 func (p *parser) boolean(f field, what string) bool {
 	v := deref(f.val)
 	if v == nil || v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-		p.errorf(RuleType, pos(f), "%s must be true or false, got %s", what, kindName(v))
+		p.errorf(RuleType, pos(f), "%s must be true or false, got %s", what, yamlpos.Describe(v))
 		return false
 	}
 	b, _ := strconv.ParseBool(strings.ToLower(v.Value))
@@ -308,7 +284,7 @@ func (p *parser) boolean(f field, what string) bool {
 func (p *parser) minutes(f field, what string) int {
 	v := deref(f.val)
 	if v == nil || v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
-		p.errorf(RuleType, pos(f), "%s must be a whole number of minutes, got %s", what, kindName(v))
+		p.errorf(RuleType, pos(f), "%s must be a whole number of minutes, got %s", what, yamlpos.Describe(v))
 		return 0
 	}
 	n, err := strconv.Atoi(v.Value)
@@ -337,14 +313,14 @@ func (p *parser) list(f field, what string) []JobRef {
 		return nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(RuleType, v, "%s must be a list of strings, got %s", what, kindName(v))
+		p.errorf(RuleType, v, "%s must be a list of strings, got %s", what, yamlpos.Describe(v))
 		return nil
 	}
 	var out []JobRef
 	for _, c := range v.Content {
 		c = deref(c)
 		if c == nil || c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
-			p.errorf(RuleType, orNode(c, v), "entries of %s must be strings, got %s", what, kindName(c))
+			p.errorf(RuleType, orNode(c, v), "entries of %s must be strings, got %s", what, yamlpos.Describe(c))
 			continue
 		}
 		if !p.safeScalar(c, what) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
 var (
@@ -242,14 +244,14 @@ func (p *parser) secret(f field, what string) string {
 func (p *parser) targets(f field, s *Spec) {
 	n := deref(f.val)
 	if n == nil || n.Kind != yaml.MappingNode {
-		p.errorf(RuleType, pos(f), "targets must be a mapping of target name to settings, got %s", kindName(n))
+		p.errorf(RuleType, pos(f), "targets must be a mapping of target name to settings, got %s", yamlpos.Describe(n))
 		return
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := deref(n.Content[i])
 		if k == nil || k.Kind != yaml.ScalarNode || k.Value == "" {
-			p.errorf(RuleType, n.Content[i], "target names must be strings, got %s", kindName(k))
+			p.errorf(RuleType, n.Content[i], "target names must be strings, got %s", yamlpos.Describe(k))
 			continue
 		}
 		if k.Tag == "!!merge" {

@@ -354,3 +354,19 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestMismatchEscapedAsMarkdown: the warning is a markdown paragraph, so a
+// program name from the command line cannot add emphasis, links or mentions.
+func TestMismatchEscapedAsMarkdown(t *testing.T) {
+	t.Parallel()
+	res := &Result{Args: []string{"x"}, ExitCode: 5, Report: &Report{}}
+	res.Mismatch = mismatch("*py_test* [x](http://e) @org/team", 5, Counts{})
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	want := `> **Warning:** \*py\_test\* \[x\](http://e) @&#8203;org/team exited 5`
+	if !strings.Contains(md.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, md.String())
+	}
+}

@@ -114,7 +114,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n\n", r.Status(), c.Passed, c.Failed, c.Errors, c.Skipped, c.Total(), diag.FormatDuration(r.Report.Duration()))
 	if r.Mismatch != "" {
-		fmt.Fprintf(&b, "> **Warning:** %s\n\n", diag.EscapeHTML(r.Mismatch))
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", diag.EscapeMarkdown(r.Mismatch))
 	}
 	if c.Total() > 0 {
 		b.WriteString("### Slowest tests\n\n| test | time |\n|---|---:|\n")

@@ -3,8 +3,9 @@ package workflow
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -203,13 +204,8 @@ func addPerms(m *yaml.Node, perms map[string]string) {
 	if perms == nil {
 		return
 	}
-	keys := make([]string, 0, len(perms))
-	for k := range perms {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	pm := mapping()
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(perms)) {
 		add(pm, k, str(perms[k]))
 	}
 	add(m, "permissions", pm)

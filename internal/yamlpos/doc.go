@@ -4,4 +4,7 @@
 // action-metadata readers alike. Error reads the line from the message;
 // Position also finds the column (and a problem on the first line) by
 // asking go.yaml.in/yaml/v4, the same parser, which reports both.
+//
+// Describe names a node in type errors ("got a list", `not the string
+// "x"`), one vocabulary for the spec and bundle readers.
 package yamlpos

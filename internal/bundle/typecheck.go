@@ -2,9 +2,10 @@ package bundle
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,9 +13,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/yamlpos"
 )
 
-// The schema check walks a YAML node against a Go type — the SDK's own
+// The type check walks a YAML node against a Go type — the SDK's own
 // request types for resources — using their json tags, so an unknown field,
 // a wrong type or a bad enum value is reported where it was written. A
 // `${...}` string is accepted wherever a value is: it is resolved later.
@@ -125,7 +127,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 	switch typ.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not a %s", where(path), kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not %s", where(path), yamlpos.Describe(n)))
 			return
 		}
 		fields := fieldsOf(typ)
@@ -135,14 +137,14 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 			if !ok {
 				// Databricks warns about an unknown field and ignores it;
 				// LoadOptions.Strict makes it an error.
-				*l = append(*l, t.warnAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), suggest(k.Value, fieldNames(fields))))
+				*l = append(*l, t.warnAt("unknown-field", k, "unknown field %q in %s%s", k.Value, where(path), diag.DidYouMean(k.Value, slices.Sorted(maps.Keys(fields)))))
 				continue
 			}
 			t.checkInto(l, v, f.typ, join(path, k.Value))
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a mapping, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -150,7 +152,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a list, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a list, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		for i, e := range n.Content {
@@ -158,7 +160,7 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			*l = append(*l, t.errAt("type", n, "%s must be a string, not a %s", path, kindName(n)))
+			*l = append(*l, t.errAt("type", n, "%s must be a string, not %s", path, yamlpos.Describe(n)))
 			return
 		}
 		if vals := enumValues(typ); len(vals) > 0 {
@@ -171,16 +173,16 @@ func (t *tree) checkInto(l *diag.List, n *yaml.Node, typ reflect.Type, path stri
 		}
 	case reflect.Bool:
 		if _, ok := boolOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be true or false, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be true or false, not %s", path, yamlpos.Describe(n)))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if _, ok := intOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be an integer, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be an integer, not %s", path, yamlpos.Describe(n)))
 		}
 	case reflect.Float32, reflect.Float64:
 		if _, ok := floatOf(n); !ok {
-			*l = append(*l, t.errAt("type", n, "%s must be a number, not %s %q", path, kindName(n), n.Value))
+			*l = append(*l, t.errAt("type", n, "%s must be a number, not %s", path, yamlpos.Describe(n)))
 		}
 	}
 }
@@ -233,29 +235,6 @@ func floatOf(n *yaml.Node) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-func fieldNames(fields map[string]field) []string {
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func quoteList(vals []string) string {
-	q := make([]string, len(vals))
-	for i, v := range vals {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// suggest returns "; did you mean \"x\"?" for the closest candidate within
-// a small edit distance, or "".
-func suggest(bad string, candidates []string) string {
-	return diag.DidYouMean(bad, candidates)
 }
 
 // toValue converts n into JSON-compatible Go values (map[string]any, []any,

@@ -93,7 +93,7 @@ func WriteMarkdown(w io.Writer, results []Result) {
 				if part.text == "" {
 					continue
 				}
-				fmt.Fprintf(w, "%s:\n\n```text\n%s\n```\n\n", part.name, fence(excerpt(part.text)))
+				fmt.Fprintf(w, "%s:\n\n%s\n", part.name, diag.MarkdownFence("text", excerpt(part.text)))
 			}
 			fmt.Fprint(w, "</details>\n\n")
 		}
@@ -147,9 +147,6 @@ func resultIcon(state string) string {
 		return "⏳"
 	}
 }
-
-// fence stops text from closing its code fence early.
-func fence(s string) string { return strings.ReplaceAll(s, "```", "` ` `") }
 
 func excerpt(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
