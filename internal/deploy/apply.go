@@ -869,7 +869,7 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 			d.progress("created %s", t.label(key, id))
 		}
 	case len(drift) > 0 || refreshed || artifactChanged(rc):
-		rem, err := t.update(ctx, d, entry.ID, entry.State, norm, req)
+		newID, rem, err := t.update(ctx, d, entry.ID, entry.State, norm, req)
 		if isNotFound(err) {
 			return false, fmt.Errorf("failed to update %s %q: %s %s recorded in state no longer exists; deploy with --refresh to create it again, or delete it from %s/%s: %w", what, key, what, entry.ID, d.b.Workspace.StatePath, resourcesFile, err)
 		}
@@ -877,6 +877,9 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 			return false, fmt.Errorf("failed to update %s %q (id %s): %w", what, key, entry.ID, err)
 		}
 		remote = rem
+		if newID != "" {
+			entry.ID = newID // renamed; its grants and permissions follow it
+		}
 		entry.State, entry.DependsOn = norm, dependsOn(r.Config)
 		if err := record(entry, false); err != nil {
 			return false, err

@@ -120,10 +120,9 @@ func (d *deployer) applyGrants(ctx context.Context, a, securable, fullName strin
 	if had && old.ID == want.ID && reflect.DeepEqual(old.State, norm) {
 		return nil
 	}
-	recorded := map[string][]string{}
-	if had && old.ID == want.ID {
-		recorded = recordedGrants(old.State)
-	}
+	// Grants follow a renamed object: what was recorded for its old name
+	// is what it holds.
+	recorded := recordedGrants(old.State)
 	desired := grantsByPrincipal(grants)
 	var changes []catalog.PermissionsChange
 	for _, p := range slices.Sorted(maps.Keys(mergeKeys(recorded, desired))) {

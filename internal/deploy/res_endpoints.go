@@ -60,11 +60,12 @@ func (endpointsType) wait(ctx context.Context, d *deployer, name string) (any, e
 
 // update sends a config update when the served entities, traffic or
 // capture settings changed; other fields (tags) are recorded only.
-func (endpointsType) update(ctx context.Context, d *deployer, _ string, old, norm map[string]any, req any) (any, error) {
+func (endpointsType) update(ctx context.Context, d *deployer, _ string, old, norm map[string]any, req any) (string, any, error) {
 	if !configChanged(old, norm) {
-		return nil, nil
+		return "", nil, nil
 	}
-	return d.updateEndpointConfig(ctx, req.(*serving.CreateServingEndpoint))
+	detail, err := d.updateEndpointConfig(ctx, req.(*serving.CreateServingEndpoint))
+	return "", detail, err
 }
 
 func (endpointsType) remove(ctx context.Context, d *deployer, name string) error {

@@ -46,12 +46,12 @@ func (jobsType) create(ctx context.Context, d *deployer, req any) (string, any, 
 	return strconv.FormatInt(resp.JobId, 10), nil, nil
 }
 
-func (jobsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (any, error) {
+func (jobsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read the job id %q in state: %w", id, err)
+		return "", nil, fmt.Errorf("failed to read the job id %q in state: %w", id, err)
 	}
-	return nil, d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: n, NewSettings: *req.(*jobs.JobSettings)})
+	return "", nil, d.w.Jobs.Reset(ctx, jobs.ResetJob{JobId: n, NewSettings: *req.(*jobs.JobSettings)})
 }
 
 func (jobsType) remove(ctx context.Context, d *deployer, id string) error {

@@ -39,8 +39,9 @@ type resourceType interface {
 	// answers with it, the remote object (passed on to permissions).
 	create(ctx context.Context, d *deployer, req any) (id string, remote any, err error)
 	// update brings the resource recorded as id, last deployed as old, to
-	// req, with the verb its API has (a replace or a patch).
-	update(ctx context.Context, d *deployer, id string, old, norm map[string]any, req any) (remote any, err error)
+	// req, with the verb its API has (a replace or a patch). newID is the
+	// id after a rename, "" when the id stays.
+	update(ctx context.Context, d *deployer, id string, old, norm map[string]any, req any) (newID string, remote any, err error)
 	// remove deletes it; a resource already gone is not an error.
 	remove(ctx context.Context, d *deployer, id string) error
 	// replaces reports whether going from old (recorded as id) to norm
@@ -239,4 +240,14 @@ func fieldAt(m map[string]any, dotted string) any {
 		v = mm[k]
 	}
 	return v
+}
+
+// convert copies the fields of src into dst through their JSON form: a
+// create request into the update request of the same API.
+func convert(src, dst any) error {
+	raw, err := json.Marshal(src)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, dst)
 }
