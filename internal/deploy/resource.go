@@ -98,10 +98,19 @@ type catalogObject interface {
 }
 
 // types are the resource types deploy handles, in the order plans list
-// them.
+// them and deletes remove them: a type's resources may use those of the
+// types after it (a job a pipeline, an endpoint a registered model, a
+// volume its schema), never those before.
 var types = []resourceType{
 	jobsType{},
 	endpointsType{},
+	pipelinesType{},
+	qualityMonitorsType{},
+	experimentsType{},
+	modelsType{},
+	registeredModelsType{},
+	volumesType{},
+	schemasType{},
 }
 
 // typeOf returns the resource type of a group, or nil.

@@ -1,0 +1,146 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/brickci/brickci/internal/bundle"
+	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/apierr"
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/databricks/databricks-sdk-go/service/ml"
+)
+
+// experimentsType deploys MLflow experiments. An experiment's id is its
+// experiment_id and its name a workspace path: the parent folder is made
+// first. A deleted experiment holding the name (experiments are deleted
+// softly, and the name stays taken) is restored rather than duplicated.
+// A new name renames it and its tags are set in place; a new artifact
+// location replaces it.
+type experimentsType struct{}
+
+func (experimentsType) group() string { return "experiments" }
+func (experimentsType) kind() string  { return "experiment" }
+func (experimentsType) of(b *bundle.Bundle) []*bundle.Resource {
+	return ofType(b, "experiments")
+}
+func (experimentsType) label(key, id string) string {
+	return fmt.Sprintf("experiment %s (id %s)", key, id)
+}
+func (experimentsType) name(s map[string]any) string { return nameOf(s) }
+
+func (experimentsType) desired(_ *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {
+	req, norm, err := settingsOf[ml.CreateExperiment](r, ids, "experiment")
+	switch {
+	case err != nil:
+	case req.Name == "":
+		err = errNoName("experiment", r.Type, r.Key)
+	case !path.IsAbs(req.Name):
+		err = fmt.Errorf("experiment %q is named %q; an experiment's name is an absolute workspace path, such as /Users/<user>/%s", r.Key, req.Name, req.Name)
+	}
+	return req, norm, err
+}
+
+func (experimentsType) create(ctx context.Context, d *deployer, req any) (string, any, error) {
+	c := req.(*ml.CreateExperiment)
+	if err := d.w.Workspace.MkdirsByPath(ctx, path.Dir(c.Name)); err != nil {
+		return "", nil, fmt.Errorf("failed to create the folder of experiment %q: %w", c.Name, err)
+	}
+	resp, err := d.w.Experiments.CreateExperiment(ctx, *c)
+	if err == nil {
+		return resp.ExperimentId, nil, nil
+	}
+	if !errors.Is(err, apierr.ErrResourceAlreadyExists) {
+		return "", nil, err
+	}
+	got, gerr := d.w.Experiments.GetByName(ctx, ml.GetByNameRequest{ExperimentName: c.Name})
+	if gerr != nil || got.Experiment == nil || got.Experiment.LifecycleStage != "deleted" {
+		return "", nil, fmt.Errorf("%w; an experiment with this name exists already and no deployment of this bundle recorded it: delete it or choose another name", err)
+	}
+	id := got.Experiment.ExperimentId
+	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
+		return "", nil, fmt.Errorf("failed to restore the deleted experiment %s holding the name: %w", id, err)
+	}
+	if err := setExperimentTags(ctx, d, id, got.Experiment.Tags, c.Tags); err != nil {
+		return "", nil, err
+	}
+	d.progress("restored deleted experiment %s (id %s) instead of creating a new one", c.Name, id)
+	return id, nil, nil
+}
+
+func (experimentsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
+	c := req.(*ml.CreateExperiment)
+	got, err := d.w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
+	if err != nil {
+		return "", nil, err
+	}
+	if got.Experiment.Name != c.Name {
+		if err := d.w.Workspace.MkdirsByPath(ctx, path.Dir(c.Name)); err != nil {
+			return "", nil, fmt.Errorf("failed to create the folder of experiment %q: %w", c.Name, err)
+		}
+		if err := d.w.Experiments.UpdateExperiment(ctx, ml.UpdateExperiment{ExperimentId: id, NewName: c.Name}); err != nil {
+			return "", nil, err
+		}
+	}
+	return "", nil, setExperimentTags(ctx, d, id, got.Experiment.Tags, c.Tags)
+}
+
+// setExperimentTags sets the tags of want that have holds with another
+// value or not at all. The API deletes no tag; one removed from the
+// bundle is left on the experiment, as with the Databricks CLI.
+func setExperimentTags(ctx context.Context, d *deployer, id string, have, want []ml.ExperimentTag) error {
+	for _, t := range want {
+		if slices.ContainsFunc(have, func(h ml.ExperimentTag) bool { return h.Key == t.Key && h.Value == t.Value }) {
+			continue
+		}
+		if err := d.w.Experiments.SetExperimentTag(ctx, ml.SetExperimentTag{ExperimentId: id, Key: t.Key, Value: t.Value}); err != nil {
+			return fmt.Errorf("failed to set tag %q: %w", t.Key, err)
+		}
+	}
+	return nil
+}
+
+func (experimentsType) remove(ctx context.Context, d *deployer, id string) error {
+	return d.w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: id})
+}
+
+func (experimentsType) replaces(_ string, old, norm map[string]any) bool {
+	return fieldsDiffer(old, norm, []string{"artifact_location"})
+}
+
+// read returns the experiment's settings; a deleted one is missing.
+func (experimentsType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {
+	got, err := w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
+	if err != nil {
+		return nil, err
+	}
+	if got.Experiment == nil || got.Experiment.LifecycleStage == "deleted" {
+		return nil, fmt.Errorf("experiment %s is deleted: %w", id, apierr.ErrNotFound)
+	}
+	return normalise(ml.CreateExperiment{Name: got.Experiment.Name, ArtifactLocation: got.Experiment.ArtifactLocation, Tags: got.Experiment.Tags})
+}
+
+func (experimentsType) find(ctx context.Context, d *deployer, name string) (string, error) {
+	got, err := d.w.Experiments.GetByName(ctx, ml.GetByNameRequest{ExperimentName: name})
+	switch {
+	case isNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	case got.Experiment == nil || got.Experiment.LifecycleStage == "deleted":
+		return "", nil
+	}
+	return got.Experiment.ExperimentId, nil
+}
+
+func (experimentsType) objectType() string              { return "experiments" }
+func (experimentsType) ownerLevel() iam.PermissionLevel { return iam.PermissionLevelCanManage }
+func (experimentsType) objectID(id, _ string, _ any) string {
+	return "/experiments/" + id
+}
+func (experimentsType) lookupObjectID(_ context.Context, _ *deployer, id string) (string, error) {
+	return "/experiments/" + id, nil
+}
