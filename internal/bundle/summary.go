@@ -2,12 +2,12 @@ package bundle
 
 import (
 	"fmt"
-	"github.com/brickci/brickci/internal/mermaid"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/brickci/brickci/internal/diag"
+	"github.com/brickci/brickci/internal/mermaid"
 )
 
 // resourceTypeNames are the singular names of resource types in summaries.
