@@ -27,7 +27,7 @@ func withBuiltArtifacts(ctx context.Context, inv *invocation, opts bundle.LoadOp
 	opts.ArtifactsBuilt = true
 	built, l, err := bundle.Load(opts)
 	if err != nil {
-		return nil, bad(inv, "failed to load the bundle in %q: %v", opts.Dir, err)
+		return nil, loadFailed(inv, opts.Dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		// Warnings were printed after the first load; say the errors.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -108,8 +109,8 @@ type deployTarget struct {
 type loadRequest struct {
 	dir, target string
 	vars        varFlag
-	// isolate moves the deployment under a sub-directory (integration tests).
-	isolate string
+	// isolate makes the load a test deployment (see bundle.Isolation).
+	isolate *bundle.Isolation
 	// files lists the files to sync; only plan and deploy need them.
 	files bool
 	// strict reports unknown fields as errors (--strict).
@@ -158,7 +159,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate, Strict: req.strict, Checkout: gitinfo.Read}
 	b, l, err := bundle.Load(opts)
 	if err != nil {
-		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
+		return nil, l, loadFailed(inv, req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		return nil, l, bundleErrors(inv, l)
@@ -179,7 +180,7 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 	opts.CurrentUser = &user
 	b, l, err = bundle.Load(opts)
 	if err != nil {
-		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
+		return nil, l, loadFailed(inv, req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		return nil, l, bundleErrors(inv, l)
@@ -212,6 +213,15 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	return dt, l, exitOK
+}
+
+// loadFailed prints why bundle.Load failed and returns exit code 2: the
+// bundle cannot be read, or the isolation name is not one.
+func loadFailed(inv *invocation, dir string, err error) int {
+	if iso := (*bundle.IsolationError)(nil); errors.As(err, &iso) {
+		return bad(inv, "--isolate %v", err)
+	}
+	return bad(inv, "failed to load the bundle in %q: %v", dir, err)
 }
 
 // bundleErrors prints the errors that stop a workspace mode and returns its

@@ -8,6 +8,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/apierr"
 	sdkworkspace "github.com/databricks/databricks-sdk-go/service/workspace"
 
+	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
 )
 
@@ -30,15 +31,13 @@ func init() {
 					// as non-interactive.
 					return bad(inv, "refusing to destroy target %q without --auto-approve", t)
 				}
-				if *isolate != "" && !isolateRe.MatchString(*isolate) {
-					return bad(inv, "--isolate %q must be one path segment of at most 40 letters, digits, '.', '_' and '-'", *isolate)
+				req := loadRequest{dir: *tf.dir, target: t, vars: tf.vars}
+				if *isolate != "" {
+					req.isolate = &bundle.Isolation{Name: *isolate}
 				}
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, isolate: *isolate})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, req)
 				if dt == nil {
 					return code
-				}
-				if *isolate != "" {
-					isolateNames(dt.b, *isolate)
 				}
 				exists, err := deploymentExists(ctx, dt)
 				if err != nil {

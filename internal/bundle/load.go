@@ -45,11 +45,9 @@ type LoadOptions struct {
 	// ${bundle.git.*} (gitinfo.Read); nil reads none, so only bundle.git in
 	// databricks.yml and the GitHub Actions context (through Getenv) count.
 	Checkout func(dir string) (gitinfo.Checkout, error)
-	// Isolate, when set, moves the whole deployment under a sub-directory of
-	// that name (for example "pr-42"): root_path and every workspace path
-	// not derived from it get "/<Isolate>" appended, so deployments of two
-	// pull requests to the same target never share files or state.
-	Isolate string
+	// Isolate, when set, makes the load a test deployment of its own (see
+	// Isolation).
+	Isolate *Isolation
 	// ArtifactsBuilt says the artifacts' builds have run: a path an
 	// artifact produces that matches no file is then an error instead of
 	// an info saying that it will be built.
@@ -68,6 +66,9 @@ type LoadOptions struct {
 func Load(opts LoadOptions) (*Bundle, diag.List, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
+	}
+	if err := opts.Isolate.check(); err != nil {
+		return nil, nil, err
 	}
 	rootFile, err := findRoot(opts.Dir)
 	if err != nil {
@@ -243,6 +244,7 @@ func (l *loader) load() (*Bundle, error) {
 	l.checkJobs(res, b, name)
 	l.checkServing(res)
 	l.build(root, res, b)
+	l.opts.Isolate.apply(b)
 	return b, nil
 }
 
@@ -546,10 +548,10 @@ func (l *loader) workspaceDefaults(root *yaml.Node, u User) bool {
 			v.Value = "/Workspace/Users/${workspace.current_user.userName}/" + v.Value[2:]
 		}
 	}
-	if l.opts.Isolate != "" {
+	if iso := l.opts.Isolate; iso != nil && iso.Name != "" {
 		for _, d := range defaults {
 			if v := get(ws, d[0]); v != nil && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${workspace.root_path}") {
-				v.Value = strings.TrimRight(v.Value, "/") + "/" + l.opts.Isolate
+				v.Value = strings.TrimRight(v.Value, "/") + "/" + iso.Name
 			}
 		}
 	}
