@@ -15,8 +15,8 @@ import (
 	"github.com/brickci/brickci/internal/deploy"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gitinfo"
+	"github.com/brickci/brickci/internal/workspace"
 	"github.com/databricks/databricks-sdk-go"
-	"github.com/databricks/databricks-sdk-go/service/iam"
 )
 
 func init() {
@@ -164,17 +164,13 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 	if l.AtLeast(diag.Error) {
 		return nil, l, bundleErrors(inv, l)
 	}
-	w, err := workspaceClient(inv, wf, b.Workspace.Host)
+	w, err := wf.env(inv).Client(b.Workspace.Host)
 	if err != nil {
 		return nil, l, bad(inv, "%v", err)
 	}
-	me, err := w.CurrentUser.Me(ctx, iam.MeRequest{})
+	user, err := workspace.CurrentUser(ctx, w)
 	if err != nil {
-		return nil, l, failed(inv, "failed to read the current user from %s: %v", w.Config.Host, err)
-	}
-	user := bundle.NewUser(me.UserName)
-	if user.IsServicePrincipal && me.DisplayName != "" {
-		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
+		return nil, l, failed(inv, "%v", err)
 	}
 	// The first load found the host; paths and names depend on the user.
 	opts.CurrentUser = &user
