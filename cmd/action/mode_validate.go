@@ -158,38 +158,35 @@ type validator struct {
 // note tells the user once per run how the bundle is validated.
 func (v *validator) note(format string, args ...any) { v.inv.note(format, args...) }
 
+// validate loads one target once: online, for the current user of the
+// workspace the target names and with its lookups resolved, when there are
+// credentials and that workspace answers; offline otherwise, saying why.
 func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, error) {
 	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv, Strict: v.strict, Checkout: gitinfo.Read}
+	var online *workspace.Resolver
+	if !v.offline {
+		env := v.wf.env(v.inv)
+		opts.Resolve = func(ws bundle.Workspace) (*bundle.User, bundle.LookupFunc, error) {
+			if !env.HasCredentials() {
+				v.note("validating offline: no Databricks credentials")
+				return nil, nil, nil
+			}
+			r := workspace.NewResolver(v.ctx, env)
+			u, lookups, err := r.Resolve(ws)
+			if err != nil {
+				v.note("validating offline: %v", err)
+				return nil, nil, nil
+			}
+			v.note("validating online as %s on %s", u.UserName, r.Client.Config.Host)
+			online = r
+			return u, lookups, nil
+		}
+	}
 	b, l, err := bundle.Load(opts)
-	if err != nil || b == nil {
+	if err != nil || b == nil || online == nil {
 		return b, l, err
 	}
-	env := v.wf.env(v.inv)
-	switch {
-	case v.offline:
-		return b, l, nil // asked for: nothing to say
-	case !env.HasCredentials():
-		v.note("validating offline: no Databricks credentials")
-		return b, l, nil
-	}
-	w, err := env.Client(b.Workspace.Host)
-	if err != nil {
-		v.note("validating offline: %v", err)
-		return b, l, nil
-	}
-	user, err := workspace.CurrentUser(v.ctx, w)
-	if err != nil {
-		v.note("validating offline: %v", err)
-		return b, l, nil
-	}
-	v.note("validating online as %s on %s", user.UserName, w.Config.Host)
-	opts.CurrentUser = &user
-	opts.Lookups = func(kind, name string) (string, error) { return workspace.Lookup(v.ctx, w, kind, name) }
-	b, l, err = bundle.Load(opts)
-	if err != nil || b == nil {
-		return b, l, err
-	}
-	return b, append(l, workspace.CheckRefs(v.ctx, w, b)...), nil
+	return b, append(l, workspace.CheckRefs(v.ctx, online.Client, b)...), nil
 }
 
 // uniq drops findings repeated across targets (a shared resource file is

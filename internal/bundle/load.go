@@ -33,12 +33,19 @@ type LoadOptions struct {
 	// Getenv reads BUNDLE_VAR_<name> variables; nil reads nothing.
 	Getenv func(string) string
 	// CurrentUser is the identity to resolve for; nil resolves offline, with
-	// ${workspace.current_user.*} left in place.
+	// ${workspace.current_user.*} left in place (unless Resolve gives one).
 	CurrentUser *User
 	// Lookups resolves a variable's `lookup` (kind such as "cluster" or
 	// "warehouse", and the name) to an id. Nil leaves lookups unresolved and
-	// reports each as an info finding.
-	Lookups func(kind, name string) (string, error)
+	// reports each as an info finding (unless Resolve gives one).
+	Lookups LookupFunc
+	// Resolve, when set, is called once the target's overrides are merged,
+	// with the target's workspace host and profile as written, and before
+	// anything is interpolated: it supplies the current user and the lookups
+	// from the workspace that block names (internal/workspace does). A nil
+	// user or lookup keeps CurrentUser or Lookups. An error from it is
+	// returned by Load as it is.
+	Resolve func(ws Workspace) (*User, LookupFunc, error)
 	// Strict reports unknown fields as errors rather than warnings.
 	Strict bool
 	// Checkout reads the git checkout holding a directory, for
@@ -53,6 +60,10 @@ type LoadOptions struct {
 	// an info saying that it will be built.
 	ArtifactsBuilt bool
 }
+
+// LookupFunc resolves a variable's lookup (kind such as "cluster" and the
+// object's name) to the object's id.
+type LookupFunc func(kind, name string) (string, error)
 
 // Load reads the bundle in opts.Dir and resolves it for one target.
 //
@@ -177,6 +188,19 @@ func (l *loader) load() (*Bundle, error) {
 	git, gitMissing := l.resolveGit(bundleNode)
 	l.setGit(bundleNode, git)
 
+	if l.opts.Resolve != nil {
+		ws := get(root, "workspace")
+		u, lookups, err := l.opts.Resolve(Workspace{Host: str(get(ws, "host")), Profile: str(get(ws, "profile"))})
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			l.opts.CurrentUser = u
+		}
+		if lookups != nil {
+			l.opts.Lookups = lookups
+		}
+	}
 	user := l.currentUser()
 	b.CurrentUser = user
 	explicitRoot := l.workspaceDefaults(root, user)

@@ -7,6 +7,11 @@
 // variable lookups that resolve names to ids, the online checks validate
 // runs on a resolved bundle, and whether a deployment exists.
 //
+// Resolver is the hook internal/bundle's Load calls once the target's
+// workspace block is known (LoadOptions.Resolve), so that a bundle is
+// loaded once, for the current user, with its lookups resolved; a second
+// load of the same bundle (after building artifacts) asks nothing again.
+//
 // It never reads the process environment, never exits and never prints on
 // its own: the environment, the credential registry and the way to say a
 // note are handed in by cmd/action. It does not plan, deploy or run
