@@ -17,6 +17,13 @@ import (
 // resolve to what was built. It runs before anything changes in the
 // workspace. On failure it returns nil and the exit code, having printed
 // why.
+//
+// The second load is needed: a library path may be a glob that matches
+// only once the build has written its files (dist/*.whl), and the paths
+// translated from it, the files listed for upload and the job settings
+// that name them are all derived while loading. opts.Resolve is the
+// resolver of the first load, which keeps its user and lookups, so the
+// reload asks the workspace nothing.
 func withBuiltArtifacts(ctx context.Context, inv *invocation, opts bundle.LoadOptions, b *bundle.Bundle) (*bundle.Bundle, int) {
 	if len(b.Artifacts) == 0 {
 		return b, exitOK
@@ -27,7 +34,7 @@ func withBuiltArtifacts(ctx context.Context, inv *invocation, opts bundle.LoadOp
 	opts.ArtifactsBuilt = true
 	built, l, err := bundle.Load(opts)
 	if err != nil {
-		return nil, bad(inv, "failed to load the bundle in %q: %v", opts.Dir, err)
+		return nil, loadFailed(inv, opts.Dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		// Warnings were printed after the first load; say the errors.

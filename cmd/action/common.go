@@ -8,6 +8,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/workspace"
 )
 
 // The flags several modes share. Declaring them in one place keeps their
@@ -96,6 +97,11 @@ func declareWorkspaceFlags(fs *flag.FlagSet) workspaceFlags {
 		host:    fs.String("host", "", "workspace URL; overrides the target's workspace.host and DATABRICKS_HOST"),
 		profile: fs.String("profile", "", "profile in ~/.databrickscfg to authenticate with"),
 	}
+}
+
+// env is the invocation as the workspace package sees it.
+func (wf workspaceFlags) env(inv *invocation) workspace.Env {
+	return workspace.Env{Getenv: inv.getenv, Host: *wf.host, Profile: *wf.profile, Secrets: inv.secrets, Note: inv.note, Mode: inv.mode}
 }
 
 // outputFlags are --format and --fail-level for modes that report findings.

@@ -1,6 +1,3 @@
-// Command brickci is the brickci GitHub Action and command-line tool: one
-// binary whose modes lint, validate, plan, test, deploy, run, destroy and
-// generate a Databricks bundle's CI/CD.
 package main
 
 import (

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 	"github.com/brickci/brickci/internal/deploy"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gitinfo"
+	"github.com/brickci/brickci/internal/workspace"
 	"github.com/databricks/databricks-sdk-go"
-	"github.com/databricks/databricks-sdk-go/service/iam"
 )
 
 func init() {
@@ -108,8 +109,8 @@ type deployTarget struct {
 type loadRequest struct {
 	dir, target string
 	vars        varFlag
-	// isolate moves the deployment under a sub-directory (integration tests).
-	isolate string
+	// isolate makes the load a test deployment (see bundle.Isolation).
+	isolate *bundle.Isolation
 	// files lists the files to sync; only plan and deploy need them.
 	files bool
 	// strict reports unknown fields as errors (--strict).
@@ -143,8 +144,9 @@ func strictFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("strict", false, "report unknown fields in the bundle as errors rather than warnings")
 }
 
-// loadForDeploy loads the bundle, builds the client for its host, resolves
-// the bundle again as the current user and, when asked, lists its files. On
+// loadForDeploy loads the bundle once, for the current user of the
+// workspace its target names (the client is built from the target's
+// workspace block during the load) and, when asked, lists its files. On
 // failure it returns nil and the exit code, having printed why.
 //
 // The findings of the load (also printed) come back for pull-request
@@ -155,38 +157,30 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		return nil, nil, code
 	}
 	req.dir = dir
-	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate, Strict: req.strict, Checkout: gitinfo.Read}
+	res := workspace.NewResolver(ctx, wf.env(inv))
+	// A workspace that cannot be reached is said after the bundle's own
+	// errors, which the load (offline then) still finds.
+	var resolveErr error
+	resolve := func(ws bundle.Workspace) (*bundle.User, bundle.LookupFunc, error) {
+		u, lookups, err := res.Resolve(ws)
+		resolveErr = err
+		return u, lookups, nil
+	}
+	opts := bundle.LoadOptions{Dir: req.dir, Target: req.target, Vars: req.vars, Getenv: inv.getenv, Isolate: req.isolate, Strict: req.strict, Checkout: gitinfo.Read,
+		Resolve: resolve}
 	b, l, err := bundle.Load(opts)
 	if err != nil {
-		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
+		return nil, l, loadFailed(inv, req.dir, err)
 	}
 	if l.AtLeast(diag.Error) {
 		return nil, l, bundleErrors(inv, l)
 	}
-	w, err := workspaceClient(inv, wf, b.Workspace.Host)
-	if err != nil {
-		return nil, l, bad(inv, "%v", err)
-	}
-	me, err := w.CurrentUser.Me(ctx, iam.MeRequest{})
-	if err != nil {
-		return nil, l, failed(inv, "failed to read the current user from %s: %v", w.Config.Host, err)
-	}
-	user := bundle.NewUser(me.UserName)
-	if user.IsServicePrincipal && me.DisplayName != "" {
-		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
-	}
-	// The first load found the host; paths and names depend on the user.
-	opts.CurrentUser = &user
-	b, l, err = bundle.Load(opts)
-	if err != nil {
-		return nil, l, bad(inv, "failed to load the bundle in %q: %v", req.dir, err)
-	}
-	if l.AtLeast(diag.Error) {
-		return nil, l, bundleErrors(inv, l)
+	if resolveErr != nil {
+		return nil, l, loadFailed(inv, req.dir, resolveErr)
 	}
 	// Warnings do not stop a deploy, but are said, as validate says them.
 	_ = diag.WriteText(inv.stderr, l.Only(diag.Warning))
-	dt := &deployTarget{w: w, b: b}
+	dt := &deployTarget{w: res.Client, b: b}
 	if req.checkTypes {
 		// Never a green deploy that left part of the bundle out unasked.
 		sup := deploy.CheckSupported(b, req.skip, req.unsupported)
@@ -212,6 +206,25 @@ func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req 
 		}
 	}
 	return dt, l, exitOK
+}
+
+// loadFailed prints why bundle.Load failed and returns the exit code: 2
+// for a bundle that cannot be read, a bad isolation name or a workspace
+// client that cannot be configured, 1 when the workspace could not tell
+// who the current user is.
+func loadFailed(inv *invocation, dir string, err error) int {
+	var iso *bundle.IsolationError
+	var cfg *workspace.ConfigError
+	var me *workspace.UserError
+	switch {
+	case errors.As(err, &iso):
+		return bad(inv, "--isolate %v", err)
+	case errors.As(err, &cfg):
+		return bad(inv, "%v", err)
+	case errors.As(err, &me):
+		return failed(inv, "%v", err)
+	}
+	return bad(inv, "failed to load the bundle in %q: %v", dir, err)
 }
 
 // bundleErrors prints the errors that stop a workspace mode and returns its
@@ -266,12 +279,7 @@ func skippedMarkdown(skipped []bundle.Resource) string {
 }
 
 func sortedJobKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // The state files a deploy writes record the version of brickci.

@@ -167,3 +167,23 @@ func TestStoppedDeploySaysWhy(t *testing.T) {
 		t.Errorf("last line %q does not say why the deploy stopped\n%s", last, errb.String())
 	}
 }
+
+// TestDeployResolvesLookups checks that deploy resolves a variable's
+// lookup in the workspace, as validate does, instead of deploying the
+// unresolved reference: a warehouse the workspace does not know fails the
+// deploy before any job is created.
+func TestDeployResolvesLookups(t *testing.T) {
+	t.Parallel()
+	srv, url := serveEmulator(t, emulator.Config{})
+	dir := writeBundle(t, "bundle:\n  name: demo\nvariables:\n  wh:\n    lookup:\n      warehouse: Shared SQL\ntargets:\n  dev:\n    default: true\nresources:\n  jobs:\n    hello:\n      name: hello\n      description: ${var.wh}\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
+	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
+	code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir)
+	if code != exitFailed || !strings.Contains(errOut, "lookup-failed") {
+		t.Errorf("deploy: exit %d, want %d with a lookup-failed finding\n%s", code, exitFailed, errOut)
+	}
+	for _, r := range srv.Requests() {
+		if strings.HasPrefix(r.Path, "/api/2.2/jobs/create") {
+			t.Errorf("a job was created: %s %s", r.Method, r.Path)
+		}
+	}
+}

@@ -5,10 +5,9 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/databricks/databricks-sdk-go/apierr"
-	sdkworkspace "github.com/databricks/databricks-sdk-go/service/workspace"
-
+	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
+	"github.com/brickci/brickci/internal/workspace"
 )
 
 func init() {
@@ -30,17 +29,15 @@ func init() {
 					// as non-interactive.
 					return bad(inv, "refusing to destroy target %q without --auto-approve", t)
 				}
-				if *isolate != "" && !isolateRe.MatchString(*isolate) {
-					return bad(inv, "--isolate %q must be one path segment of at most 40 letters, digits, '.', '_' and '-'", *isolate)
+				req := loadRequest{dir: *tf.dir, target: t, vars: tf.vars}
+				if *isolate != "" {
+					req.isolate = &bundle.Isolation{Name: *isolate}
 				}
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, isolate: *isolate})
+				dt, _, code := loadForDeploy(ctx, inv, tf.wf, req)
 				if dt == nil {
 					return code
 				}
-				if *isolate != "" {
-					isolateNames(dt.b, *isolate)
-				}
-				exists, err := deploymentExists(ctx, dt)
+				exists, err := workspace.DeploymentExists(ctx, dt.w, dt.b.Workspace)
 				if err != nil {
 					return failed(inv, "failed to look for the deployment of target %q: %v", t, err)
 				}
@@ -55,24 +52,4 @@ func init() {
 			}
 		},
 	})
-}
-
-// deploymentExists reports whether anything of the target's deployment is
-// left in the workspace: its root path, or its state path when that lies
-// elsewhere. A second destroy finds neither.
-func deploymentExists(ctx context.Context, dt *deployTarget) (bool, error) {
-	ws := dt.b.Workspace
-	for _, p := range []string{ws.RootPath, ws.StatePath, ws.FilePath} {
-		if p == "" {
-			continue
-		}
-		_, err := dt.w.Workspace.GetStatus(ctx, sdkworkspace.GetStatusRequest{Path: p})
-		switch {
-		case err == nil:
-			return true, nil
-		case !apierr.IsMissing(err):
-			return false, err
-		}
-	}
-	return false, nil
 }

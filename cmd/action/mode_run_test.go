@@ -17,14 +17,14 @@ import (
 
 var exampleBundle = "../../examples/rag-chatbot"
 
-// workspace is an emulator on loopback and the environment that reaches it.
-type workspace struct {
+// emulated is an emulator on loopback and the environment that reaches it.
+type emulated struct {
 	em  *emulator.Server
 	url string
 	env map[string]string
 }
 
-func newWorkspace(t *testing.T, cfg emulator.Config) *workspace {
+func newWorkspace(t *testing.T, cfg emulator.Config) *emulated {
 	t.Helper()
 	em := emulator.New()
 	if err := em.Configure(cfg); err != nil {
@@ -32,25 +32,25 @@ func newWorkspace(t *testing.T, cfg emulator.Config) *workspace {
 	}
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	return &workspace{em: em, url: srv.URL, env: map[string]string{
+	return &emulated{em: em, url: srv.URL, env: map[string]string{
 		"DATABRICKS_TOKEN": "tok", "DATABRICKS_RATE_LIMIT": "1000",
 	}}
 }
 
 // main runs brickci against the emulator: --host follows the mode name,
 // before any job key ends the flags.
-func (w *workspace) main(args ...string) (int, string, string) {
+func (w *emulated) main(args ...string) (int, string, string) {
 	return runMain(w.env, append([]string{args[0], "--host", w.url}, args[1:]...)...)
 }
 
-func (w *workspace) deploy(t *testing.T, target string) {
+func (w *emulated) deploy(t *testing.T, target string) {
 	t.Helper()
 	if code, out, errOut := w.main("deploy", "-t", target, "--bundle", exampleBundle); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 
-func (w *workspace) runStates(t *testing.T) []jobs.RunResultState {
+func (w *emulated) runStates(t *testing.T) []jobs.RunResultState {
 	t.Helper()
 	var out []jobs.RunResultState
 	for _, r := range w.em.Runs("tok") {

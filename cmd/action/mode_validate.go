@@ -9,18 +9,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/databricks/databricks-sdk-go"
-	"github.com/databricks/databricks-sdk-go/apierr"
-	"github.com/databricks/databricks-sdk-go/service/compute"
-	"github.com/databricks/databricks-sdk-go/service/iam"
-	"github.com/databricks/databricks-sdk-go/service/sql"
-
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/deploy"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/gitinfo"
 	"github.com/brickci/brickci/internal/spec"
+	"github.com/brickci/brickci/internal/workspace"
 )
 
 func init() {
@@ -163,130 +158,35 @@ type validator struct {
 // note tells the user once per run how the bundle is validated.
 func (v *validator) note(format string, args ...any) { v.inv.note(format, args...) }
 
+// validate loads one target once: online, for the current user of the
+// workspace the target names and with its lookups resolved, when there are
+// credentials and that workspace answers; offline otherwise, saying why.
 func (v *validator) validate(dir, target string) (*bundle.Bundle, diag.List, error) {
 	opts := bundle.LoadOptions{Dir: dir, Target: target, Vars: v.vars, Getenv: v.inv.getenv, Strict: v.strict, Checkout: gitinfo.Read}
-	b, l, err := bundle.Load(opts)
-	if err != nil || b == nil {
-		return b, l, err
-	}
-	switch {
-	case v.offline:
-		return b, l, nil // asked for: nothing to say
-	case !hasCredentials(v.inv, v.wf):
-		v.note("validating offline: no Databricks credentials")
-		return b, l, nil
-	}
-	w, err := workspaceClient(v.inv, v.wf, b.Workspace.Host)
-	if err != nil {
-		v.note("validating offline: %v", err)
-		return b, l, nil
-	}
-	me, err := w.CurrentUser.Me(v.ctx, iam.MeRequest{})
-	if err != nil {
-		v.note("validating offline: failed to read the current user from %s: %v", w.Config.Host, err)
-		return b, l, nil
-	}
-	v.note("validating online as %s on %s", me.UserName, w.Config.Host)
-	user := bundle.NewUser(me.UserName)
-	if user.IsServicePrincipal && me.DisplayName != "" {
-		user.ShortName = bundle.NewUser(me.DisplayName).ShortName
-	}
-	opts.CurrentUser = &user
-	opts.Lookups = func(kind, name string) (string, error) { return lookup(v.ctx, w, kind, name) }
-	b, l, err = bundle.Load(opts)
-	if err != nil || b == nil {
-		return b, l, err
-	}
-	return b, append(l, v.checkRefs(w, b)...), nil
-}
-
-// checkRefs reports cluster and warehouse ids that do not exist.
-func (v *validator) checkRefs(w *databricks.WorkspaceClient, b *bundle.Bundle) diag.List {
-	var l diag.List
-	checked := map[string]error{}
-	for _, r := range b.WorkspaceRefs {
-		key := r.Kind + "\x00" + r.ID
-		err, done := checked[key]
-		if !done {
-			switch r.Kind {
-			case "cluster":
-				_, err = w.Clusters.Get(v.ctx, compute.GetClusterRequest{ClusterId: r.ID})
-			case "warehouse":
-				_, err = w.Warehouses.Get(v.ctx, sql.GetWarehouseRequest{Id: r.ID})
+	var online *workspace.Resolver
+	if !v.offline {
+		env := v.wf.env(v.inv)
+		opts.Resolve = func(ws bundle.Workspace) (*bundle.User, bundle.LookupFunc, error) {
+			if !env.HasCredentials() {
+				v.note("validating offline: no Databricks credentials")
+				return nil, nil, nil
 			}
-			checked[key] = err
-		}
-		switch {
-		case err == nil:
-		case apierr.IsMissing(err):
-			l = append(l, diag.Errorf(r.Kind+"-missing", r.Location.File, r.Location.Line, r.Location.Column, "%s %q does not exist in %s; use an existing id or a job cluster", r.Kind, r.ID, w.Config.Host))
-		default:
-			l = append(l, diag.Warnf(r.Kind+"-missing", r.Location.File, r.Location.Line, r.Location.Column, "could not check %s %q: %v", r.Kind, r.ID, err))
+			r := workspace.NewResolver(v.ctx, env)
+			u, lookups, err := r.Resolve(ws)
+			if err != nil {
+				v.note("validating offline: %v", err)
+				return nil, nil, nil
+			}
+			v.note("validating online as %s on %s", u.UserName, r.Client.Config.Host)
+			online = r
+			return u, lookups, nil
 		}
 	}
-	return l
-}
-
-// lookup resolves a variable lookup to an id the way the Databricks CLI
-// does, by the object's name.
-func lookup(ctx context.Context, w *databricks.WorkspaceClient, kind, name string) (string, error) {
-	switch kind {
-	case "cluster":
-		c, err := w.Clusters.GetByClusterName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return c.ClusterId, nil
-	case "warehouse":
-		e, err := w.Warehouses.GetByName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return e.Id, nil
-	case "cluster_policy":
-		p, err := w.ClusterPolicies.GetByName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return p.PolicyId, nil
-	case "instance_pool":
-		p, err := w.InstancePools.GetByInstancePoolName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return p.InstancePoolId, nil
-	case "job":
-		j, err := w.Jobs.GetBySettingsName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprint(j.JobId), nil
-	case "pipeline":
-		p, err := w.Pipelines.GetByName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return p.PipelineId, nil
-	case "service_principal":
-		sp, err := w.ServicePrincipals.GetByDisplayName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return sp.ApplicationId, nil
-	case "query":
-		q, err := w.Queries.GetByDisplayName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return q.Id, nil
-	case "alert":
-		al, err := w.Alerts.GetByDisplayName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		return al.Id, nil
+	b, l, err := bundle.Load(opts)
+	if err != nil || b == nil || online == nil {
+		return b, l, err
 	}
-	return "", fmt.Errorf("lookup kind %q is not supported, valid are %q", kind, []string{"alert", "cluster", "cluster_policy", "instance_pool", "job", "pipeline", "query", "service_principal", "warehouse"})
+	return b, append(l, workspace.CheckRefs(v.ctx, online.Client, b)...), nil
 }
 
 // uniq drops findings repeated across targets (a shared resource file is

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"net/http"
 	"strings"
-	"time"
-
-	"github.com/databricks/databricks-sdk-go/config"
 
 	"github.com/brickci/brickci/internal/gha"
 	"github.com/brickci/brickci/internal/github"
@@ -36,22 +32,6 @@ func registerSecrets(inv *invocation) {
 	for _, k := range secretEnv {
 		inv.secrets.Add(inv.getenv(k))
 	}
-}
-
-// registerConfigSecrets registers the credentials of a resolved SDK
-// configuration, which may have come from a ~/.databrickscfg profile.
-func registerConfigSecrets(inv *invocation, cfg *config.Config) {
-	inv.secrets.Add(cfg.Token, cfg.ClientSecret, cfg.AzureClientSecret, cfg.Password)
-}
-
-// sdkTransport is the SDK's own default transport (which it uses only when
-// none is given), with room for as many idle connections per host as
-// parallel uploads use.
-func sdkTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = 180 * time.Second
-	return t
 }
 
 // githubOptions are the GitHub client options for this run: from the

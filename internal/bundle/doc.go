@@ -29,10 +29,19 @@
 // and the git checkout (git.go); sync.paths may reach outside the bundle,
 // which moves the sync root up as the CLI does (Sync.Root).
 //
+// LoadOptions.Isolate makes a load a test deployment (isolation.go): its
+// own sub-directory of every workspace path, its own job and serving
+// endpoint names, schedules and triggers paused, and the name checked once.
+// Callers only choose the name.
+//
 // It reads the bundle's files but never talks to a workspace, reads the
 // process environment or exits: values that need a workspace (the current
 // user, lookups), the environment (BUNDLE_VAR_*, GITHUB_*) and the reading
-// of the git checkout are handed in by the caller. It does not deploy,
+// of the git checkout are handed in by the caller. The workspace values
+// come either as LoadOptions.CurrentUser and Lookups or from
+// LoadOptions.Resolve, which Load calls once the target's workspace block
+// is merged (so its host and profile are known) and before anything is
+// interpolated; internal/workspace supplies it, so a bundle is loaded once. It does not deploy,
 // upload or resolve deploy-time references such as
 // ${resources.jobs.<key>.id}; those stay in place for internal/deploy.
 package bundle

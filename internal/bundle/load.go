@@ -33,28 +33,37 @@ type LoadOptions struct {
 	// Getenv reads BUNDLE_VAR_<name> variables; nil reads nothing.
 	Getenv func(string) string
 	// CurrentUser is the identity to resolve for; nil resolves offline, with
-	// ${workspace.current_user.*} left in place.
+	// ${workspace.current_user.*} left in place (unless Resolve gives one).
 	CurrentUser *User
 	// Lookups resolves a variable's `lookup` (kind such as "cluster" or
 	// "warehouse", and the name) to an id. Nil leaves lookups unresolved and
-	// reports each as an info finding.
-	Lookups func(kind, name string) (string, error)
+	// reports each as an info finding (unless Resolve gives one).
+	Lookups LookupFunc
+	// Resolve, when set, is called once the target's overrides are merged,
+	// with the target's workspace host and profile as written, and before
+	// anything is interpolated: it supplies the current user and the lookups
+	// from the workspace that block names (internal/workspace does). A nil
+	// user or lookup keeps CurrentUser or Lookups. An error from it is
+	// returned by Load as it is.
+	Resolve func(ws Workspace) (*User, LookupFunc, error)
 	// Strict reports unknown fields as errors rather than warnings.
 	Strict bool
 	// Checkout reads the git checkout holding a directory, for
 	// ${bundle.git.*} (gitinfo.Read); nil reads none, so only bundle.git in
 	// databricks.yml and the GitHub Actions context (through Getenv) count.
 	Checkout func(dir string) (gitinfo.Checkout, error)
-	// Isolate, when set, moves the whole deployment under a sub-directory of
-	// that name (for example "pr-42"): root_path and every workspace path
-	// not derived from it get "/<Isolate>" appended, so deployments of two
-	// pull requests to the same target never share files or state.
-	Isolate string
+	// Isolate, when set, makes the load a test deployment of its own (see
+	// Isolation).
+	Isolate *Isolation
 	// ArtifactsBuilt says the artifacts' builds have run: a path an
 	// artifact produces that matches no file is then an error instead of
 	// an info saying that it will be built.
 	ArtifactsBuilt bool
 }
+
+// LookupFunc resolves a variable's lookup (kind such as "cluster" and the
+// object's name) to the object's id.
+type LookupFunc func(kind, name string) (string, error)
 
 // Load reads the bundle in opts.Dir and resolves it for one target.
 //
@@ -68,6 +77,9 @@ type LoadOptions struct {
 func Load(opts LoadOptions) (*Bundle, diag.List, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
+	}
+	if err := opts.Isolate.check(); err != nil {
+		return nil, nil, err
 	}
 	rootFile, err := findRoot(opts.Dir)
 	if err != nil {
@@ -176,6 +188,19 @@ func (l *loader) load() (*Bundle, error) {
 	git, gitMissing := l.resolveGit(bundleNode)
 	l.setGit(bundleNode, git)
 
+	if l.opts.Resolve != nil {
+		ws := get(root, "workspace")
+		u, lookups, err := l.opts.Resolve(Workspace{Host: str(get(ws, "host")), Profile: str(get(ws, "profile"))})
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			l.opts.CurrentUser = u
+		}
+		if lookups != nil {
+			l.opts.Lookups = lookups
+		}
+	}
 	user := l.currentUser()
 	b.CurrentUser = user
 	explicitRoot := l.workspaceDefaults(root, user)
@@ -243,6 +268,7 @@ func (l *loader) load() (*Bundle, error) {
 	l.checkJobs(res, b, name)
 	l.checkServing(res)
 	l.build(root, res, b)
+	l.opts.Isolate.apply(b)
 	return b, nil
 }
 
@@ -546,10 +572,10 @@ func (l *loader) workspaceDefaults(root *yaml.Node, u User) bool {
 			v.Value = "/Workspace/Users/${workspace.current_user.userName}/" + v.Value[2:]
 		}
 	}
-	if l.opts.Isolate != "" {
+	if iso := l.opts.Isolate; iso != nil && iso.Name != "" {
 		for _, d := range defaults {
 			if v := get(ws, d[0]); v != nil && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${workspace.root_path}") {
-				v.Value = strings.TrimRight(v.Value, "/") + "/" + l.opts.Isolate
+				v.Value = strings.TrimRight(v.Value, "/") + "/" + iso.Name
 			}
 		}
 	}

@@ -351,7 +351,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func TestIsolateMovesEveryWorkspacePath(t *testing.T) {
 	t.Parallel()
 	u := NewUser("someone@example.com")
-	b, l, err := Load(LoadOptions{Dir: "testdata/good/mlops", Target: "staging", CurrentUser: &u, Isolate: "pr-42"})
+	b, l, err := Load(LoadOptions{Dir: "testdata/good/mlops", Target: "staging", CurrentUser: &u, Isolate: &Isolation{Name: "pr-42"}})
 	if err != nil || l.AtLeast(diag.Error) {
 		t.Fatalf("load: %v %v", err, l)
 	}

@@ -6,7 +6,7 @@
 // built on it print, post or write.
 //
 // It is a leaf package (standard library only) so that the writers in
-// internal/gha and internal/github and the workspace client in cmd/action
-// can all share one Set without an import cycle. It never reads the
-// environment: callers hand it values.
+// internal/gha and internal/github and the workspace client in
+// internal/workspace can all share one Set without an import cycle. It
+// never reads the environment: callers hand it values.
 package redact

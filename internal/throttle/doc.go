@@ -12,5 +12,5 @@
 // and slow down together when it says so.
 //
 // The package only wraps an http.RoundTripper: it knows nothing of bundles,
-// deploys or the environment. cmd/action installs it in the SDK client.
+// deploys or the environment. internal/workspace installs it in the SDK client.
 package throttle

@@ -1,7 +1,6 @@
-package main
+package workspace
 
 import (
-	"io"
 	"net/http/httptest"
 	"testing"
 
@@ -24,9 +23,8 @@ func TestClientRateLimit(t *testing.T) {
 		{"7", 7},
 	} {
 		env := map[string]string{"DATABRICKS_TOKEN": "t", "DATABRICKS_RATE_LIMIT": tc.env}
-		inv := &invocation{mode: "deploy", getenv: func(k string) string { return env[k] }, stdout: io.Discard, stderr: io.Discard}
-		host, profile := ts.URL, ""
-		w, err := workspaceClient(inv, workspaceFlags{host: &host, profile: &profile}, "")
+		e := Env{Mode: "deploy", Getenv: func(k string) string { return env[k] }, Host: ts.URL}
+		w, err := e.Client("")
 		if err != nil {
 			t.Fatal(err)
 		}
