@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -81,9 +82,12 @@ var notIdentifier = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 // applyPresets applies the presets block and, for mode: development, the
 // presets Databricks documents for development targets
 // (https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes):
-//   - resource names get the prefix "[dev <short_name>] " (serving endpoint
-//     names, which allow only letters, digits, - and _, get "dev_<short_name>_");
-//   - jobs get the tag dev: <short_name>;
+//   - resource names get the prefix "[dev <short_name>] " (serving endpoint,
+//     registered model and schema names, which allow only letters, digits,
+//     - and _, get "dev_<short_name>_"; an experiment's on its last path
+//     element; volumes none);
+//   - jobs, experiments and models get the tag dev: <short_name>;
+//   - quality monitors lose their schedule (they cannot be paused);
 //   - schedules, triggers and continuous runs whose pause_status is not set
 //     explicitly are PAUSED;
 //   - jobs that do not set max_concurrent_runs may run 4 at a time;
@@ -168,6 +172,40 @@ func (l *loader) applyPresets(root *yaml.Node, b *Bundle, target *yaml.Node) {
 			name.Value, name.Tag = p.servingPrefix+name.Value, "!!str"
 		}
 	})
+	// Unity Catalog names allow no spaces or brackets: they get the
+	// prefix serving endpoints get.
+	for _, typ := range []string{"registered_models", "schemas"} {
+		each(res, typ, func(key, n *yaml.Node) {
+			if name := get(n, "name"); !isNull(name) && p.hasNamePrefix && p.servingPrefix != "" {
+				name.Value, name.Tag = p.servingPrefix+name.Value, "!!str"
+			}
+		})
+	}
+	each(res, "experiments", func(key, e *yaml.Node) {
+		// An experiment's name is a workspace path: the prefix goes on
+		// its last element.
+		if name := get(e, "name"); !isNull(name) && p.hasNamePrefix && p.namePrefix != "" {
+			dir, base := path.Split(name.Value)
+			name.Value, name.Tag = dir+p.namePrefix+base, "!!str"
+		}
+		l.addTagList(e, key, p.tags)
+	})
+	each(res, "models", func(key, m *yaml.Node) {
+		if name := get(m, "name"); !isNull(name) && p.hasNamePrefix && p.namePrefix != "" {
+			name.Value, name.Tag = p.namePrefix+name.Value, "!!str"
+		}
+		l.addTagList(m, key, p.tags)
+	})
+	if p.hasPauseStatus && p.pauseStatus == string(jobs.PauseStatusPaused) {
+		// Monitors cannot be paused: a paused target drops their
+		// schedules, unless one says UNPAUSED explicitly, as the
+		// Databricks CLI does.
+		each(res, "quality_monitors", func(key, q *yaml.Node) {
+			if s := get(q, "schedule"); s != nil && str(get(s, "pause_status")) != "UNPAUSED" {
+				q.Content = without(q, "schedule").Content
+			}
+		})
+	}
 	each(res, "pipelines", func(key, pl *yaml.Node) {
 		if name := get(pl, "name"); !isNull(name) && p.hasNamePrefix && p.namePrefix != "" {
 			name.Value, name.Tag = p.namePrefix+name.Value, "!!str"
@@ -249,6 +287,28 @@ func (l *loader) build(root, res *yaml.Node, b *Bundle) {
 		}
 		return b.Resources[i].Key < b.Resources[j].Key
 	})
+}
+
+// addTagList adds the preset tags to a resource whose tags are a list of
+// key/value entries (experiments, models), unless it sets the key itself.
+func (l *loader) addTagList(n, key *yaml.Node, tags map[string]string) {
+	if len(tags) == 0 {
+		return
+	}
+	list := get(n, "tags")
+	if list == nil || list.Kind != yaml.SequenceNode {
+		list = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: key.Line, Column: key.Column}
+		l.t.set(n, "tags", list)
+	}
+	for _, k := range mapKeys(tags) {
+		if slices.ContainsFunc(list.Content, func(e *yaml.Node) bool { return str(get(e, "key")) == k }) {
+			continue
+		}
+		e := l.t.mapping(key)
+		l.t.set(e, "key", l.t.scalar(k, key))
+		l.t.set(e, "value", l.t.scalar(tags[k], key))
+		list.Content = append(list.Content, e)
+	}
 }
 
 // without returns a shallow copy of mapping n without keys.
