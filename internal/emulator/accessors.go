@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/serving"
@@ -177,5 +178,54 @@ func normalized[T any](v T) T {
 		return v
 	}
 	clearForceSend(reflect.ValueOf(&out))
+	return out
+}
+
+// Schemas returns full name → schema as the get call reports it, without
+// ids and timestamps.
+func (s *Server) Schemas(key string) map[string]catalog.SchemaInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.SchemaInfo { return uc.schemas },
+		func(v *catalog.SchemaInfo) { v.SchemaId, v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", "", 0, 0 })
+}
+
+// Volumes returns full name → volume, without ids and timestamps.
+func (s *Server) Volumes(key string) map[string]catalog.VolumeInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.VolumeInfo { return uc.volumes },
+		func(v *catalog.VolumeInfo) { v.VolumeId, v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", "", 0, 0 })
+}
+
+// RegisteredModels returns full name → Unity Catalog registered model,
+// without ids and timestamps.
+func (s *Server) RegisteredModels(key string) map[string]catalog.RegisteredModelInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.RegisteredModelInfo { return uc.models },
+		func(v *catalog.RegisteredModelInfo) { v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", 0, 0 })
+}
+
+// Grants returns "<SECURABLE_TYPE>/<full name>" (for example
+// "SCHEMA/main.staging"; registered models are FUNCTION) → the privilege
+// assignments the grants API reports, principals and privileges sorted.
+func (s *Server) Grants(key string) map[string][]catalog.PrivilegeAssignment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]catalog.PrivilegeAssignment{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for k := range ws.uc.grants {
+			out[k] = normalized(ws.uc.assignments(k))
+		}
+	}
+	return out
+}
+
+func ucState[V any](s *Server, key string, pick func(*unityCatalog) map[string]*V, strip func(*V)) map[string]V {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]V{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for name, v := range pick(ws.uc) {
+			c := normalized(*v)
+			strip(&c)
+			out[name] = c
+		}
+	}
 	return out
 }

@@ -44,6 +44,28 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/2.0/serving-endpoints/{name}", handler: handleEndpointGet},
 		{pattern: "PUT /api/2.0/serving-endpoints/{name}/config", handler: handleEndpointUpdateConfig},
 		{pattern: "DELETE /api/2.0/serving-endpoints/{name}", handler: handleEndpointDelete},
+
+		{pattern: "GET /api/2.1/unity-catalog/catalogs", handler: handleCatalogList},
+		{pattern: "GET /api/2.1/unity-catalog/catalogs/{name}", handler: handleCatalogGet},
+		{pattern: "POST /api/2.1/unity-catalog/schemas", handler: handleSchemaCreate},
+		{pattern: "GET /api/2.1/unity-catalog/schemas", handler: handleSchemaList},
+		{pattern: "GET /api/2.1/unity-catalog/schemas/{name}", handler: handleSchemaGet},
+		{pattern: "PATCH /api/2.1/unity-catalog/schemas/{name}", handler: handleSchemaUpdate},
+		{pattern: "DELETE /api/2.1/unity-catalog/schemas/{name}", handler: handleSchemaDelete},
+		{pattern: "POST /api/2.1/unity-catalog/volumes", handler: handleVolumeCreate},
+		{pattern: "GET /api/2.1/unity-catalog/volumes", handler: handleVolumeList},
+		{pattern: "GET /api/2.1/unity-catalog/volumes/{name}", handler: handleVolumeGet},
+		{pattern: "PATCH /api/2.1/unity-catalog/volumes/{name}", handler: handleVolumeUpdate},
+		{pattern: "DELETE /api/2.1/unity-catalog/volumes/{name}", handler: handleVolumeDelete},
+		{pattern: "POST /api/2.1/unity-catalog/models", handler: handleUCModelCreate},
+		{pattern: "GET /api/2.1/unity-catalog/models", handler: handleUCModelList},
+		{pattern: "GET /api/2.1/unity-catalog/models/{name}", handler: handleUCModelGet},
+		{pattern: "PATCH /api/2.1/unity-catalog/models/{name}", handler: handleUCModelUpdate},
+		{pattern: "DELETE /api/2.1/unity-catalog/models/{name}", handler: handleUCModelDelete},
+		{pattern: "GET /api/2.1/unity-catalog/tables/{name}", handler: handleTableGet},
+		{pattern: "GET /api/2.1/unity-catalog/tables/{name}/exists", handler: handleTableExists},
+		{pattern: "GET /api/2.1/unity-catalog/permissions/{type}/{name}", handler: handleGrantsGet},
+		{pattern: "PATCH /api/2.1/unity-catalog/permissions/{type}/{name}", handler: handleGrantsUpdate},
 	}
 }
 

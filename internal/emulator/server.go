@@ -59,6 +59,8 @@ type Server struct {
 	issued   map[string]principal
 	requests []Request
 	nextTok  int64
+	// seeds are applied to every workspace when it is created.
+	seeds []Seed
 	// buckets hold each workspace's request budget under Config.RateLimit.
 	buckets map[string]*bucket
 	// inflight counts API requests being served (see WaitIdle).
@@ -327,7 +329,11 @@ func (s *Server) faultLocked() *apiError {
 func (s *Server) workspaceLocked(who principal) *workspace {
 	ws, ok := s.spaces[who.workspace]
 	if !ok {
-		ws = newWorkspace(who, s.clock())
+		now := s.clock()
+		ws = newWorkspace(who, now)
+		for _, seed := range s.seeds {
+			_ = ws.seed(seed, now)
+		}
 		s.spaces[who.workspace] = ws
 	}
 	return ws

@@ -18,6 +18,7 @@ type workspace struct {
 	idem      map[string]int64
 	endpoints map[string]*endpoint
 	acls      map[string]*acl
+	uc        *unityCatalog
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -36,6 +37,9 @@ func newWorkspace(who principal, now time.Time) *workspace {
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
 	}
+	ws.uc = newUnityCatalog(ws)
+	// A new workspace has the catalog main with its schema default.
+	_ = ws.seed(Seed{Schemas: []string{"main.default"}}, now)
 	return ws
 }
 
