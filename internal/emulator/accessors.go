@@ -9,6 +9,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/ml"
 	"github.com/databricks/databricks-sdk-go/service/serving"
 )
 
@@ -22,12 +23,12 @@ import (
 
 // Object is a workspace object as the accessors report it.
 type Object struct {
-	// Type is DIRECTORY, NOTEBOOK or FILE.
+	// Type is DIRECTORY, NOTEBOOK, FILE or MLFLOW_EXPERIMENT.
 	Type string
 	// Language is set for notebooks (PYTHON, SQL, SCALA, R).
 	Language string
 	// Content is the file content or notebook source (with its header
-	// line); nil for directories.
+	// line); nil for directories and experiments.
 	Content []byte
 }
 
@@ -38,7 +39,7 @@ func (s *Server) Files(key string) map[string][]byte {
 	out := map[string][]byte{}
 	if ws := s.peekWorkspace(key); ws != nil {
 		for p, o := range ws.objects {
-			if o.kind != kindDirectory {
+			if o.kind == kindFile || o.kind == kindNotebook {
 				out[p] = bytes.Clone(o.content)
 			}
 		}
@@ -54,7 +55,7 @@ func (s *Server) Objects(key string) map[string]Object {
 	if ws := s.peekWorkspace(key); ws != nil {
 		for p, o := range ws.objects {
 			obj := Object{Type: string(o.kind), Language: string(o.language)}
-			if o.kind != kindDirectory {
+			if o.kind == kindFile || o.kind == kindNotebook {
 				obj.Content = bytes.Clone(o.content)
 			}
 			out[p] = obj
@@ -225,6 +226,22 @@ func ucState[V any](s *Server, key string, pick func(*unityCatalog) map[string]*
 			c := normalized(*v)
 			strip(&c)
 			out[name] = c
+		}
+	}
+	return out
+}
+
+// Experiments returns name → MLflow experiment, deleted ones included (with
+// lifecycle stage "deleted"), without timestamps.
+func (s *Server) Experiments(key string) map[string]ml.Experiment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]ml.Experiment{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for _, e := range ws.experiments {
+			v := normalized(e.view())
+			v.CreationTime, v.LastUpdateTime = 0, 0
+			out[v.Name] = v
 		}
 	}
 	return out

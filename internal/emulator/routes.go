@@ -38,6 +38,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/2.0/permissions/{type}/{id}", handler: handlePermissionsGet},
 		{pattern: "PUT /api/2.0/permissions/{type}/{id}", handler: handlePermissionsSet},
 		{pattern: "PATCH /api/2.0/permissions/{type}/{id}", handler: handlePermissionsUpdate},
+		{pattern: "GET /api/2.0/permissions/{type}/{id}/permissionLevels", handler: handlePermissionLevels},
 
 		{pattern: "POST /api/2.0/serving-endpoints", handler: handleEndpointCreate},
 		{pattern: "GET /api/2.0/serving-endpoints", handler: handleEndpointList},
@@ -66,6 +67,16 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/2.1/unity-catalog/tables/{name}/exists", handler: handleTableExists},
 		{pattern: "GET /api/2.1/unity-catalog/permissions/{type}/{name}", handler: handleGrantsGet},
 		{pattern: "PATCH /api/2.1/unity-catalog/permissions/{type}/{name}", handler: handleGrantsUpdate},
+
+		{pattern: "POST /api/2.0/mlflow/experiments/create", handler: handleExperimentCreate},
+		{pattern: "GET /api/2.0/mlflow/experiments/get", handler: handleExperimentGet},
+		{pattern: "GET /api/2.0/mlflow/experiments/get-by-name", handler: handleExperimentGetByName},
+		{pattern: "POST /api/2.0/mlflow/experiments/update", handler: handleExperimentUpdate},
+		{pattern: "POST /api/2.0/mlflow/experiments/delete", handler: handleExperimentDelete},
+		{pattern: "POST /api/2.0/mlflow/experiments/restore", handler: handleExperimentRestore},
+		{pattern: "POST /api/2.0/mlflow/experiments/set-experiment-tag", handler: handleExperimentSetTag},
+		{pattern: "GET /api/2.0/mlflow/experiments/list", handler: handleExperimentList},
+		{pattern: "POST /api/2.0/mlflow/experiments/search", handler: handleExperimentSearch},
 	}
 }
 

@@ -19,6 +19,8 @@ type workspace struct {
 	endpoints map[string]*endpoint
 	acls      map[string]*acl
 	uc        *unityCatalog
+	// experiments are keyed by experiment id.
+	experiments map[string]*experiment
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -33,6 +35,8 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		idem:      map[string]int64{},
 		endpoints: map[string]*endpoint{},
 		acls:      map[string]*acl{},
+
+		experiments: map[string]*experiment{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
