@@ -246,3 +246,19 @@ func (s *Server) Experiments(key string) map[string]ml.Experiment {
 	}
 	return out
 }
+
+// Models returns name → model of the workspace model registry as the
+// Databricks get call reports it, without timestamps.
+func (s *Server) Models(key string) map[string]ml.ModelDatabricks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]ml.ModelDatabricks{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for name, m := range ws.registry {
+			v := normalized(*m.databricks())
+			v.CreationTimestamp, v.LastUpdatedTimestamp = 0, 0
+			out[name] = v
+		}
+	}
+	return out
+}

@@ -42,6 +42,12 @@ var permissionTypes = map[string]permType{
 			return ok && e.info.LifecycleStage == stageActive
 		},
 	},
+	"registered-models": {
+		urlType: "registered-models", objectType: "registered-model",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManageStagingVersions,
+			iam.PermissionLevelCanManageProductionVersions, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { return ws.registryModelByID(id) != nil },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

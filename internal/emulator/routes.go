@@ -77,6 +77,15 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/2.0/mlflow/experiments/set-experiment-tag", handler: handleExperimentSetTag},
 		{pattern: "GET /api/2.0/mlflow/experiments/list", handler: handleExperimentList},
 		{pattern: "POST /api/2.0/mlflow/experiments/search", handler: handleExperimentSearch},
+
+		{pattern: "POST /api/2.0/mlflow/registered-models/create", handler: handleRegistryCreate},
+		{pattern: "GET /api/2.0/mlflow/databricks/registered-models/get", handler: handleRegistryGet},
+		{pattern: "PATCH /api/2.0/mlflow/registered-models/update", handler: handleRegistryUpdate},
+		{pattern: "POST /api/2.0/mlflow/registered-models/rename", handler: handleRegistryRename},
+		{pattern: "DELETE /api/2.0/mlflow/registered-models/delete", handler: handleRegistryDelete},
+		{pattern: "POST /api/2.0/mlflow/registered-models/set-tag", handler: handleRegistrySetTag},
+		{pattern: "DELETE /api/2.0/mlflow/registered-models/delete-tag", handler: handleRegistryDeleteTag},
+		{pattern: "GET /api/2.0/mlflow/registered-models/list", handler: handleRegistryList},
 	}
 }
 

@@ -21,6 +21,8 @@ type workspace struct {
 	uc        *unityCatalog
 	// experiments are keyed by experiment id.
 	experiments map[string]*experiment
+	// registry holds the workspace model registry, keyed by model name.
+	registry map[string]*registeredModel
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -37,6 +39,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		acls:      map[string]*acl{},
 
 		experiments: map[string]*experiment{},
+		registry:    map[string]*registeredModel{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
