@@ -262,3 +262,18 @@ func (s *Server) Models(key string) map[string]ml.ModelDatabricks {
 	}
 	return out
 }
+
+// Monitors returns table full name → quality monitor as the get call
+// reports it now.
+func (s *Server) Monitors(key string) map[string]catalog.MonitorInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]catalog.MonitorInfo{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for name, m := range ws.monitors {
+			out[name] = normalized(m.view(now))
+		}
+	}
+	return out
+}

@@ -23,6 +23,8 @@ type workspace struct {
 	experiments map[string]*experiment
 	// registry holds the workspace model registry, keyed by model name.
 	registry map[string]*registeredModel
+	// monitors are keyed by the full name of their table.
+	monitors map[string]*monitor
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -40,6 +42,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 
 		experiments: map[string]*experiment{},
 		registry:    map[string]*registeredModel{},
+		monitors:    map[string]*monitor{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}

@@ -348,6 +348,7 @@ func (ws *workspace) renameSchema(sc *catalog.SchemaInfo, newName string) {
 	moveChildren(ws.uc.tables, oldFull, newFull, func(t *catalog.TableInfo, full string) { t.SchemaName, t.FullName = newName, full })
 	moveChildren(ws.uc.volumes, oldFull, newFull, func(v *catalog.VolumeInfo, full string) { v.SchemaName, v.FullName = newName, full })
 	moveChildren(ws.uc.models, oldFull, newFull, func(m *catalog.RegisteredModelInfo, full string) { m.SchemaName, m.FullName = newName, full })
+	moveChildren(ws.monitors, oldFull, newFull, func(m *monitor, full string) { m.info.TableName = full })
 	for key, g := range ws.uc.grants {
 		typ, name, _ := strings.Cut(key, "/")
 		if name == oldFull || strings.HasPrefix(name, oldFull+".") {
@@ -402,6 +403,7 @@ func handleSchemaDelete(s *Server, c *call) (any, error) {
 	}
 	for _, n := range tables {
 		delete(c.ws.uc.tables, n)
+		delete(c.ws.monitors, n)
 		delete(c.ws.uc.grants, "TABLE/"+n)
 	}
 	for _, n := range models {
