@@ -10,6 +10,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/ml"
+	"github.com/databricks/databricks-sdk-go/service/pipelines"
 	"github.com/databricks/databricks-sdk-go/service/serving"
 )
 
@@ -273,6 +274,36 @@ func (s *Server) Monitors(key string) map[string]catalog.MonitorInfo {
 		now := s.clock()
 		for name, m := range ws.monitors {
 			out[name] = normalized(m.view(now))
+		}
+	}
+	return out
+}
+
+// Pipelines returns pipeline id → spec of every pipeline.
+func (s *Server) Pipelines(key string) map[string]pipelines.PipelineSpec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]pipelines.PipelineSpec{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for id, p := range ws.pipelines {
+			out[id] = normalized(p.spec)
+		}
+	}
+	return out
+}
+
+// PipelineUpdates returns pipeline id → its updates, oldest first, as the
+// get update call reports them now.
+func (s *Server) PipelineUpdates(key string) map[string][]pipelines.UpdateInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]pipelines.UpdateInfo{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for id, p := range ws.pipelines {
+			for _, u := range p.updates {
+				out[id] = append(out[id], normalized(u.view(now)))
+			}
 		}
 	}
 	return out

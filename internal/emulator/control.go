@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Outcome is how a task of a job run ends.
+// Outcome is how a task of a job run, or a pipeline update, ends.
 type Outcome string
 
 // Task outcomes.
@@ -42,7 +42,8 @@ type Config struct {
 	Seed uint64
 	// TaskDuration is how long each task runs; DefaultTaskDuration when zero.
 	TaskDuration time.Duration
-	// Outcomes maps task keys to how they end; missing keys succeed.
+	// Outcomes maps job task keys, and pipeline names for the updates of
+	// their pipelines, to how they end; missing keys succeed.
 	Outcomes map[string]Outcome
 	// RateLimit, when positive, is the number of authenticated API requests
 	// per second each workspace admits, as a token bucket holding one

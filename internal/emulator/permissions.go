@@ -48,6 +48,11 @@ var permissionTypes = map[string]permType{
 			iam.PermissionLevelCanManageProductionVersions, iam.PermissionLevelCanManage},
 		exists: func(ws *workspace, id string) bool { return ws.registryModelByID(id) != nil },
 	},
+	"pipelines": {
+		urlType: "pipelines", objectType: "pipelines",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanRun, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.pipelines[id]; return ok },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

@@ -94,6 +94,17 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/2.0/mlflow/registered-models/set-tag", handler: handleRegistrySetTag},
 		{pattern: "DELETE /api/2.0/mlflow/registered-models/delete-tag", handler: handleRegistryDeleteTag},
 		{pattern: "GET /api/2.0/mlflow/registered-models/list", handler: handleRegistryList},
+
+		{pattern: "POST /api/2.0/pipelines", handler: handlePipelineCreate},
+		{pattern: "GET /api/2.0/pipelines", handler: handlePipelineList},
+		{pattern: "GET /api/2.0/pipelines/{id}", handler: handlePipelineGet},
+		{pattern: "PUT /api/2.0/pipelines/{id}", handler: handlePipelineEdit},
+		{pattern: "DELETE /api/2.0/pipelines/{id}", handler: handlePipelineDelete},
+		{pattern: "POST /api/2.0/pipelines/{id}/updates", handler: handlePipelineStartUpdate},
+		{pattern: "GET /api/2.0/pipelines/{id}/updates", handler: handlePipelineListUpdates},
+		{pattern: "GET /api/2.0/pipelines/{id}/updates/{update}", handler: handlePipelineGetUpdate},
+		{pattern: "POST /api/2.0/pipelines/{id}/stop", handler: handlePipelineStop},
+		{pattern: "GET /api/2.0/pipelines/{id}/events", handler: handlePipelineEvents},
 	}
 }
 

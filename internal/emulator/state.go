@@ -25,6 +25,8 @@ type workspace struct {
 	registry map[string]*registeredModel
 	// monitors are keyed by the full name of their table.
 	monitors map[string]*monitor
+	// pipelines are keyed by pipeline id.
+	pipelines map[string]*pipeline
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -43,6 +45,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		experiments: map[string]*experiment{},
 		registry:    map[string]*registeredModel{},
 		monitors:    map[string]*monitor{},
+		pipelines:   map[string]*pipeline{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
