@@ -157,7 +157,7 @@ func (s *Server) resetLocked() {
 	s.spaces = map[string]*workspace{}
 	s.issued = map[string]principal{}
 	s.requests = nil
-	s.seeds = nil
+	s.seeds, s.keyedSeeds = nil, map[string][]Seed{}
 }
 
 func (s *Server) registerControl() {

@@ -59,8 +59,10 @@ type Server struct {
 	issued   map[string]principal
 	requests []Request
 	nextTok  int64
-	// seeds are applied to every workspace when it is created.
-	seeds []Seed
+	// seeds are applied to every workspace when it is created, keyedSeeds
+	// to the workspace of their key.
+	seeds      []Seed
+	keyedSeeds map[string][]Seed
 	// buckets hold each workspace's request budget under Config.RateLimit.
 	buckets map[string]*bucket
 	// inflight counts API requests being served (see WaitIdle).
@@ -331,9 +333,10 @@ func (s *Server) workspaceLocked(who principal) *workspace {
 	if !ok {
 		now := s.clock()
 		ws = newWorkspace(who, now)
-		for _, seed := range s.seeds {
+		for _, seed := range slices.Concat(s.seeds, s.keyedSeeds[who.workspace]) {
 			_ = ws.seed(seed, now)
 		}
+		delete(s.keyedSeeds, who.workspace)
 		s.spaces[who.workspace] = ws
 	}
 	return ws

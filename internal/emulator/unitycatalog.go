@@ -52,7 +52,8 @@ type Seed struct {
 }
 
 // Seed makes the objects of seed exist in the workspace of key ("" for every
-// workspace, present and future, until the next Reset).
+// workspace, present and future, until the next Reset). A workspace no
+// request has reached yet is seeded when the first one does.
 func (s *Server) Seed(key string, seed Seed) error {
 	for _, names := range []struct {
 		list  []string
@@ -68,8 +69,13 @@ func (s *Server) Seed(key string, seed Seed) error {
 	defer s.mu.Unlock()
 	now := s.clock()
 	if key != "" {
-		ws := s.workspaceLocked(principal{workspace: key, userName: s.opts.UserName})
-		return ws.seed(seed, now)
+		if ws := s.peekWorkspace(key); ws != nil {
+			return ws.seed(seed, now)
+		}
+		// The workspace does not exist yet; it is seeded when first reached,
+		// once it is known who its token belongs to.
+		s.keyedSeeds[key] = append(s.keyedSeeds[key], seed)
+		return nil
 	}
 	s.seeds = append(s.seeds, seed)
 	for _, ws := range s.spaces {
