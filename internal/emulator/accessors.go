@@ -6,8 +6,11 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/ml"
+	"github.com/databricks/databricks-sdk-go/service/pipelines"
 	"github.com/databricks/databricks-sdk-go/service/serving"
 )
 
@@ -21,12 +24,12 @@ import (
 
 // Object is a workspace object as the accessors report it.
 type Object struct {
-	// Type is DIRECTORY, NOTEBOOK or FILE.
+	// Type is DIRECTORY, NOTEBOOK, FILE or MLFLOW_EXPERIMENT.
 	Type string
 	// Language is set for notebooks (PYTHON, SQL, SCALA, R).
 	Language string
 	// Content is the file content or notebook source (with its header
-	// line); nil for directories.
+	// line); nil for directories and experiments.
 	Content []byte
 }
 
@@ -37,7 +40,7 @@ func (s *Server) Files(key string) map[string][]byte {
 	out := map[string][]byte{}
 	if ws := s.peekWorkspace(key); ws != nil {
 		for p, o := range ws.objects {
-			if o.kind != kindDirectory {
+			if o.kind == kindFile || o.kind == kindNotebook {
 				out[p] = bytes.Clone(o.content)
 			}
 		}
@@ -53,7 +56,7 @@ func (s *Server) Objects(key string) map[string]Object {
 	if ws := s.peekWorkspace(key); ws != nil {
 		for p, o := range ws.objects {
 			obj := Object{Type: string(o.kind), Language: string(o.language)}
-			if o.kind != kindDirectory {
+			if o.kind == kindFile || o.kind == kindNotebook {
 				obj.Content = bytes.Clone(o.content)
 			}
 			out[p] = obj
@@ -177,5 +180,131 @@ func normalized[T any](v T) T {
 		return v
 	}
 	clearForceSend(reflect.ValueOf(&out))
+	return out
+}
+
+// Schemas returns full name → schema as the get call reports it, without
+// ids and timestamps.
+func (s *Server) Schemas(key string) map[string]catalog.SchemaInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.SchemaInfo { return uc.schemas },
+		func(v *catalog.SchemaInfo) { v.SchemaId, v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", "", 0, 0 })
+}
+
+// Volumes returns full name → volume, without ids and timestamps.
+func (s *Server) Volumes(key string) map[string]catalog.VolumeInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.VolumeInfo { return uc.volumes },
+		func(v *catalog.VolumeInfo) { v.VolumeId, v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", "", 0, 0 })
+}
+
+// RegisteredModels returns full name → Unity Catalog registered model,
+// without ids and timestamps.
+func (s *Server) RegisteredModels(key string) map[string]catalog.RegisteredModelInfo {
+	return ucState(s, key, func(uc *unityCatalog) map[string]*catalog.RegisteredModelInfo { return uc.models },
+		func(v *catalog.RegisteredModelInfo) { v.MetastoreId, v.CreatedAt, v.UpdatedAt = "", 0, 0 })
+}
+
+// Grants returns "<SECURABLE_TYPE>/<full name>" (for example
+// "SCHEMA/main.staging"; registered models are FUNCTION) → the privilege
+// assignments the grants API reports, principals and privileges sorted.
+func (s *Server) Grants(key string) map[string][]catalog.PrivilegeAssignment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]catalog.PrivilegeAssignment{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for k := range ws.uc.grants {
+			out[k] = normalized(ws.uc.assignments(k))
+		}
+	}
+	return out
+}
+
+func ucState[V any](s *Server, key string, pick func(*unityCatalog) map[string]*V, strip func(*V)) map[string]V {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]V{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for name, v := range pick(ws.uc) {
+			c := normalized(*v)
+			strip(&c)
+			out[name] = c
+		}
+	}
+	return out
+}
+
+// Experiments returns name → MLflow experiment, deleted ones included (with
+// lifecycle stage "deleted"), without timestamps.
+func (s *Server) Experiments(key string) map[string]ml.Experiment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]ml.Experiment{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for _, e := range ws.experiments {
+			v := normalized(e.view())
+			v.CreationTime, v.LastUpdateTime = 0, 0
+			out[v.Name] = v
+		}
+	}
+	return out
+}
+
+// Models returns name → model of the workspace model registry as the
+// Databricks get call reports it, without timestamps.
+func (s *Server) Models(key string) map[string]ml.ModelDatabricks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]ml.ModelDatabricks{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for name, m := range ws.registry {
+			v := normalized(*m.databricks())
+			v.CreationTimestamp, v.LastUpdatedTimestamp = 0, 0
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// Monitors returns table full name → quality monitor as the get call
+// reports it now.
+func (s *Server) Monitors(key string) map[string]catalog.MonitorInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]catalog.MonitorInfo{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for name, m := range ws.monitors {
+			out[name] = normalized(m.view(now))
+		}
+	}
+	return out
+}
+
+// Pipelines returns pipeline id → spec of every pipeline.
+func (s *Server) Pipelines(key string) map[string]pipelines.PipelineSpec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]pipelines.PipelineSpec{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		for id, p := range ws.pipelines {
+			out[id] = normalized(p.spec)
+		}
+	}
+	return out
+}
+
+// PipelineUpdates returns pipeline id → its updates, oldest first, as the
+// get update call reports them now.
+func (s *Server) PipelineUpdates(key string) map[string][]pipelines.UpdateInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]pipelines.UpdateInfo{}
+	if ws := s.peekWorkspace(key); ws != nil {
+		now := s.clock()
+		for id, p := range ws.pipelines {
+			for _, u := range p.updates {
+				out[id] = append(out[id], normalized(u.view(now)))
+			}
+		}
+	}
 	return out
 }

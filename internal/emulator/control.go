@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Outcome is how a task of a job run ends.
+// Outcome is how a task of a job run, or a pipeline update, ends.
 type Outcome string
 
 // Task outcomes.
@@ -42,7 +42,8 @@ type Config struct {
 	Seed uint64
 	// TaskDuration is how long each task runs; DefaultTaskDuration when zero.
 	TaskDuration time.Duration
-	// Outcomes maps task keys to how they end; missing keys succeed.
+	// Outcomes maps job task keys, and pipeline names for the updates of
+	// their pipelines, to how they end; missing keys succeed.
 	Outcomes map[string]Outcome
 	// RateLimit, when positive, is the number of authenticated API requests
 	// per second each workspace admits, as a token bucket holding one
@@ -141,7 +142,9 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// Reset forgets all workspaces, issued OAuth tokens and recorded requests.
+// Reset forgets all workspaces, issued OAuth tokens, recorded requests and
+// seeds made for every workspace; new workspaces again hold only the
+// catalog main with its schema default.
 // The injected configuration is kept and the fault generator is reseeded.
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -154,6 +157,7 @@ func (s *Server) resetLocked() {
 	s.spaces = map[string]*workspace{}
 	s.issued = map[string]principal{}
 	s.requests = nil
+	s.seeds, s.keyedSeeds = nil, map[string][]Seed{}
 }
 
 func (s *Server) registerControl() {
@@ -169,6 +173,7 @@ func (s *Server) registerControl() {
 		writeJSON(w, http.StatusOK, struct{}{})
 	})
 	s.control.HandleFunc("POST /__emulator/config", s.handleConfig)
+	s.control.HandleFunc("POST /__emulator/seed", s.handleSeed)
 	s.control.HandleFunc("GET /__emulator/github-oidc", s.handleGitHubOIDC)
 	s.control.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFoundEndpoint(r.Method, r.URL.Path))
@@ -213,6 +218,32 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, configJSON(cfg))
+}
+
+// seedBody is the JSON of POST /__emulator/seed: the objects to seed and
+// the workspace (its token or client id) to seed them in, every workspace
+// when empty.
+type seedBody struct {
+	Seed
+	Workspace string `json:"workspace"`
+}
+
+func (s *Server) handleSeed(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeError(w, errInvalidParameter("failed to read request body: %v", err))
+		return
+	}
+	var body seedBody
+	if err := json.Unmarshal(data, &body); err != nil {
+		writeError(w, errMalformed("failed to parse seed: %v", err))
+		return
+	}
+	if err := s.Seed(body.Workspace, body.Seed); err != nil {
+		writeError(w, errInvalidParameter("%v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
 }
 
 func configJSON(cfg Config) map[string]any {

@@ -34,6 +34,25 @@ var permissionTypes = map[string]permType{
 			return slices.ContainsFunc(mapValues(ws.endpoints), func(e *endpoint) bool { return e.detail.Id == id })
 		},
 	},
+	"experiments": {
+		urlType: "experiments", objectType: "mlflowExperiment",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool {
+			e, ok := ws.experiments[id]
+			return ok && e.info.LifecycleStage == stageActive
+		},
+	},
+	"registered-models": {
+		urlType: "registered-models", objectType: "registered-model",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManageStagingVersions,
+			iam.PermissionLevelCanManageProductionVersions, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { return ws.registryModelByID(id) != nil },
+	},
+	"pipelines": {
+		urlType: "pipelines", objectType: "pipelines",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanRun, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.pipelines[id]; return ok },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
@@ -233,4 +252,20 @@ func updatePermissions(c *call, replace bool) (any, error) {
 	}
 	a.entries = trial.entries
 	return a.view(), nil
+}
+
+func handlePermissionLevels(s *Server, c *call) (any, error) {
+	typeName, id := c.r.PathValue("type"), c.r.PathValue("id")
+	typ, ok := permissionTypes[typeName]
+	if !ok {
+		return nil, errInvalidParameter("permissions of object type %q are not supported, valid are %q", typeName, sortedKeys(permissionTypes))
+	}
+	if !typ.exists(c.ws, id) {
+		return nil, errDoesNotExist("%s %s does not exist", typ.objectType, id)
+	}
+	resp := iam.GetPermissionLevelsResponse{}
+	for _, l := range typ.levels {
+		resp.PermissionLevels = append(resp.PermissionLevels, iam.PermissionsDescription{PermissionLevel: l, Description: "Permission level " + string(l)})
+	}
+	return resp, nil
 }

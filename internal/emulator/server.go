@@ -59,6 +59,10 @@ type Server struct {
 	issued   map[string]principal
 	requests []Request
 	nextTok  int64
+	// seeds are applied to every workspace when it is created, keyedSeeds
+	// to the workspace of their key.
+	seeds      []Seed
+	keyedSeeds map[string][]Seed
 	// buckets hold each workspace's request budget under Config.RateLimit.
 	buckets map[string]*bucket
 	// inflight counts API requests being served (see WaitIdle).
@@ -327,7 +331,12 @@ func (s *Server) faultLocked() *apiError {
 func (s *Server) workspaceLocked(who principal) *workspace {
 	ws, ok := s.spaces[who.workspace]
 	if !ok {
-		ws = newWorkspace(who, s.clock())
+		now := s.clock()
+		ws = newWorkspace(who, now)
+		for _, seed := range slices.Concat(s.seeds, s.keyedSeeds[who.workspace]) {
+			_ = ws.seed(seed, now)
+		}
+		delete(s.keyedSeeds, who.workspace)
 		s.spaces[who.workspace] = ws
 	}
 	return ws

@@ -18,6 +18,15 @@ type workspace struct {
 	idem      map[string]int64
 	endpoints map[string]*endpoint
 	acls      map[string]*acl
+	uc        *unityCatalog
+	// experiments are keyed by experiment id.
+	experiments map[string]*experiment
+	// registry holds the workspace model registry, keyed by model name.
+	registry map[string]*registeredModel
+	// monitors are keyed by the full name of their table.
+	monitors map[string]*monitor
+	// pipelines are keyed by pipeline id.
+	pipelines map[string]*pipeline
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -32,10 +41,18 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		idem:      map[string]int64{},
 		endpoints: map[string]*endpoint{},
 		acls:      map[string]*acl{},
+
+		experiments: map[string]*experiment{},
+		registry:    map[string]*registeredModel{},
+		monitors:    map[string]*monitor{},
+		pipelines:   map[string]*pipeline{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
 	}
+	ws.uc = newUnityCatalog(ws)
+	// A new workspace has the catalog main with its schema default.
+	_ = ws.seed(Seed{Schemas: []string{"main.default"}}, now)
 	return ws
 }
 

@@ -48,7 +48,7 @@ func (o *object) info() wsapi.ObjectInfo {
 		ResourceId: strconv.FormatInt(o.id, 10),
 		Language:   o.language,
 	}
-	if o.kind != kindDirectory {
+	if o.kind == kindFile || o.kind == kindNotebook {
 		info.Size = int64(len(o.content))
 		info.ForceSendFields = []string{"Size"}
 	}
@@ -186,6 +186,9 @@ func (ws *workspace) put(p string, kind objectKind, lang wsapi.Language, content
 	if exists {
 		if existing.kind == kindDirectory {
 			return errAlreadyExists("path (%s) already exists and is a directory", p)
+		}
+		if existing.kind == kindExperiment {
+			return errAlreadyExists("path (%s) already exists and is an MLflow experiment", p)
 		}
 		if !overwrite {
 			return errAlreadyExists("path (%s) already exists", p)
@@ -397,6 +400,9 @@ func handleExport(s *Server, c *call) (any, error) {
 		return nil, err
 	}
 	format := wsapi.ExportFormat(c.query("format"))
+	if o.kind == kindExperiment {
+		return nil, errInvalidParameter("%s is an MLflow experiment, which cannot be exported", o.path)
+	}
 	if o.kind == kindDirectory {
 		return exportDirectory(c, o, format)
 	}
@@ -453,7 +459,7 @@ func exportDirectory(c *call, dir *object, format wsapi.ExportFormat) (any, erro
 	prefix := strings.TrimSuffix(dir.path, "/") + "/"
 	paths := make([]string, 0)
 	for p, o := range c.ws.objects {
-		if strings.HasPrefix(p, prefix) && o.kind != kindDirectory {
+		if strings.HasPrefix(p, prefix) && (o.kind == kindFile || o.kind == kindNotebook) {
 			paths = append(paths, p)
 		}
 	}
@@ -540,12 +546,23 @@ func handleDelete(s *Server, c *call) (any, error) {
 		prefix := p + "/"
 		for q := range c.ws.objects {
 			if strings.HasPrefix(q, prefix) {
-				delete(c.ws.objects, q)
+				c.ws.deleteObject(q, c.now)
 			}
 		}
 	}
-	delete(c.ws.objects, p)
+	c.ws.deleteObject(p, c.now)
 	return nil, nil
+}
+
+// deleteObject removes the object at p; an experiment there is deleted as
+// through the MLflow API.
+func (ws *workspace) deleteObject(p string, now time.Time) {
+	if o := ws.objects[p]; o != nil && o.kind == kindExperiment {
+		if e := ws.experiments[strconv.FormatInt(o.id, 10)]; e != nil {
+			ws.softDelete(e, millis(now))
+		}
+	}
+	delete(ws.objects, p)
 }
 
 // handleImportFile is the workspace-files API the Databricks CLI writes with:
@@ -595,8 +612,8 @@ func handleReadFile(s *Server, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.kind == kindDirectory {
-		return nil, errInvalidParameter("path (%s) is a directory", p)
+	if o.kind != kindFile && o.kind != kindNotebook {
+		return nil, errInvalidParameter("path (%s) is not a file", p)
 	}
 	return rawBody{contentType: "application/octet-stream", data: o.content}, nil
 }
