@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,52 +169,49 @@ func TestStrictIsTheSameInEveryMode(t *testing.T) {
 	}
 }
 
-// TestDeployMLOpsStacksRender plans and deploys MLOps Stacks renders (the
-// Unity Catalog and the workspace-registry variants) to the emulator: every
-// job is created, no ${...} reaches a deployed setting, and the resources
-// brickci does not deploy are named.
+// TestDeployMLOpsStacksRender plans, deploys, redeploys and destroys
+// MLOps Stacks renders (the Unity Catalog and the workspace-registry
+// variants) against the emulator, with the catalogs, schemas and tables an
+// admin makes before a first deploy seeded: every resource is created (the
+// jobs, the experiment with its permissions, the model with its grants,
+// the quality monitor), no ${...} reaches a deployed setting, a second
+// deploy changes nothing, and destroy leaves nothing behind.
 func TestDeployMLOpsStacksRender(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name        string
-		jobs        int
-		skip        string
-		notDeployed []string
+		name    string
+		jobs    int
+		seed    emulator.Seed
+		created []string
 	}{
-		{"mlops-uc", 4, "experiments,registered_models,quality_monitors", []string{`experiments "experiment"`, `registered_models "model"`, `quality_monitors "churn_model_quality_monitor"`}},
-		{"mlops-workspace", 3, "experiments,models", []string{`experiments "experiment"`, `models "model"`}},
+		{"mlops-uc", 4, emulator.Seed{Catalogs: []string{"staging"}, Schemas: []string{"staging.churn_model"}, Tables: []string{"dev.churn_model.predictions"}},
+			[]string{"created experiment experiment", "created registered model staging.churn_model.churn_model-model", "created quality monitor on dev.churn_model.predictions"}},
+		{"mlops-workspace", 3, emulator.Seed{}, []string{"created experiment experiment", "created model staging-churn_model-model"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			srv, url := serveEmulator(t, emulator.Config{})
+			if err := srv.Seed("tok", c.seed); err != nil {
+				t.Fatal(err)
+			}
 			dir := filepath.Join("..", "..", "internal", "bundle", "testdata", "real", c.name)
 			env := map[string]string{"DATABRICKS_TOKEN": "tok",
 				"GITHUB_SHA": "4f9c1e0b7a2d3c4b5a69788796a5b4c3d2e1f0a9", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
-			if code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", url, "--bundle", dir); code != 0 || !strings.Contains(out, "create job model_training_job") {
+			code, out, errOut := runMain(env, "plan", "-t", "staging", "--host", url, "--bundle", dir)
+			if code != 0 || !strings.Contains(out, "create job model_training_job") || !strings.Contains(out, "create experiment experiment") {
 				t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 			}
-			// Without --skip-unsupported the deploy stops, naming each
-			// resource it cannot deploy, before it changes anything.
-			code, _, errOut := runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir)
-			if code != exitFailed {
-				t.Fatalf("deploy without --skip-unsupported: exit %d, want %d\n%s", code, exitFailed, errOut)
+			if strings.Contains(errOut, "not deployed by brickci") {
+				t.Errorf("plan names resources brickci does not deploy:\n%s", errOut)
 			}
-			for _, r := range c.notDeployed {
-				if !strings.Contains(errOut, r+" is not deployed by brickci") {
-					t.Errorf("stderr does not say %s is not deployed:\n%s", r, errOut)
-				}
-			}
-			if n := len(srv.Jobs("tok")); n != 0 {
-				t.Fatalf("a refused deploy created %d jobs", n)
-			}
-			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir, "--skip-unsupported", c.skip)
+			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir)
 			if code != 0 {
 				t.Fatalf("deploy: exit %d\n%s", code, errOut)
 			}
-			for _, r := range c.notDeployed {
-				if !strings.Contains(errOut, r+" is skipped (--skip-unsupported") {
-					t.Errorf("stderr does not say %s is skipped:\n%s", r, errOut)
+			for _, want := range c.created {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("deploy does not say %q:\n%s", want, errOut)
 				}
 			}
 			js := srv.Jobs("tok")
@@ -230,6 +229,48 @@ func TestDeployMLOpsStacksRender(t *testing.T) {
 				if !strings.HasPrefix(s.Name, "staging-churn_model-") {
 					t.Errorf("job name %q", s.Name)
 				}
+			}
+			if n := len(srv.Experiments("tok")); n != 1 {
+				t.Errorf("%d experiments, want 1", n)
+			}
+			switch c.name {
+			case "mlops-uc":
+				if _, ok := srv.RegisteredModels("tok")["staging.churn_model.churn_model-model"]; !ok {
+					t.Errorf("registered model not created: %v", srv.RegisteredModels("tok"))
+				}
+				g := srv.Grants("tok")
+				if fmt.Sprint(g) == "map[]" || !strings.Contains(fmt.Sprint(g), "account users") {
+					t.Errorf("grants of the registered model not set: %v", g)
+				}
+				if len(srv.Monitors("tok")) != 1 {
+					t.Errorf("quality monitor not created: %v", srv.Monitors("tok"))
+				}
+			case "mlops-workspace":
+				if len(srv.Models("tok")) != 1 {
+					t.Errorf("model not created: %v", srv.Models("tok"))
+				}
+			}
+			before := len(srv.Requests())
+			code, _, errOut = runMain(env, "deploy", "-t", "staging", "--host", url, "--bundle", dir)
+			if code != 0 || !strings.Contains(errOut, "no changes") {
+				t.Errorf("second deploy: exit %d, want 0 and no changes\n%s", code, errOut)
+			}
+			for _, r := range srv.Requests()[before:] {
+				if r.Method != http.MethodGet {
+					t.Errorf("second deploy sent %s %s", r.Method, r.Path)
+				}
+			}
+			if code, _, errOut := runMain(env, "destroy", "-t", "staging", "--host", url, "--bundle", dir, "--auto-approve"); code != 0 {
+				t.Fatalf("destroy: exit %d\n%s", code, errOut)
+			}
+			left := len(srv.Jobs("tok")) + len(srv.RegisteredModels("tok")) + len(srv.Monitors("tok")) + len(srv.Models("tok"))
+			for _, e := range srv.Experiments("tok") {
+				if e.LifecycleStage != "deleted" {
+					left++
+				}
+			}
+			if left != 0 {
+				t.Errorf("destroy left %d resources behind", left)
 			}
 		})
 	}

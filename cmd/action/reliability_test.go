@@ -39,7 +39,7 @@ func TestRunUnderFaults(t *testing.T) {
 				w.deploy(t, "staging")
 				// Tasks long enough for a few dozen polls, so that faults land on
 				// run-now, runs/get and get-output alike.
-				cfg := emulator.Config{TaskDuration: 60 * time.Millisecond, FaultRate: 0.1, Seed: seed}
+				cfg := emulator.Config{TaskDuration: 200 * time.Millisecond, FaultRate: 0.1, Seed: seed}
 				if failing {
 					cfg.Outcomes = map[string]emulator.Outcome{"chatbot_chain": emulator.OutcomeFailed}
 				}
