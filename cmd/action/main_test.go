@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/brickci/brickci/internal/demo"
 	"github.com/brickci/brickci/internal/emulator"
 )
 
@@ -244,6 +245,9 @@ func serveEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, string)
 	t.Helper()
 	srv := emulator.New()
 	if err := srv.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Seed("", demo.ExampleSeed); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 
+	"github.com/brickci/brickci/internal/demo"
 	"github.com/brickci/brickci/internal/emulator"
 )
 
@@ -28,6 +29,9 @@ func newWorkspace(t *testing.T, cfg emulator.Config) *emulated {
 	t.Helper()
 	em := emulator.New()
 	if err := em.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := em.Seed("", demo.ExampleSeed); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(em)

@@ -84,7 +84,7 @@ var notIdentifier = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 // (https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes):
 //   - resource names get the prefix "[dev <short_name>] " (serving endpoint,
 //     registered model and schema names, which allow only letters, digits,
-//     - and _, get "dev_<short_name>_"; an experiment's on its last path
+//   - and _, get "dev_<short_name>_"; an experiment's on its last path
 //     element; volumes none);
 //   - jobs, experiments and models get the tag dev: <short_name>;
 //   - quality monitors lose their schedule (they cannot be paused);
@@ -262,6 +262,9 @@ func (l *loader) build(root, res *yaml.Node, b *Bundle) {
 			typ := res.Content[i].Value
 			each(res, typ, func(key, n *yaml.Node) {
 				r := Resource{Type: typ, Key: key.Value, Name: str(get(n, "name")), Location: l.t.loc(key)}
+				if typ == "quality_monitors" {
+					r.Name = str(get(n, "table_name")) // a monitor is known by its table
+				}
 				switch typ {
 				case "jobs":
 					r.Config, r.Permissions = b.Jobs[key.Value].Config, b.Jobs[key.Value].Permissions

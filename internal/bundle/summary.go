@@ -21,6 +21,7 @@ var resourceTypeNames = map[string]string{
 	"schemas":                 "schema",
 	"volumes":                 "volume",
 	"clusters":                "cluster",
+	"quality_monitors":        "quality monitor",
 }
 
 // WriteSummary writes a markdown summary of b for step summaries and

@@ -129,6 +129,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := post(ctx, url+"/__emulator/config", map[string]any{"task_duration_ms": o.TaskDuration.Milliseconds()}); err != nil {
 		return nil, fmt.Errorf("failed to configure the emulator: %w", err)
 	}
+	if err := post(ctx, url+"/__emulator/seed", ExampleSeed); err != nil {
+		return nil, fmt.Errorf("failed to seed the emulator with the example's catalogs: %w", err)
+	}
 	fmt.Fprintf(o.Out, "workspace emulator listening on %s\n\n", url)
 
 	// The pipeline plays on a checkout of its own, as on a runner, so that

@@ -14,7 +14,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/brickci/brickci/internal/emulator"
 )
+
+// ExampleSeed is what a workspace admin makes before the example's first
+// deploy, and the demo and the tests seed the emulator with: each target's
+// catalog and its rag schema, which the bundle uses but does not own.
+var ExampleSeed = emulator.Seed{
+	Catalogs: []string{"dev", "test", "staging", "prod"},
+	Schemas:  []string{"dev.rag", "test.rag", "staging.rag", "prod.rag"},
+}
 
 // ExampleWheel is the file name of the example's wheel.
 const ExampleWheel = "rag_chatbot-0.1.0-py3-none-any.whl"

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/brickci/brickci/internal/bundle"
+	"github.com/brickci/brickci/internal/demo"
 	"github.com/brickci/brickci/internal/emulator"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/google/go-cmp/cmp"
@@ -43,6 +44,9 @@ var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 func newServer(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) (*emulator.Server, *databricks.WorkspaceClient) {
 	t.Helper()
 	srv := emulator.New()
+	if err := srv.Seed("", demo.ExampleSeed); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	cfg := &databricks.Config{Host: ts.URL, Token: testToken, AuthType: "pat", RateLimitPerSecond: 10000}

@@ -132,8 +132,10 @@ func newGraph(b *bundle.Bundle) (*graph, error) {
 	byName := map[string]string{}
 	for _, r := range rs {
 		if c, ok := typeOf(r.Type).(catalogObject); ok {
-			if n := c.catalogName(r.Config); n != "" {
-				byName[n] = addr(r.Type, r.Key)
+			for _, n := range c.catalogNames(r.Config) {
+				if n != "" {
+					byName[n] = addr(r.Type, r.Key)
+				}
 			}
 		}
 	}

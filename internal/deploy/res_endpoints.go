@@ -97,6 +97,41 @@ func (endpointsType) find(ctx context.Context, d *deployer, name string) (string
 	return name, nil
 }
 
+// catalogNames is the endpoint's inference table, which Databricks makes
+// when the endpoint is created with auto_capture_config enabled:
+// <catalog>.<schema>.<table_name_prefix>_payload.
+func (endpointsType) catalogNames(cfg map[string]any) []string {
+	c, _ := fieldAt(cfg, "config.auto_capture_config").(map[string]any)
+	if c == nil || c["enabled"] == false {
+		return nil
+	}
+	prefix, _ := c["table_name_prefix"].(string)
+	if prefix == "" {
+		prefix, _ = cfg["name"].(string)
+	}
+	if t := fullName(c, "catalog_name", "schema_name"); t != "" && prefix != "" {
+		return []string{t + "." + prefix + "_payload"}
+	}
+	return nil
+}
+
+// catalogUses are the models the endpoint serves.
+func (endpointsType) catalogUses(cfg map[string]any) []string {
+	var out []string
+	for _, list := range []string{"served_entities", "served_models"} {
+		items, _ := fieldAt(cfg, "config."+list).([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			for _, k := range []string{"entity_name", "model_name"} {
+				if n, _ := m[k].(string); n != "" {
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func (endpointsType) objectType() string              { return "serving-endpoints" }
 func (endpointsType) ownerLevel() iam.PermissionLevel { return iam.PermissionLevelCanManage }
 

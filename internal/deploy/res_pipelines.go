@@ -29,7 +29,7 @@ func (pipelinesType) label(key, id string) string {
 }
 func (pipelinesType) name(s map[string]any) string { return nameOf(s) }
 
-func (pipelinesType) catalogName(map[string]any) string { return "" }
+func (pipelinesType) catalogNames(map[string]any) []string { return nil }
 func (pipelinesType) catalogUses(cfg map[string]any) []string {
 	c, _ := cfg["catalog"].(string)
 	s, _ := cfg["schema"].(string)

@@ -28,9 +28,12 @@ func (qualityMonitorsType) name(s map[string]any) string {
 }
 func (qualityMonitorsType) idIsName() {}
 
-func (qualityMonitorsType) catalogName(map[string]any) string { return "" }
+func (qualityMonitorsType) catalogNames(map[string]any) []string { return nil }
+
+// catalogUses are the table the monitor watches (an endpoint's inference
+// table is made by the endpoint), its schema and the output schema.
 func (t qualityMonitorsType) catalogUses(cfg map[string]any) []string {
-	out := []string{schemaOf(t.name(cfg))}
+	out := []string{t.name(cfg), schemaOf(t.name(cfg))}
 	if s, _ := cfg["output_schema_name"].(string); s != "" {
 		out = append(out, s)
 	}

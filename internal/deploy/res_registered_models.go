@@ -27,7 +27,7 @@ func (registeredModelsType) name(s map[string]any) string {
 func (registeredModelsType) idIsName()         {}
 func (registeredModelsType) securable() string { return "function" }
 
-func (t registeredModelsType) catalogName(cfg map[string]any) string { return t.name(cfg) }
+func (t registeredModelsType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
 func (registeredModelsType) catalogUses(cfg map[string]any) []string {
 	return []string{fullName(cfg, "catalog_name", "schema_name")}
 }

@@ -28,7 +28,7 @@ func (schemasType) name(s map[string]any) string {
 func (schemasType) idIsName()         {}
 func (schemasType) securable() string { return "schema" }
 
-func (t schemasType) catalogName(cfg map[string]any) string { return t.name(cfg) }
+func (t schemasType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
 func (schemasType) catalogUses(map[string]any) []string     { return nil }
 
 func (schemasType) desired(_ *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {

@@ -26,7 +26,7 @@ func (volumesType) name(s map[string]any) string {
 func (volumesType) idIsName()         {}
 func (volumesType) securable() string { return "volume" }
 
-func (t volumesType) catalogName(cfg map[string]any) string { return t.name(cfg) }
+func (t volumesType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
 func (t volumesType) catalogUses(cfg map[string]any) []string {
 	return []string{fullName(cfg, "catalog_name", "schema_name")}
 }

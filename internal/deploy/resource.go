@@ -87,12 +87,14 @@ type waitType interface {
 	wait(ctx context.Context, d *deployer, id string) (remote any, err error)
 }
 
-// A catalogObject is a resource with a Unity Catalog name. The names its
+// A catalogObject is a resource with Unity Catalog names. The names its
 // configuration uses (the schema a volume is in, the model an endpoint
-// serves) order it after the bundle's resource of that name.
+// serves, the table a monitor watches) order it after the bundle's
+// resource that makes that name.
 type catalogObject interface {
-	// catalogName is the full name the resource has ("main.ml"), or "".
-	catalogName(cfg map[string]any) string
+	// catalogNames are the full names of what the resource makes: its own
+	// ("main.ml"), and tables it creates (an endpoint's inference table).
+	catalogNames(cfg map[string]any) []string
 	// catalogUses are the full names the resource needs to exist first.
 	catalogUses(cfg map[string]any) []string
 }
