@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -301,4 +302,38 @@ func sortedMapKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestFaultsReachNewAPIs checks that injected faults answer the Unity
+// Catalog, MLflow, model registry, monitor and pipeline routes as any other.
+func TestFaultsReachNewAPIs(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	if err := srv.Configure(emulator.Config{FaultRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	for _, rt := range []struct{ method, path string }{
+		{"GET", "/api/2.1/unity-catalog/schemas/main.default"},
+		{"GET", "/api/2.1/unity-catalog/permissions/schema/main.default"},
+		{"GET", "/api/2.1/unity-catalog/tables/main.default.t/monitor"},
+		{"POST", "/api/2.0/mlflow/experiments/create"},
+		{"GET", "/api/2.0/mlflow/databricks/registered-models/get"},
+		{"GET", "/api/2.0/pipelines"},
+	} {
+		req, _ := http.NewRequest(rt.method, hs.URL+rt.path, nil)
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", rt.method, rt.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s %s: status %d, want an injected 429 or 503", rt.method, rt.path, resp.StatusCode)
+		}
+	}
+	if len(srv.Schemas("t")) != 1 {
+		t.Errorf("faults changed state: %v", srv.Schemas("t"))
+	}
 }
