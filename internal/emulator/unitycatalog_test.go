@@ -256,6 +256,9 @@ func TestSeed(t *testing.T) {
 	if err != nil || tbl.TableType != catalog.TableTypeManaged || tbl.SchemaName != "sales" {
 		t.Errorf("get seeded table = %+v, %v", tbl, err)
 	}
+	if list, err := w.Tables.ListAll(ctx, catalog.ListTablesRequest{CatalogName: "prod", SchemaName: "sales"}); err != nil || len(list) != 1 || list[0].FullName != "prod.sales.orders" {
+		t.Errorf("list tables = %+v, %v", list, err)
+	}
 	if ex, err := w.Tables.ExistsByFullName(ctx, "prod.sales.orders"); err != nil || !ex.TableExists {
 		t.Errorf("exists = %+v, %v", ex, err)
 	}
