@@ -340,3 +340,37 @@ func TestFaultsReachNewAPIs(t *testing.T) {
 		t.Errorf("faults changed state: %v", srv.Schemas("t"))
 	}
 }
+
+func TestSchemaRenameMovesContents(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	w, _ := newClient(t, srv, "t")
+	ctx := context.Background()
+	if _, err := w.Schemas.Create(ctx, catalog.CreateSchema{CatalogName: "main", Name: "old"}); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	if _, err := w.Volumes.Create(ctx, catalog.CreateVolumeRequestContent{CatalogName: "main", SchemaName: "old", Name: "v", VolumeType: catalog.VolumeTypeManaged}); err != nil {
+		t.Fatalf("create volume: %v", err)
+	}
+	if _, err := w.Grants.Update(ctx, catalog.UpdatePermissions{SecurableType: "volume", FullName: "main.old.v", Changes: []catalog.PermissionsChange{
+		{Principal: "readers", Add: []catalog.Privilege{catalog.PrivilegeReadVolume}},
+	}}); err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	renamed, err := w.Schemas.Update(ctx, catalog.UpdateSchema{FullName: "main.old", NewName: "new"})
+	if err != nil || renamed.FullName != "main.new" {
+		t.Fatalf("rename = %+v, %v", renamed, err)
+	}
+	v, err := w.Volumes.ReadByName(ctx, "main.new.v")
+	if err != nil || v.SchemaName != "new" {
+		t.Errorf("volume after rename = %+v, %v", v, err)
+	}
+	if _, err := w.Volumes.ReadByName(ctx, "main.old.v"); !errors.Is(err, apierr.ErrNotFound) {
+		t.Errorf("volume under the old name: %v", err)
+	}
+	if diff := cmp.Diff([]string{"VOLUME/main.new.v"}, sortedMapKeys(srv.Grants("t"))); diff != "" {
+		t.Errorf("grants (-want +got):\n%s", diff)
+	}
+	_, err = w.Schemas.Update(ctx, catalog.UpdateSchema{FullName: "main.new", NewName: "default"})
+	wantAPIError(t, "rename onto an existing schema", err, 409, "RESOURCE_ALREADY_EXISTS")
+}
