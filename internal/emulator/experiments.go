@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"path"
 	"regexp"
 	"slices"
@@ -281,7 +282,7 @@ func (ws *workspace) experimentsIn(view ml.ViewType) ([]ml.Experiment, error) {
 	slices.SortFunc(ids, func(a, b string) int {
 		x, _ := strconv.ParseInt(a, 10, 64)
 		y, _ := strconv.ParseInt(b, 10, 64)
-		return int(x - y)
+		return cmp.Compare(x, y)
 	})
 	for _, id := range ids {
 		e := ws.experiments[id]

@@ -30,6 +30,17 @@ func FuzzRequest(f *testing.F) {
 		{"POST", "/oidc/v1/token", `grant_type=client_credentials&client_id=a&client_secret=b`},
 		{"GET", "/api/2.0/preview/scim/v2/Me", ``},
 		{"POST", "/api/2.0/workspace-files/import-file/Users/a/f.txt?overwrite=true", `hello`},
+		{"POST", "/api/2.1/unity-catalog/schemas", `{"catalog_name": "main", "name": "s"}`},
+		{"DELETE", "/api/2.1/unity-catalog/schemas/main.default?force=true", ``},
+		{"POST", "/api/2.1/unity-catalog/volumes", `{"catalog_name": "main", "schema_name": "default", "name": "v", "volume_type": "EXTERNAL"}`},
+		{"PATCH", "/api/2.1/unity-catalog/permissions/registered-model/main.default.m", `{"changes": [{"principal": "", "add": ["EXECUTE"]}]}`},
+		{"POST", "/api/2.1/unity-catalog/tables/main.default.t/monitor", `{"assets_dir": "/x", "output_schema_name": "main.default", "snapshot": {}}`},
+		{"POST", "/api/2.0/mlflow/experiments/create", `{"name": "/Shared/e"}`},
+		{"POST", "/api/2.0/mlflow/experiments/search", `{"filter": "name LIKE '%'", "view_type": "NOPE"}`},
+		{"POST", "/api/2.0/mlflow/registered-models/rename", `{"name": "a", "new_name": ""}`},
+		{"POST", "/api/2.0/pipelines", `{"name": "p", "libraries": [{"notebook": {"path": "/a/b.py"}}], "continuous": true}`},
+		{"POST", "/api/2.0/pipelines/x/updates", `{"full_refresh": true, "refresh_selection": ["a"]}`},
+		{"GET", "/api/2.0/pipelines/x/events?filter=level%3D%27ERROR%27%20AND%20x%3D1", ``},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)

@@ -496,8 +496,12 @@ func handlePipelineStop(s *Server, c *call) (any, error) {
 	return nil, nil
 }
 
-// eventFilter is one clause of the events filters the emulator understands.
-var eventFilter = regexp.MustCompile(`(?i)^\s*(level|update_id|event_type)\s*=\s*'([^']*)'\s*$`)
+// eventFilter is one clause of the events filters the emulator understands;
+// clauses are joined by AND.
+var (
+	eventFilter = regexp.MustCompile(`(?i)^\s*(level|update_id|event_type)\s*=\s*'([^']*)'\s*$`)
+	andClauses  = regexp.MustCompile(`(?i)\s+and\s+`)
+)
 
 func handlePipelineEvents(s *Server, c *call) (any, error) {
 	p, err := c.ws.pipeline(c.r.PathValue("id"))
@@ -506,7 +510,7 @@ func handlePipelineEvents(s *Server, c *call) (any, error) {
 	}
 	want := map[string]string{}
 	if f := c.query("filter"); f != "" {
-		for _, clause := range regexp.MustCompile(`(?i)\s+and\s+`).Split(f, -1) {
+		for _, clause := range andClauses.Split(f, -1) {
 			m := eventFilter.FindStringSubmatch(clause)
 			if m == nil {
 				return nil, errInvalidParameter("the workspace emulator only filters events by level, update_id and event_type ('=' joined by AND), got %q", f)

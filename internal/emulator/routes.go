@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/2.1/unity-catalog/models/{name}", handler: handleUCModelGet},
 		{pattern: "PATCH /api/2.1/unity-catalog/models/{name}", handler: handleUCModelUpdate},
 		{pattern: "DELETE /api/2.1/unity-catalog/models/{name}", handler: handleUCModelDelete},
+		{pattern: "GET /api/2.1/unity-catalog/tables", handler: handleTableList},
 		{pattern: "GET /api/2.1/unity-catalog/tables/{name}", handler: handleTableGet},
 		{pattern: "GET /api/2.1/unity-catalog/tables/{name}/exists", handler: handleTableExists},
 		{pattern: "POST /api/2.1/unity-catalog/tables/{name}/monitor", handler: handleMonitorCreate},

@@ -634,6 +634,20 @@ func handleTableGet(s *Server, c *call) (any, error) {
 	return c.ws.uc.table(c.r.PathValue("name"))
 }
 
+func handleTableList(s *Server, c *call) (any, error) {
+	sc, err := c.ws.uc.parentSchema(c.query("catalog_name"), c.query("schema_name"))
+	if err != nil {
+		return nil, err
+	}
+	resp := catalog.ListTablesResponse{}
+	for _, full := range sortedKeys(c.ws.uc.tables) {
+		if strings.HasPrefix(full, sc.FullName+".") {
+			resp.Tables = append(resp.Tables, *c.ws.uc.tables[full])
+		}
+	}
+	return resp, nil
+}
+
 func handleTableExists(s *Server, c *call) (any, error) {
 	_, err := c.ws.uc.table(c.r.PathValue("name"))
 	return catalog.TableExistsResponse{TableExists: err == nil, ForceSendFields: []string{"TableExists"}}, nil

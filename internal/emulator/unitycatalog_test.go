@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -255,6 +256,9 @@ func TestSeed(t *testing.T) {
 	if err != nil || tbl.TableType != catalog.TableTypeManaged || tbl.SchemaName != "sales" {
 		t.Errorf("get seeded table = %+v, %v", tbl, err)
 	}
+	if list, err := w.Tables.ListAll(ctx, catalog.ListTablesRequest{CatalogName: "prod", SchemaName: "sales"}); err != nil || len(list) != 1 || list[0].FullName != "prod.sales.orders" {
+		t.Errorf("list tables = %+v, %v", list, err)
+	}
 	if ex, err := w.Tables.ExistsByFullName(ctx, "prod.sales.orders"); err != nil || !ex.TableExists {
 		t.Errorf("exists = %+v, %v", ex, err)
 	}
@@ -301,4 +305,72 @@ func sortedMapKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestFaultsReachNewAPIs checks that injected faults answer the Unity
+// Catalog, MLflow, model registry, monitor and pipeline routes as any other.
+func TestFaultsReachNewAPIs(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	if err := srv.Configure(emulator.Config{FaultRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	for _, rt := range []struct{ method, path string }{
+		{"GET", "/api/2.1/unity-catalog/schemas/main.default"},
+		{"GET", "/api/2.1/unity-catalog/permissions/schema/main.default"},
+		{"GET", "/api/2.1/unity-catalog/tables/main.default.t/monitor"},
+		{"POST", "/api/2.0/mlflow/experiments/create"},
+		{"GET", "/api/2.0/mlflow/databricks/registered-models/get"},
+		{"GET", "/api/2.0/pipelines"},
+	} {
+		req, _ := http.NewRequest(rt.method, hs.URL+rt.path, nil)
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", rt.method, rt.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s %s: status %d, want an injected 429 or 503", rt.method, rt.path, resp.StatusCode)
+		}
+	}
+	if len(srv.Schemas("t")) != 1 {
+		t.Errorf("faults changed state: %v", srv.Schemas("t"))
+	}
+}
+
+func TestSchemaRenameMovesContents(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New()
+	w, _ := newClient(t, srv, "t")
+	ctx := context.Background()
+	if _, err := w.Schemas.Create(ctx, catalog.CreateSchema{CatalogName: "main", Name: "old"}); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	if _, err := w.Volumes.Create(ctx, catalog.CreateVolumeRequestContent{CatalogName: "main", SchemaName: "old", Name: "v", VolumeType: catalog.VolumeTypeManaged}); err != nil {
+		t.Fatalf("create volume: %v", err)
+	}
+	if _, err := w.Grants.Update(ctx, catalog.UpdatePermissions{SecurableType: "volume", FullName: "main.old.v", Changes: []catalog.PermissionsChange{
+		{Principal: "readers", Add: []catalog.Privilege{catalog.PrivilegeReadVolume}},
+	}}); err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	renamed, err := w.Schemas.Update(ctx, catalog.UpdateSchema{FullName: "main.old", NewName: "new"})
+	if err != nil || renamed.FullName != "main.new" {
+		t.Fatalf("rename = %+v, %v", renamed, err)
+	}
+	v, err := w.Volumes.ReadByName(ctx, "main.new.v")
+	if err != nil || v.SchemaName != "new" {
+		t.Errorf("volume after rename = %+v, %v", v, err)
+	}
+	if _, err := w.Volumes.ReadByName(ctx, "main.old.v"); !errors.Is(err, apierr.ErrNotFound) {
+		t.Errorf("volume under the old name: %v", err)
+	}
+	if diff := cmp.Diff([]string{"VOLUME/main.new.v"}, sortedMapKeys(srv.Grants("t"))); diff != "" {
+		t.Errorf("grants (-want +got):\n%s", diff)
+	}
+	_, err = w.Schemas.Update(ctx, catalog.UpdateSchema{FullName: "main.new", NewName: "default"})
+	wantAPIError(t, "rename onto an existing schema", err, 409, "RESOURCE_ALREADY_EXISTS")
 }
