@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/databricks/databricks-sdk-go"
+	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/serving"
@@ -228,4 +229,33 @@ func BenchmarkEmulatorMix(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// TestServingEndpointInferenceTable checks that an endpoint with
+// auto_capture_config makes its payload table, which a quality monitor can
+// then watch, and that the schema for it must exist.
+func TestServingEndpointInferenceTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, _ := newClient(t, emulator.New(), "tok")
+	cfg := func(schema string) *serving.EndpointCoreConfigInput {
+		return &serving.EndpointCoreConfigInput{
+			ServedEntities:    []serving.ServedEntityInput{{EntityName: "main.default.m", EntityVersion: "1", WorkloadSize: "Small", ScaleToZeroEnabled: true}},
+			AutoCaptureConfig: &serving.AutoCaptureConfigInput{CatalogName: "main", SchemaName: schema, TableNamePrefix: "chat"},
+		}
+	}
+	if _, err := w.ServingEndpoints.Create(ctx, serving.CreateServingEndpoint{Name: "nowhere", Config: cfg("nope")}); !errors.Is(err, databricks.ErrNotFound) {
+		t.Errorf("endpoint logging to a missing schema: %v, want not found", err)
+	}
+	if _, err := w.ServingEndpoints.Create(ctx, serving.CreateServingEndpoint{Name: "chatbot", Config: cfg("default")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.Tables.Exists(ctx, catalog.ExistsRequest{FullName: "main.default.chat_payload"})
+	if err != nil || !got.TableExists {
+		t.Fatalf("payload table: %+v, %v; want it to exist", got, err)
+	}
+	if _, err := w.QualityMonitors.Create(ctx, catalog.CreateMonitor{TableName: "main.default.chat_payload", AssetsDir: "/Shared/m", OutputSchemaName: "main.default",
+		TimeSeries: &catalog.MonitorTimeSeries{TimestampCol: "request_time", Granularities: []string{"1 day"}}}); err != nil {
+		t.Errorf("monitor on the payload table: %v", err)
+	}
 }

@@ -139,6 +139,20 @@ func handleEndpointCreate(s *Server, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An endpoint with inference tables makes its payload table,
+	// <catalog>.<schema>.<table_name_prefix or endpoint name>_payload, in
+	// a schema that must exist.
+	if ac := req.Config.AutoCaptureConfig; ac != nil && ac.CatalogName != "" && ac.SchemaName != "" {
+		schema := strings.ToLower(ac.CatalogName + "." + ac.SchemaName)
+		if c.ws.uc.schemas[schema] == nil {
+			return nil, errSchemaMissing(schema)
+		}
+		prefix := ac.TableNamePrefix
+		if prefix == "" {
+			prefix = req.Name
+		}
+		c.ws.makeTable([]string{strings.ToLower(ac.CatalogName), strings.ToLower(ac.SchemaName), strings.ToLower(prefix) + "_payload"}, payloadColumns, c.now)
+	}
 	id := fmt.Sprintf("%032x", c.ws.newID())
 	e := &endpoint{
 		detail: serving.ServingEndpointDetailed{

@@ -106,20 +106,40 @@ func (ws *workspace) seed(seed Seed, now time.Time) error {
 		}
 		ws.seedCatalog(parts[0], now)
 		ws.seedSchema(parts[0], parts[1], now)
-		full := strings.Join(parts, ".")
-		if _, ok := ws.uc.tables[full]; ok {
-			continue
-		}
-		ws.uc.tables[full] = &catalog.TableInfo{
-			CatalogName: parts[0], SchemaName: parts[1], Name: parts[2], FullName: full,
-			TableType: catalog.TableTypeManaged, DataSourceFormat: catalog.DataSourceFormatDelta,
-			TableId: uuidOf(ws.newID()), MetastoreId: ws.uc.metastoreID, Owner: ws.who.userName,
-			CreatedAt: millis(now), CreatedBy: ws.who.userName, UpdatedAt: millis(now), UpdatedBy: ws.who.userName,
-			StorageLocation: ws.storageRoot("tables", full),
-			Columns:         []catalog.ColumnInfo{{Name: "id", TypeName: catalog.ColumnTypeNameLong, TypeText: "bigint", Position: 0, Nullable: true}},
-		}
+		ws.makeTable(parts, []catalog.ColumnInfo{{Name: "id", TypeName: catalog.ColumnTypeNameLong, TypeText: "bigint", Position: 0, Nullable: true}}, now)
 	}
 	return nil
+}
+
+// makeTable creates the managed table catalog.schema.table (parts) with
+// columns, unless it exists; its schema must.
+func (ws *workspace) makeTable(parts []string, cols []catalog.ColumnInfo, now time.Time) {
+	full := strings.Join(parts, ".")
+	if _, ok := ws.uc.tables[full]; ok {
+		return
+	}
+	ws.uc.tables[full] = &catalog.TableInfo{
+		CatalogName: parts[0], SchemaName: parts[1], Name: parts[2], FullName: full,
+		TableType: catalog.TableTypeManaged, DataSourceFormat: catalog.DataSourceFormatDelta,
+		TableId: uuidOf(ws.newID()), MetastoreId: ws.uc.metastoreID, Owner: ws.who.userName,
+		CreatedAt: millis(now), CreatedBy: ws.who.userName, UpdatedAt: millis(now), UpdatedBy: ws.who.userName,
+		StorageLocation: ws.storageRoot("tables", full),
+		Columns:         cols,
+	}
+}
+
+// payloadColumns are the columns of a serving endpoint's inference table
+// (https://docs.databricks.com/aws/en/machine-learning/model-serving/inference-tables).
+var payloadColumns = []catalog.ColumnInfo{
+	{Name: "client_request_id", TypeName: catalog.ColumnTypeNameString, TypeText: "string", Position: 0, Nullable: true},
+	{Name: "databricks_request_id", TypeName: catalog.ColumnTypeNameString, TypeText: "string", Position: 1, Nullable: true},
+	{Name: "date", TypeName: catalog.ColumnTypeNameDate, TypeText: "date", Position: 2, Nullable: true},
+	{Name: "timestamp_ms", TypeName: catalog.ColumnTypeNameLong, TypeText: "bigint", Position: 3, Nullable: true},
+	{Name: "status_code", TypeName: catalog.ColumnTypeNameInt, TypeText: "int", Position: 4, Nullable: true},
+	{Name: "execution_time_ms", TypeName: catalog.ColumnTypeNameLong, TypeText: "bigint", Position: 5, Nullable: true},
+	{Name: "request", TypeName: catalog.ColumnTypeNameString, TypeText: "string", Position: 6, Nullable: true},
+	{Name: "response", TypeName: catalog.ColumnTypeNameString, TypeText: "string", Position: 7, Nullable: true},
+	{Name: "request_time", TypeName: catalog.ColumnTypeNameTimestamp, TypeText: "timestamp", Position: 8, Nullable: true},
 }
 
 func (ws *workspace) seedCatalog(name string, now time.Time) {
