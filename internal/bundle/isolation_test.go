@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -67,5 +68,56 @@ func TestIsolationNameChecked(t *testing.T) {
 	}
 	if _, _, err := Load(LoadOptions{Dir: "testdata/good/mlops", Target: "staging", Isolate: &Isolation{Name: strings.Repeat("x", 40)}}); err != nil {
 		t.Errorf("a 40-character name: %v", err)
+	}
+}
+
+// TestIsolationOfEveryType loads the example bundle as a test deployment:
+// the experiment, the Unity Catalog model and the endpoint's inference
+// table get names of their own, what refers to them (the endpoint serving
+// the model, the job's parameters, the monitor of the inference table)
+// follows, and a monitor of a table every deployment shares is left out
+// with a warning.
+func TestIsolationOfEveryType(t *testing.T) {
+	t.Parallel()
+	u := NewUser("someone@example.com")
+	b, l, err := Load(LoadOptions{Dir: "../../examples/rag-chatbot", Target: "test", CurrentUser: &u, Isolate: &Isolation{Name: "pr-7"}})
+	if err != nil || l.AtLeast(diag.Error) {
+		t.Fatalf("load: %v %v", err, l)
+	}
+	got := map[string]map[string]any{}
+	for _, r := range b.Resources {
+		got[r.Type+"."+r.Key] = r.Config
+	}
+	for key, want := range map[string]string{
+		"experiments.experiment":             "/Shared/rag_chatbot/[pr-7] test-experiment",
+		"registered_models.model":            "rag_chatbot_model_pr_7",
+		"quality_monitors.inference_monitor": "",
+	} {
+		cfg := got[key]
+		field := "name"
+		if want == "" {
+			field, want = "table_name", "test.rag.rag_chatbot_pr_7_payload"
+		}
+		if cfg[field] != want {
+			t.Errorf("%s: %s %v, want %q", key, field, cfg[field], want)
+		}
+	}
+	ep := b.ServingEndpoints["rag_chatbot_endpoint"].Config
+	served := ep["config"].(map[string]any)["served_entities"].([]any)[0].(map[string]any)
+	if served["entity_name"] != "test.rag.rag_chatbot_model_pr_7" {
+		t.Errorf("the endpoint serves %v, want the isolated model", served["entity_name"])
+	}
+	if s := fmt.Sprint(b.Jobs["model_workflow"].Config); !strings.Contains(s, "test.rag.rag_chatbot_model_pr_7") || !strings.Contains(s, "[pr-7] test-experiment") {
+		t.Errorf("the job's parameters do not follow the isolated model and experiment: %s", s)
+	}
+
+	// A monitor of a table no endpoint of the bundle makes is shared.
+	dir := writeBundle(t, map[string]string{"databricks.yml": "bundle:\n  name: m\nresources:\n  quality_monitors:\n    shared:\n      table_name: main.default.t\n      output_schema_name: main.default\n      assets_dir: /Shared/m\n      snapshot: {}\n"})
+	b, l, err = Load(LoadOptions{Dir: dir, CurrentUser: &u, Isolate: &Isolation{Name: "pr-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Resources) != 0 || !strings.Contains(fmt.Sprint(l), `quality monitor "shared" is left out of the test deployment "pr-7"`) {
+		t.Errorf("shared monitor: resources %v, findings %v; want it left out with a warning", b.Resources, l)
 	}
 }

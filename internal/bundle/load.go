@@ -254,6 +254,7 @@ func (l *loader) load() (*Bundle, error) {
 	res := get(root, "resources")
 	l.checkResources(res)
 	l.applyPresets(root, b, tnode)
+	l.isolate(res)
 	if b.Mode == "production" {
 		l.checkProduction(b, targetKey, explicitRoot, res)
 	}
@@ -268,7 +269,6 @@ func (l *loader) load() (*Bundle, error) {
 	l.checkJobs(res, b, name)
 	l.checkServing(res)
 	l.build(root, res, b)
-	l.opts.Isolate.apply(b)
 	return b, nil
 }
 
