@@ -445,9 +445,11 @@ func TestCancelledDeployResumes(t *testing.T) {
 // something.
 func TestConcurrentDeploysExcludeEachOther(t *testing.T) {
 	t.Parallel()
-	// Latency makes the winner's deploy far longer than the loser's wait.
+	// Latency, and an endpoint that takes a while to become ready, make
+	// the winner hold the lock far longer than the loser waits, however
+	// much of the deploy runs in parallel.
 	srv := emulator.New()
-	if err := srv.Configure(emulator.Config{Latency: 15 * time.Millisecond}); err != nil {
+	if err := srv.Configure(emulator.Config{Latency: 15 * time.Millisecond, TaskDuration: 400 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
