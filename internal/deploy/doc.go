@@ -3,20 +3,31 @@
 // Databricks CLI.
 //
 // It owns the desired state computed from a resolved [bundle.Bundle] (file
-// hashes, job settings with deploy-time references resolved in dependency
-// order, serving endpoints and permissions), the remote state kept in the
-// target's state path (resources.json and deployment.json in the shapes the
-// Databricks CLI's direct deployment engine writes, so either tool can adopt
-// the other's deployment), the deploy lock (<state_path>/deploy.lock, shared
-// with the CLI), the plan with field-level differences and its text, JSON and
-// markdown renderings, and the apply and destroy procedures. Built
-// artifacts (Bundle.ArtifactFiles) are uploaded to the artifact path when
-// their content hash changed, recorded in deployment.json, and mark the jobs
-// that use them as updated (artifacts.go).
-// Apply reads the
-// state without the lock first and stops there when that proves nothing
-// changes; otherwise it takes the lock and reads the state again under it
-// (docs/reliability.md states the guarantee).
+// hashes, each resource's settings with deploy-time references resolved in
+// dependency order, permissions and Unity Catalog grants), the remote state
+// kept in the target's state path (resources.json and deployment.json in the
+// shapes the Databricks CLI's direct deployment engine writes, so either
+// tool can adopt the other's deployment), the deploy lock
+// (<state_path>/deploy.lock, shared with the CLI), the plan with field-level
+// differences and its text, JSON and markdown renderings, and the apply,
+// refresh and destroy procedures.
+//
+// Each resource type is one adapter (res_<group>.go) implementing the small
+// resourceType interface of resource.go (what it is keyed by, how to read,
+// create, update, delete and compare it, what forces a re-create, and its
+// permissions or grants), registered in the one table `types` that plan,
+// apply, refresh, destroy and the unsupported-type check (supported.go)
+// read. graph.go orders the resources across types from their
+// ${resources...} references and Unity Catalog names; apply's control flow
+// (dependency levels applied in parallel, state writes, adoption after an
+// interruption) is shared by every type. Built artifacts
+// (Bundle.ArtifactFiles) are uploaded to the artifact path when their
+// content hash changed, recorded in deployment.json, and mark the jobs that
+// use them as updated (artifacts.go).
+//
+// Apply reads the state without the lock first and stops there when that
+// proves nothing changes; otherwise it takes the lock and reads the state
+// again under it (docs/reliability.md states the guarantee).
 //
 // It must not load or validate bundles (internal/bundle decides what a bundle
 // contains and which files are synced), run jobs (internal/run), exit the

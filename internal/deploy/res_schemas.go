@@ -29,7 +29,7 @@ func (schemasType) idIsName()         {}
 func (schemasType) securable() string { return "schema" }
 
 func (t schemasType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
-func (schemasType) catalogUses(map[string]any) []string     { return nil }
+func (schemasType) catalogUses(map[string]any) []string        { return nil }
 
 func (schemasType) desired(_ *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {
 	req, norm, err := settingsOf[catalog.CreateSchema](r, ids, "schema")
