@@ -86,26 +86,37 @@ func (inv *invocation) note(format string, args ...any) {
 	fmt.Fprintln(inv.stderr, line)
 }
 
-// mode is one sub-command. Each lives in its own mode_<name>.go file and
-// registers itself in init.
+// mode is one sub-command. Its flags function, named <mode>Flags in
+// mode_<mode>.go, declares the mode's flags on fs and returns the function
+// that runs the mode once fs has been parsed. Flag names use hyphens; the
+// matching action input is the name with underscores (force-lock →
+// force_lock).
 type mode struct {
-	name    string
 	summary string
 	// args describes the arguments after the flags, for the usage line.
-	args string
-	// flags declares the mode's flags on fs; the returned function runs the
-	// mode once fs has been parsed. Flag names use hyphens; the matching
-	// action input is the name with underscores (force-lock → force_lock).
+	args  string
 	flags func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int
 }
 
-var modes = map[string]mode{}
-
-func register(m mode) {
-	if _, dup := modes[m.name]; dup {
-		panic("mode registered twice: " + m.name)
-	}
-	modes[m.name] = m
+// modes are brickci's sub-commands by name.
+var modes = map[string]mode{
+	"lint": {
+		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
+		args:    "[PATH...]", flags: lintFlags,
+	},
+	"validate": {summary: "check the bundle for each target: schema, variables, paths, task graph, permissions", flags: validateFlags},
+	"plan":     {summary: "show what a deploy of a bundle target would change, without changing anything", flags: planFlags},
+	"deploy":   {summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints", flags: deployFlags},
+	"run": {
+		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
+		args:    "JOB_KEY...", flags: runFlags,
+	},
+	"test": {
+		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
+		args:    "[JOB_KEY...]", flags: testFlags,
+	},
+	"destroy":  {summary: "delete a bundle target's jobs, serving endpoints and workspace files", flags: destroyFlags},
+	"generate": {summary: "regenerate the workflows from the pipeline spec; --check reports drift, --pull-request proposes the change", flags: generateFlags},
 }
 
 func modeNames() []string {
@@ -173,7 +184,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			modeUsage(outLog, m, fs)
+			modeUsage(outLog, name, m, fs)
 			return exitOK
 		}
 		fmt.Fprintf(errLog, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
@@ -286,8 +297,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'brickci MODE -h' for a mode's flags. Exit codes: 0 success, 1 check failed, 2 bad invocation or input.")
 }
 
-func modeUsage(w io.Writer, m mode, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", strings.TrimSpace("brickci "+m.name+" [flags] "+m.args), m.summary)
+func modeUsage(w io.Writer, name string, m mode, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", strings.TrimSpace("brickci "+name+" [flags] "+m.args), m.summary)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

@@ -14,8 +14,9 @@ import (
 //
 // Format "github" writes annotations (capped per level) to stdout, the text
 // lines to stderr so the log still has every finding, and the full markdown
-// table to the step summary under title.
-func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt diag.Severity, l diag.List, extra map[string]any) int {
+// table to the step summary under title. rules document the findings'
+// rules in format "sarif".
+func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt diag.Severity, l diag.List, extra map[string]any, rules []diag.RuleDoc) int {
 	l.Sort()
 	var err error
 	switch format {
@@ -31,7 +32,7 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 	case "markdown":
 		err = diag.WriteMarkdown(inv.stdout, l)
 	case "sarif":
-		err = diag.WriteSARIF(inv.stdout, brickciTool(), l, modeRuleDocs[inv.mode])
+		err = diag.WriteSARIF(inv.stdout, brickciTool(), l, rules)
 	case "github":
 		dropped := a.Annotate(l)
 		err = diag.WriteText(inv.stderr, l)

@@ -31,7 +31,7 @@ const cleanupBudget = 5 * time.Second
 // its own (bundle.Isolation: its own directory and names, schedules and
 // triggers paused), runs the jobs, reports them and, with cleanup, destroys
 // what it deployed whatever happened.
-func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf runFlags, req integrationRequest) int {
+func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf waitFlags, req integrationRequest) int {
 	a := newAction(inv)
 	isolate := req.isolate
 	if isolate == "" {

@@ -19,69 +19,63 @@ import (
 	"github.com/databricks/databricks-sdk-go"
 )
 
-func init() {
-	register(mode{
-		name:    "deploy",
-		summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints",
-		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			tf := declareTargetFlags(fs)
-			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
-			parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
-			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
-			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
-			strict := strictFlag(fs)
-			skip := skipFlag(fs)
-			return func(ctx context.Context, inv *invocation, args []string) int {
-				if *parallel < 1 {
-					return bad(inv, "--parallel %d must be at least 1", *parallel)
+func deployFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	tf := declareTargetFlags(fs)
+	force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
+	parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
+	refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
+	strict := strictFlag(fs)
+	skip := skipFlag(fs)
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		if *parallel < 1 {
+			return bad(inv, "--parallel %d must be at least 1", *parallel)
+		}
+		t, code := oneTarget(inv, *tf.targets)
+		if code != exitOK {
+			return code
+		}
+		skipped, code := skipTypes(inv, *skip)
+		if code != exitOK {
+			return code
+		}
+		a := newAction(inv)
+		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+			checkTypes: true, unsupported: diag.Error, skip: skipped})
+		if dt == nil {
+			return code
+		}
+		res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
+			Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
+		})
+		changed := res != nil && res.Changed
+		ids := map[string]int64{}
+		if res != nil {
+			ids = res.JobIDs
+		}
+		idJSON, _ := json.Marshal(ids)
+		result := "success"
+		if err != nil {
+			result = "failure"
+		}
+		if inv.onActions {
+			for k, v := range map[string]string{"changed": fmt.Sprint(changed), "job_ids": string(idJSON), "result": result} {
+				if oerr := a.SetOutput(k, v); oerr != nil {
+					fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
 				}
-				t, code := oneTarget(inv, *tf.targets)
-				if code != exitOK {
-					return code
-				}
-				skipped, code := skipTypes(inv, *skip)
-				if code != exitOK {
-					return code
-				}
-				a := newAction(inv)
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
-					checkTypes: true, unsupported: diag.Error, skip: skipped})
-				if dt == nil {
-					return code
-				}
-				res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
-					Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
-				})
-				changed := res != nil && res.Changed
-				ids := map[string]int64{}
-				if res != nil {
-					ids = res.JobIDs
-				}
-				idJSON, _ := json.Marshal(ids)
-				result := "success"
-				if err != nil {
-					result = "failure"
-				}
-				if inv.onActions {
-					for k, v := range map[string]string{"changed": fmt.Sprint(changed), "job_ids": string(idJSON), "result": result} {
-						if oerr := a.SetOutput(k, v); oerr != nil {
-							fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
-						}
-					}
-					if serr := a.AddSummary(deploySummary(dt.b, res, err, dt.skipped)); serr != nil {
-						fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
-					}
-				}
-				if err != nil {
-					return failed(inv, "failed to deploy target %q: %v", t, err)
-				}
-				for _, k := range sortedJobKeys(res.JobURLs) {
-					fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
-				}
-				return exitOK
 			}
-		},
-	})
+			if serr := a.AddSummary(deploySummary(dt.b, res, err, dt.skipped)); serr != nil {
+				fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
+			}
+		}
+		if err != nil {
+			return failed(inv, "failed to deploy target %q: %v", t, err)
+		}
+		for _, k := range sortedJobKeys(res.JobURLs) {
+			fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
+		}
+		return exitOK
+	}
 }
 
 // oneTarget returns the single target a workspace mode works on.

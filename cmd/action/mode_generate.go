@@ -17,14 +17,6 @@ import (
 	"github.com/brickci/brickci/internal/spec"
 )
 
-func init() {
-	register(mode{
-		name:    "generate",
-		summary: "regenerate the workflows from the pipeline spec; --check reports drift, --pull-request proposes the change",
-		flags:   generateFlags,
-	})
-}
-
 func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec, relative to --root")
 	root := fs.String("root", ".", "repository root")

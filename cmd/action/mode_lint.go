@@ -15,16 +15,6 @@ import (
 	"github.com/brickci/brickci/internal/redact"
 )
 
-func init() {
-	modeRuleDocs["lint"] = lint.Rules()
-	register(mode{
-		name:    "lint",
-		args:    "[PATH...]",
-		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
-		flags:   lintFlags,
-	})
-}
-
 // lintFormats are the output formats of the lint mode.
 var lintFormats = []string{"text", "json", "sarif", "github", "markdown"}
 
@@ -81,7 +71,7 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				return bad(inv, "%v", err)
 			}
 		}
-		code := findingsCode(reportFindings(inv, a, "brickci lint", format, failAt, findings, nil), findings)
+		code := findingsCode(reportFindings(inv, a, "brickci lint", format, failAt, findings, nil, lint.Rules()), findings)
 		if format == "text" && len(findings) == 0 && len(files) > 0 {
 			fmt.Fprintf(inv.stdout, "no findings in %s\n", plural(len(files), "file"))
 		}
@@ -118,9 +108,6 @@ func writeSARIFFile(path string, secrets *redact.Set, tool diag.ToolInfo, l diag
 	}
 	return nil
 }
-
-// modeRuleDocs documents the rules each mode reports, for SARIF output.
-var modeRuleDocs = map[string][]diag.RuleDoc{}
 
 // brickciTool names this program in SARIF logs.
 func brickciTool() diag.ToolInfo {

@@ -17,42 +17,35 @@ import (
 	"github.com/brickci/brickci/internal/run"
 )
 
-func init() {
-	register(mode{
-		name:    "run",
-		args:    "JOB_KEY...",
-		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
-		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			tf := declareTargetFlags(fs)
-			rf := declareRunFlags(fs)
-			return func(ctx context.Context, inv *invocation, args []string) int {
-				t, code := oneTarget(inv, *tf.targets)
-				if code != exitOK {
-					return code
-				}
-				if len(args) == 0 {
-					return bad(inv, "name the jobs to run: brickci run -t %s JOB_KEY...", t)
-				}
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars})
-				if dt == nil {
-					return code
-				}
-				return runJobs(ctx, inv, newAction(inv), dt, args, rf)
-			}
-		},
-	})
+func runFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+	tf := declareTargetFlags(fs)
+	rf := declareWaitFlags(fs)
+	return func(ctx context.Context, inv *invocation, args []string) int {
+		t, code := oneTarget(inv, *tf.targets)
+		if code != exitOK {
+			return code
+		}
+		if len(args) == 0 {
+			return bad(inv, "name the jobs to run: brickci run -t %s JOB_KEY...", t)
+		}
+		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars})
+		if dt == nil {
+			return code
+		}
+		return runJobs(ctx, inv, newAction(inv), dt, args, rf)
+	}
 }
 
-// runFlags are the flags of run and test --integration.
-type runFlags struct {
+// waitFlags are the flags of run and test --integration.
+type waitFlags struct {
 	timeout   *time.Duration
 	noWait    *bool
 	poll      *time.Duration
 	heartbeat *time.Duration
 }
 
-func declareRunFlags(fs *flag.FlagSet) runFlags {
-	return runFlags{
+func declareWaitFlags(fs *flag.FlagSet) waitFlags {
+	return waitFlags{
 		timeout:   fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
 		noWait:    fs.Bool("no-wait", false, "return once the runs are started"),
 		poll:      fs.Duration("poll", 5*time.Second, "how often each run is polled"),
@@ -62,7 +55,7 @@ func declareRunFlags(fs *flag.FlagSet) runFlags {
 
 // runJobs runs the named jobs of a deployed target and reports them. Job
 // ids come from the target's deployment state.
-func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarget, keys []string, rf runFlags) int {
+func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarget, keys []string, rf waitFlags) int {
 	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
 		return bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")
 	}

@@ -16,15 +16,6 @@ import (
 	"github.com/brickci/brickci/internal/testrun"
 )
 
-func init() {
-	register(mode{
-		name:    "test",
-		args:    "[JOB_KEY...]",
-		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
-		flags:   testFlags,
-	})
-}
-
 func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
 	unit := fs.Bool("unit", false, "run the unit tests with --command and read the JUnit report it writes")
 	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
@@ -35,7 +26,7 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
 	isolate := fs.String("isolate", "", "--integration: sub-directory of the target's root path to deploy under (default pr-<number> on a pull request, run-<id> in other workflow runs)")
 	skip := skipFlag(fs)
-	rf := declareRunFlags(fs)
+	rf := declareWaitFlags(fs)
 	return func(ctx context.Context, inv *invocation, args []string) int {
 		switch {
 		case *unit && *integration:

@@ -18,14 +18,6 @@ import (
 	"github.com/brickci/brickci/internal/workspace"
 )
 
-func init() {
-	register(mode{
-		name:    "validate",
-		summary: "check the bundle for each target: schema, variables, paths, task graph, permissions",
-		flags:   validateFlags,
-	})
-}
-
 // varFlag is the repeatable --var name=value flag. Unlike listFlag it does
 // not split on commas or spaces, which values may contain; an action input
 // gives one assignment per line.
@@ -128,7 +120,7 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 				fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
 			}
 		}
-		code := findingsCode(reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved}), all)
+		code := findingsCode(reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved}, nil), all)
 		if *comment {
 			c := github.Comment{Check: "validate", Status: github.StatusOf(all, failAt), Findings: all}
 			for _, b := range summaries {
