@@ -12,6 +12,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/redact"
 	"github.com/brickci/brickci/internal/spec"
 )
@@ -95,7 +96,82 @@ type mode struct {
 	summary string
 	// args describes the arguments after the flags, for the usage line.
 	args  string
-	flags func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int
+	flags func(fs *flag.FlagSet) runFunc
+}
+
+// runFunc runs a mode once its flags are parsed. It prints what the mode
+// prints as it works (progress, its report) and returns the rest for
+// publish.
+type runFunc func(ctx context.Context, inv *invocation, args []string) outcome
+
+// outcome is what a run of a mode leaves for publish, and its exit code.
+type outcome struct {
+	code int
+	// say, when set, is the line saying why the mode failed, printed last.
+	// A mode that stops before there is anything to publish says why at
+	// once (bad, failed) and returns only the code.
+	say string
+	// summary is markdown for the step summary.
+	summary string
+	// report, when set, is findings to render in the chosen format.
+	report *report
+	// annotations are findings shown only as annotations, inside Actions.
+	annotations diag.List
+	// outputs are the step outputs, written in this order.
+	outputs []output
+	// comment, when set, is the mode's section of the pull request's
+	// brickci comment; inSummary says the summary already holds it, so the
+	// fallback when there is no pull request to comment on does not repeat it.
+	comment   *github.Comment
+	inSummary bool
+}
+
+// output is one step output.
+type output struct{ name, value string }
+
+// result is the value of the result output of lint, deploy and run.
+func result(ok bool) string {
+	if ok {
+		return "success"
+	}
+	return "failure"
+}
+
+// publish writes what a run left, always in this order: the step summary,
+// the findings, annotations, step outputs, the pull-request comment and the
+// closing line. A failure to write the summary or an output is said and
+// does not change the exit code; findings at the fail level, unusable
+// input and a comment that could not be updated do when the mode itself
+// succeeded.
+func publish(ctx context.Context, inv *invocation, o outcome) int {
+	a := newAction(inv)
+	if o.summary != "" {
+		if err := a.AddSummary(o.summary); err != nil {
+			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+		}
+	}
+	if o.report != nil {
+		if code := reportFindings(inv, a, *o.report); o.code == exitOK {
+			o.code = code
+		}
+	}
+	if inv.onActions {
+		a.Annotate(o.annotations)
+	}
+	for _, out := range o.outputs {
+		if err := a.SetOutput(out.name, out.value); err != nil {
+			fmt.Fprintf(inv.stderr, "brickci %s: failed to set output %s: %v\n", inv.mode, out.name, err)
+		}
+	}
+	if o.comment != nil {
+		if code := publishComment(ctx, inv, a, *o.comment, o.inSummary); o.code == exitOK {
+			o.code = code
+		}
+	}
+	if o.say != "" {
+		fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, o.say)
+	}
+	return o.code
 }
 
 // modes are brickci's sub-commands by name.
@@ -203,7 +279,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprintf(errLog, "brickci %s: cancelled before start\n", name)
 		return exitFailed
 	}
-	code := run(ctx, inv, rest)
+	code := publish(ctx, inv, run(ctx, inv, rest))
 	if code != exitOK && ctx.Err() != nil {
 		// An error from deep in a client may say only "context canceled";
 		// say once why the mode stopped (the signal, or the timeout).

@@ -19,7 +19,7 @@ import (
 	"github.com/databricks/databricks-sdk-go"
 )
 
-func deployFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+func deployFlags(fs *flag.FlagSet) runFunc {
 	tf := declareTargetFlags(fs)
 	force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 	parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
@@ -27,54 +27,41 @@ func deployFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, ar
 	refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
 	strict := strictFlag(fs)
 	skip := skipFlag(fs)
-	return func(ctx context.Context, inv *invocation, args []string) int {
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		if *parallel < 1 {
-			return bad(inv, "--parallel %d must be at least 1", *parallel)
+			return outcome{code: bad(inv, "--parallel %d must be at least 1", *parallel)}
 		}
 		t, code := oneTarget(inv, *tf.targets)
 		if code != exitOK {
-			return code
+			return outcome{code: code}
 		}
 		skipped, code := skipTypes(inv, *skip)
 		if code != exitOK {
-			return code
+			return outcome{code: code}
 		}
-		a := newAction(inv)
 		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
 			checkTypes: true, unsupported: diag.Error, skip: skipped})
 		if dt == nil {
-			return code
+			return outcome{code: code}
 		}
 		res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
 			Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
 		})
-		changed := res != nil && res.Changed
 		ids := map[string]int64{}
 		if res != nil {
 			ids = res.JobIDs
 		}
 		idJSON, _ := json.Marshal(ids)
-		result := "success"
+		o := outcome{summary: deploySummary(dt.b, res, err, dt.skipped),
+			outputs: []output{{"changed", fmt.Sprint(res != nil && res.Changed)}, {"job_ids", string(idJSON)}, {"result", result(err == nil)}}}
 		if err != nil {
-			result = "failure"
-		}
-		if inv.onActions {
-			for k, v := range map[string]string{"changed": fmt.Sprint(changed), "job_ids": string(idJSON), "result": result} {
-				if oerr := a.SetOutput(k, v); oerr != nil {
-					fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
-				}
-			}
-			if serr := a.AddSummary(deploySummary(dt.b, res, err, dt.skipped)); serr != nil {
-				fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
-			}
-		}
-		if err != nil {
-			return failed(inv, "failed to deploy target %q: %v", t, err)
+			o.code, o.say = exitFailed, fmt.Sprintf("failed to deploy target %q: %v", t, err)
+			return o
 		}
 		for _, k := range sortedJobKeys(res.JobURLs) {
 			fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
 		}
-		return exitOK
+		return o
 	}
 }
 
