@@ -29,7 +29,6 @@ const (
 // testable with buffers and a map of variables.
 type invocation struct {
 	mode   string
-	args   []string // the arguments after the mode name (locally) or from inputs
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
@@ -147,7 +146,7 @@ func publish(ctx context.Context, inv *invocation, o outcome) int {
 	a := newAction(inv)
 	if o.summary != "" {
 		if err := a.AddSummary(o.summary); err != nil {
-			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+			inv.say("%v", err)
 		}
 	}
 	if o.report != nil {
@@ -160,7 +159,7 @@ func publish(ctx context.Context, inv *invocation, o outcome) int {
 	}
 	for _, out := range o.outputs {
 		if err := a.SetOutput(out.name, out.value); err != nil {
-			fmt.Fprintf(inv.stderr, "brickci %s: failed to set output %s: %v\n", inv.mode, out.name, err)
+			inv.say("failed to set output %s: %v", out.name, err)
 		}
 	}
 	if o.comment != nil {
@@ -169,7 +168,7 @@ func publish(ctx context.Context, inv *invocation, o outcome) int {
 		}
 	}
 	if o.say != "" {
-		fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, o.say)
+		inv.say("%s", o.say)
 	}
 	return o.code
 }
@@ -254,8 +253,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	run := m.flags(fs)
 	if inv.onActions {
 		if err := applyInputs(fs, getenv); err != nil {
-			fmt.Fprintf(errLog, "brickci %s: %v\n", name, err)
-			return exitBadCall
+			return bad(inv, "%v", err)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -263,8 +261,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			modeUsage(outLog, name, m, fs)
 			return exitOK
 		}
-		fmt.Fprintf(errLog, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
-		return exitBadCall
+		return bad(inv, "%v (see 'brickci %s -h')", err, name)
 	}
 	// JSON on stdout takes the notes in; see invocation.note.
 	if f := fs.Lookup("format"); f != nil && f.Value.String() == "json" {
@@ -274,16 +271,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if inv.onActions && len(rest) == 0 {
 		rest = splitList(getenv("INPUT_JOBS"))
 	}
-	inv.args = rest
 	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(errLog, "brickci %s: cancelled before start\n", name)
-		return exitFailed
+		return failed(inv, "cancelled before start")
 	}
 	code := publish(ctx, inv, run(ctx, inv, rest))
 	if code != exitOK && ctx.Err() != nil {
 		// An error from deep in a client may say only "context canceled";
 		// say once why the mode stopped (the signal, or the timeout).
-		fmt.Fprintf(errLog, "brickci %s: stopped: %v\n", name, context.Cause(ctx))
+		inv.say("stopped: %v", context.Cause(ctx))
 	}
 	return code
 }

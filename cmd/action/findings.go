@@ -57,7 +57,7 @@ func reportFindings(inv *invocation, a *gha.Action, r report) int {
 		}
 		md.WriteString("\n")
 		if serr := a.AddSummary(md.String()); serr != nil {
-			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)
+			inv.say("%v", serr)
 		}
 	default:
 		err = diag.WriteText(inv.stdout, l)
@@ -66,8 +66,7 @@ func reportFindings(inv *invocation, a *gha.Action, r report) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to write findings: %v\n", inv.mode, err)
-		return exitBadCall
+		return bad(inv, "failed to write findings: %v", err)
 	}
 	return r.code()
 }

@@ -20,7 +20,7 @@ import (
 )
 
 func deployFlags(fs *flag.FlagSet) runFunc {
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 	parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
@@ -58,7 +58,7 @@ func deployFlags(fs *flag.FlagSet) runFunc {
 			o.code, o.say = exitFailed, fmt.Sprintf("failed to deploy target %q: %v", t, err)
 			return o
 		}
-		for _, k := range sortedJobKeys(res.JobURLs) {
+		for _, k := range slices.Sorted(maps.Keys(res.JobURLs)) {
 			fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
 		}
 		return o
@@ -236,7 +236,7 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error, skipped []bu
 	}
 	if res != nil && len(res.JobURLs) > 0 {
 		s.WriteString("| job | id |\n|---|---|\n")
-		for _, k := range sortedJobKeys(res.JobURLs) {
+		for _, k := range slices.Sorted(maps.Keys(res.JobURLs)) {
 			fmt.Fprintf(&s, "| %s | [%d](%s) |\n", diag.MarkdownCode(k), res.JobIDs[k], res.JobURLs[k])
 		}
 	}
@@ -257,10 +257,6 @@ func skippedMarkdown(skipped []bundle.Resource) string {
 		fmt.Fprintf(&s, "- %s %s\n", diag.EscapeMarkdown(r.Type), diag.MarkdownCode(r.Key))
 	}
 	return s.String()
-}
-
-func sortedJobKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // The state files a deploy writes record the version of brickci.

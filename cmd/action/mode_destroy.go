@@ -11,7 +11,7 @@ import (
 )
 
 func destroyFlags(fs *flag.FlagSet) runFunc {
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	approve := fs.Bool("auto-approve", false, "destroy without asking (required when not interactive, as in CI)")
 	force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
 	isolate := fs.String("isolate", "", "destroy the test deployment test --integration made under this sub-directory (e.g. pr-42)")

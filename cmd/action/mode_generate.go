@@ -179,7 +179,7 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 		return outcome{code: failed(inv, "%v", err)}
 	}
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "brickci generate: %v\n", err)
+		inv.say("%v", err)
 	}
 	verb := "updated"
 	if created {

@@ -13,7 +13,7 @@ import (
 )
 
 func planFlags(fs *flag.FlagSet) runFunc {
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	format := fs.String("format", "text", "output format: text, json or markdown")
 	comment := fs.Bool("comment", false, "post or update the pull request's plan comment for this target")
 	refresh := fs.Bool("refresh", false, "also read every deployed job and endpoint and report what was changed or deleted in the workspace since the last deploy")

@@ -17,7 +17,7 @@ import (
 )
 
 func runFlags(fs *flag.FlagSet) runFunc {
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	wait := declareWaitFlags(fs)
 	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		t, code := oneTarget(inv, *tf.targets)

@@ -20,7 +20,7 @@ func testFlags(fs *flag.FlagSet) runFunc {
 	unit := fs.Bool("unit", false, "run the unit tests with --command and read the JUnit report it writes")
 	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
 	junit := fs.String("junit", "", "where the command writes its JUnit report, relative to --bundle (default: a temporary file)")
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	bundle := tf.dir
 	integration := fs.Bool("integration", false, "deploy the bundle to -t TARGET under a path of its own, run the named jobs and report them")
 	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
@@ -108,11 +108,11 @@ func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit s
 		return o
 	}
 	if err := res.WriteText(inv.stderr); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to write the test summary: %v\n", inv.mode, err)
+		inv.say("failed to write the test summary: %v", err)
 	}
 	var md strings.Builder
 	if err := res.WriteMarkdown(&md); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to render the step summary: %v\n", inv.mode, err)
+		inv.say("failed to render the step summary: %v", err)
 		md.Reset()
 	}
 	c := res.Counts()

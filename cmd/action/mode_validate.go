@@ -49,7 +49,7 @@ func (v varFlag) Set(s string) error {
 }
 
 func validateFlags(fs *flag.FlagSet) runFunc {
-	tf := declareTargetFlagsFor(fs, true)
+	tf := declareTargetFlags(fs, true)
 	targets, dir, vars, wf := tf.targets, tf.dir, tf.vars, tf.wf
 	offline := fs.Bool("offline", false, "skip checks that need a workspace even when credentials are present")
 	formats := []string{"text", "json", "github", "markdown"}
