@@ -41,10 +41,8 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	if dt == nil {
 		return outcome{code: code}
 	}
-	for _, k := range req.jobs {
-		if _, ok := dt.b.Jobs[k]; !ok {
-			return outcome{code: bad(inv, "job %q is not defined in bundle %q; its jobs are %q", k, dt.b.Name, jobKeys(dt))}
-		}
+	if code := checkJobs(inv, dt, req.jobs); code != exitOK {
+		return outcome{code: code}
 	}
 	fmt.Fprintf(inv.stderr, "deploying %s to target %s under %s\n", dt.b.Name, dt.b.Target, dt.b.Workspace.RootPath)
 

@@ -36,14 +36,14 @@ func planFlags(fs *flag.FlagSet) runFunc {
 			if !*comment {
 				return nil
 			}
-			return &github.Comment{Check: "plan-" + t, Title: "brickci plan " + t, Status: status, Findings: findings, Sections: sections}
+			return &github.Comment{Check: "plan-" + t, Title: "brickci plan " + t, Status: status, Findings: relativize(findings), Sections: sections}
 		}
 		// A plan says what a deploy would leave out (a warning), and
 		// still shows the rest.
 		dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
 			checkTypes: true, unsupported: diag.Warning, skip: skipped})
 		if dt == nil {
-			return outcome{code: code, comment: commentOf(github.StatusFailure, relativize(findings),
+			return outcome{code: code, comment: commentOf(github.StatusFailure, findings,
 				github.Section{Title: "Plan", Markdown: "The plan could not be made; the findings above and the run log say why."})}
 		}
 		p, err := deploy.Plan(ctx, dt.w, dt.b, dt.files)
@@ -70,7 +70,7 @@ func planFlags(fs *flag.FlagSet) runFunc {
 		md.WriteString(skippedMarkdown(dt.skipped))
 		_ = bundle.WriteSummary(&dag, dt.b)
 		return outcome{summary: md.String() + "\n", outputs: []output{{"changed", fmt.Sprint(p.Changed())}}, inSummary: true,
-			comment: commentOf(github.StatusOf(findings, diag.Error), relativize(findings),
+			comment: commentOf(github.StatusOf(findings, diag.Error), findings,
 				github.Section{Title: "Plan", Markdown: md.String()}, github.Section{Title: "Resources", Markdown: dag.String(), Collapsed: true})}
 	}
 }

@@ -58,13 +58,8 @@ func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []stri
 	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
 		return outcome{code: bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")}
 	}
-	for _, k := range keys {
-		if _, ok := dt.b.Jobs[k]; !ok {
-			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
-				return outcome{code: bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)}
-			}
-			return outcome{code: bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))}
-		}
+	if code := checkJobs(inv, dt, keys); code != exitOK {
+		return outcome{code: code}
 	}
 	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)
 	if err != nil {
@@ -137,6 +132,20 @@ func countFailed(results []run.Result) int {
 		}
 	}
 	return n
+}
+
+// checkJobs returns exit code 2, having said so, when the bundle does not
+// define one of the jobs.
+func checkJobs(inv *invocation, dt *deployTarget, keys []string) int {
+	for _, k := range keys {
+		if _, ok := dt.b.Jobs[k]; !ok {
+			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
+				return bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)
+			}
+			return bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))
+		}
+	}
+	return exitOK
 }
 
 func jobKeys(dt *deployTarget) []string {
