@@ -12,6 +12,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/redact"
 	"github.com/brickci/brickci/internal/spec"
 )
@@ -28,7 +29,6 @@ const (
 // testable with buffers and a map of variables.
 type invocation struct {
 	mode   string
-	args   []string // the arguments after the mode name (locally) or from inputs
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
@@ -86,26 +86,112 @@ func (inv *invocation) note(format string, args ...any) {
 	fmt.Fprintln(inv.stderr, line)
 }
 
-// mode is one sub-command. Each lives in its own mode_<name>.go file and
-// registers itself in init.
+// mode is one sub-command. Its flags function, named <mode>Flags in
+// mode_<mode>.go, declares the mode's flags on fs and returns the function
+// that runs the mode once fs has been parsed. Flag names use hyphens; the
+// matching action input is the name with underscores (force-lock →
+// force_lock).
 type mode struct {
-	name    string
 	summary string
 	// args describes the arguments after the flags, for the usage line.
-	args string
-	// flags declares the mode's flags on fs; the returned function runs the
-	// mode once fs has been parsed. Flag names use hyphens; the matching
-	// action input is the name with underscores (force-lock → force_lock).
-	flags func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int
+	args  string
+	flags func(fs *flag.FlagSet) runFunc
 }
 
-var modes = map[string]mode{}
+// runFunc runs a mode once its flags are parsed. It prints what the mode
+// prints as it works (progress, its report) and returns the rest for
+// publish.
+type runFunc func(ctx context.Context, inv *invocation, args []string) outcome
 
-func register(m mode) {
-	if _, dup := modes[m.name]; dup {
-		panic("mode registered twice: " + m.name)
+// outcome is what a run of a mode leaves for publish, and its exit code.
+type outcome struct {
+	code int
+	// say, when set, is the line saying why the mode failed, printed last.
+	// A mode that stops before there is anything to publish says why at
+	// once (bad, failed) and returns only the code.
+	say string
+	// summary is markdown for the step summary.
+	summary string
+	// report, when set, is findings to render in the chosen format.
+	report *report
+	// annotations are findings shown only as annotations, inside Actions.
+	annotations diag.List
+	// outputs are the step outputs, written in this order.
+	outputs []output
+	// comment, when set, is the mode's section of the pull request's
+	// brickci comment; inSummary says the summary already holds it, so the
+	// fallback when there is no pull request to comment on does not repeat it.
+	comment   *github.Comment
+	inSummary bool
+}
+
+// output is one step output.
+type output struct{ name, value string }
+
+// result is the value of the result output of lint, deploy and run.
+func result(ok bool) string {
+	if ok {
+		return "success"
 	}
-	modes[m.name] = m
+	return "failure"
+}
+
+// publish writes what a run left, always in this order: the step summary,
+// the findings, annotations, step outputs, the pull-request comment and the
+// closing line. A failure to write the summary or an output is said and
+// does not change the exit code; findings at the fail level, unusable
+// input and a comment that could not be updated do when the mode itself
+// succeeded.
+func publish(ctx context.Context, inv *invocation, o outcome) int {
+	a := newAction(inv)
+	if o.summary != "" {
+		if err := a.AddSummary(o.summary); err != nil {
+			inv.say("%v", err)
+		}
+	}
+	if o.report != nil {
+		if code := reportFindings(inv, a, *o.report); o.code == exitOK {
+			o.code = code
+		}
+	}
+	if inv.onActions {
+		a.Annotate(o.annotations)
+	}
+	for _, out := range o.outputs {
+		if err := a.SetOutput(out.name, out.value); err != nil {
+			inv.say("failed to set output %s: %v", out.name, err)
+		}
+	}
+	if o.comment != nil {
+		if code := publishComment(ctx, inv, a, *o.comment, o.inSummary); o.code == exitOK {
+			o.code = code
+		}
+	}
+	if o.say != "" {
+		inv.say("%s", o.say)
+	}
+	return o.code
+}
+
+// modes are brickci's sub-commands by name.
+var modes = map[string]mode{
+	"lint": {
+		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
+		args:    "[PATH...]", flags: lintFlags,
+	},
+	"validate": {summary: "check the bundle for each target: schema, variables, paths, task graph, permissions", flags: validateFlags},
+	"plan":     {summary: "show what a deploy of a bundle target would change, without changing anything", flags: planFlags},
+	"deploy":   {summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints", flags: deployFlags},
+	"run": {
+		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
+		args:    "JOB_KEY...", flags: runFlags,
+	},
+	"test": {
+		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
+		args:    "[JOB_KEY...]", flags: testFlags,
+	},
+	"destroy":  {summary: "delete a bundle target's jobs, serving endpoints and workspace files", flags: destroyFlags},
+	"generate": {summary: "regenerate the workflows from the pipeline spec; --check reports drift, --pull-request proposes the change", flags: generateFlags},
 }
 
 func modeNames() []string {
@@ -167,17 +253,15 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	run := m.flags(fs)
 	if inv.onActions {
 		if err := applyInputs(fs, getenv); err != nil {
-			fmt.Fprintf(errLog, "brickci %s: %v\n", name, err)
-			return exitBadCall
+			return bad(inv, "%v", err)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			modeUsage(outLog, m, fs)
+			modeUsage(outLog, name, m, fs)
 			return exitOK
 		}
-		fmt.Fprintf(errLog, "brickci %s: %v (see 'brickci %s -h')\n", name, err, name)
-		return exitBadCall
+		return bad(inv, "%v (see 'brickci %s -h')", err, name)
 	}
 	// JSON on stdout takes the notes in; see invocation.note.
 	if f := fs.Lookup("format"); f != nil && f.Value.String() == "json" {
@@ -187,16 +271,14 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if inv.onActions && len(rest) == 0 {
 		rest = splitList(getenv("INPUT_JOBS"))
 	}
-	inv.args = rest
 	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(errLog, "brickci %s: cancelled before start\n", name)
-		return exitFailed
+		return failed(inv, "cancelled before start")
 	}
-	code := run(ctx, inv, rest)
+	code := publish(ctx, inv, run(ctx, inv, rest))
 	if code != exitOK && ctx.Err() != nil {
 		// An error from deep in a client may say only "context canceled";
 		// say once why the mode stopped (the signal, or the timeout).
-		fmt.Fprintf(errLog, "brickci %s: stopped: %v\n", name, context.Cause(ctx))
+		inv.say("stopped: %v", context.Cause(ctx))
 	}
 	return code
 }
@@ -286,8 +368,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'brickci MODE -h' for a mode's flags. Exit codes: 0 success, 1 check failed, 2 bad invocation or input.")
 }
 
-func modeUsage(w io.Writer, m mode, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", strings.TrimSpace("brickci "+m.name+" [flags] "+m.args), m.summary)
+func modeUsage(w io.Writer, name string, m mode, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", strings.TrimSpace("brickci "+name+" [flags] "+m.args), m.summary)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/brickci/brickci/internal/gha"
 	"github.com/brickci/brickci/internal/github"
@@ -28,7 +27,7 @@ func publishComment(ctx context.Context, inv *invocation, a *gha.Action, c githu
 	c.Commit = inv.getenv("GITHUB_SHA")
 	pr, err := a.PullRequestEvent()
 	if err != nil && !errors.Is(err, gha.ErrNoPullRequest) {
-		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+		inv.say("%v", err)
 		pr = nil
 	}
 	client, err := github.New(githubOptions(inv))
@@ -46,8 +45,7 @@ func publishComment(ctx context.Context, inv *invocation, a *gha.Action, c githu
 	post := github.Post{Repo: inv.getenv("GITHUB_REPOSITORY"), PR: pr, Check: sharedComment, Section: c.Check, Body: c.Markdown()}
 	posted, err := github.PostOrSummarize(ctx, commenter, post, summary, inv.stderr)
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to update the pull-request comment: %v\n", inv.mode, err)
-		return exitFailed
+		return failed(inv, "failed to update the pull-request comment: %v", err)
 	}
 	if posted.URL != "" {
 		_ = a.SetOutput("comment_url", posted.URL)

@@ -73,14 +73,9 @@ type targetFlags struct {
 	wf      workspaceFlags
 }
 
-// declareTargetFlags declares the flags of a mode that works on one target.
-func declareTargetFlags(fs *flag.FlagSet) targetFlags {
-	return declareTargetFlagsFor(fs, false)
-}
-
-// declareTargetFlagsFor declares the target flags; many makes -t
-// repeatable in the help (validate).
-func declareTargetFlagsFor(fs *flag.FlagSet, many bool) targetFlags {
+// declareTargetFlags declares the target flags; many makes -t repeatable
+// in the help (validate), the other modes work on one target.
+func declareTargetFlags(fs *flag.FlagSet, many bool) targetFlags {
 	tf := targetFlags{targets: targetFlag(fs, many), dir: bundleFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
 	fs.Var(tf.vars, "var", "set a bundle variable: name=value (repeatable)")
 	return tf
@@ -147,14 +142,19 @@ func newAction(inv *invocation) *gha.Action {
 	return gha.New(inv.getenv, inv.stdout)
 }
 
-// bad prints one line for a bad invocation and returns exit code 2.
-func bad(inv *invocation, format string, args ...any) int {
+// say prints one line about the mode on stderr: "brickci MODE: ...".
+func (inv *invocation) say(format string, args ...any) {
 	fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, fmt.Sprintf(format, args...))
+}
+
+// bad says why the invocation is bad and returns exit code 2.
+func bad(inv *invocation, format string, args ...any) int {
+	inv.say(format, args...)
 	return exitBadCall
 }
 
-// failed prints one line for a failure and returns exit code 1.
+// failed says why the mode failed and returns exit code 1.
 func failed(inv *invocation, format string, args ...any) int {
-	fmt.Fprintf(inv.stderr, "brickci %s: %s\n", inv.mode, fmt.Sprintf(format, args...))
+	inv.say(format, args...)
 	return exitFailed
 }

@@ -9,16 +9,28 @@ import (
 	"github.com/brickci/brickci/internal/spec"
 )
 
-// reportFindings renders findings in the chosen format and returns the exit
-// code for them: 1 when any finding is at or above failAt, else 0.
+// report is a list of findings to render in the format the user chose.
+type report struct {
+	list   diag.List
+	format string
+	failAt diag.Severity
+	// json are more members of the JSON object (validate's targets).
+	json map[string]any
+	// rules document the findings' rules in SARIF.
+	rules []diag.RuleDoc
+}
+
+// reportFindings renders r's findings in its format and returns the exit
+// code for them: r.code(), or 2 when they could not be written.
 //
 // Format "github" writes annotations (capped per level) to stdout, the text
 // lines to stderr so the log still has every finding, and the full markdown
-// table to the step summary under title.
-func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt diag.Severity, l diag.List, extra map[string]any) int {
+// table to the step summary under "brickci <mode>".
+func reportFindings(inv *invocation, a *gha.Action, r report) int {
+	l, extra := r.list, r.json
 	l.Sort()
 	var err error
-	switch format {
+	switch r.format {
 	case "json":
 		if len(inv.notes) > 0 {
 			with := map[string]any{"notes": inv.notes}
@@ -31,12 +43,12 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 	case "markdown":
 		err = diag.WriteMarkdown(inv.stdout, l)
 	case "sarif":
-		err = diag.WriteSARIF(inv.stdout, brickciTool(), l, modeRuleDocs[inv.mode])
+		err = diag.WriteSARIF(inv.stdout, brickciTool(), l, r.rules)
 	case "github":
 		dropped := a.Annotate(l)
 		err = diag.WriteText(inv.stderr, l)
 		var md strings.Builder
-		fmt.Fprintf(&md, "## %s\n\n", title)
+		fmt.Fprintf(&md, "## brickci %s\n\n", inv.mode)
 		if werr := diag.WriteMarkdown(&md, l); werr != nil {
 			err = werr
 		}
@@ -45,7 +57,7 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 		}
 		md.WriteString("\n")
 		if serr := a.AddSummary(md.String()); serr != nil {
-			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, serr)
+			inv.say("%v", serr)
 		}
 	default:
 		err = diag.WriteText(inv.stdout, l)
@@ -54,10 +66,18 @@ func reportFindings(inv *invocation, a *gha.Action, title, format string, failAt
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to write findings: %v\n", inv.mode, err)
-		return exitBadCall
+		return bad(inv, "failed to write findings: %v", err)
 	}
-	if l.AtLeast(failAt) {
+	return r.code()
+}
+
+// code is the exit code for the findings: 2 when one says the input is
+// unusable, 1 when any is at or above the fail level, else 0.
+func (r report) code() int {
+	switch {
+	case unusable(r.list):
+		return exitBadCall
+	case r.list.AtLeast(r.failAt):
 		return exitFailed
 	}
 	return exitOK
@@ -79,12 +99,4 @@ func unusable(l diag.List) bool {
 		}
 	}
 	return false
-}
-
-// findingsCode is reportFindings' exit code adjusted for unusable input.
-func findingsCode(code int, l diag.List) int {
-	if code != exitBadCall && unusable(l) {
-		return exitBadCall
-	}
-	return code
 }

@@ -31,8 +31,7 @@ const cleanupBudget = 5 * time.Second
 // its own (bundle.Isolation: its own directory and names, schedules and
 // triggers paused), runs the jobs, reports them and, with cleanup, destroys
 // what it deployed whatever happened.
-func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf runFlags, req integrationRequest) int {
-	a := newAction(inv)
+func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf waitFlags, req integrationRequest) outcome {
 	isolate := req.isolate
 	if isolate == "" {
 		isolate = defaultIsolation(inv)
@@ -40,24 +39,23 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: req.dir, target: req.target, vars: req.vars, isolate: &bundle.Isolation{Name: isolate}, files: true,
 		checkTypes: true, unsupported: diag.Error, skip: req.skip})
 	if dt == nil {
-		return code
+		return outcome{code: code}
 	}
-	for _, k := range req.jobs {
-		if _, ok := dt.b.Jobs[k]; !ok {
-			return bad(inv, "job %q is not defined in bundle %q; its jobs are %q", k, dt.b.Name, jobKeys(dt))
-		}
+	if code := checkJobs(inv, dt, req.jobs); code != exitOK {
+		return outcome{code: code}
 	}
 	fmt.Fprintf(inv.stderr, "deploying %s to target %s under %s\n", dt.b.Name, dt.b.Target, dt.b.Workspace.RootPath)
 
-	code = exitOK
+	var o outcome
 	if _, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{Progress: inv.stderr}); err != nil {
-		code = failed(inv, "failed to deploy the test deployment: %v", err)
-	} else {
-		code = runJobs(ctx, inv, a, dt, req.jobs, rf)
+		o.code = failed(inv, "failed to deploy the test deployment: %v", err)
+	} else if o = runJobs(ctx, inv, dt, req.jobs, rf); o.say != "" {
+		// Why the runs failed is said before the clean-up's lines.
+		o.code, o.say = failed(inv, "%s", o.say), ""
 	}
 	if !req.cleanup {
 		fmt.Fprintf(inv.stderr, "the test deployment stays at %s; pass --cleanup to remove it\n", dt.b.Workspace.RootPath)
-		return code
+		return o
 	}
 	// Clean up even when the step was cancelled, within what the runner
 	// allows before it kills the process.
@@ -67,11 +65,11 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	}
 	defer cancel()
 	if err := deploy.Destroy(cctx, dt.w, dt.b, deploy.Options{Progress: inv.stderr}); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci test: failed to clean up the test deployment at %s: %v\n", dt.b.Workspace.RootPath, err)
-		return exitFailed
+		o.code = failed(inv, "failed to clean up the test deployment at %s: %v", dt.b.Workspace.RootPath, err)
+		return o
 	}
 	fmt.Fprintf(inv.stderr, "cleaned up the test deployment at %s\n", dt.b.Workspace.RootPath)
-	return code
+	return o
 }
 
 // defaultIsolation names the sub-directory for a test deployment: one per

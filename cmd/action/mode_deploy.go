@@ -19,69 +19,50 @@ import (
 	"github.com/databricks/databricks-sdk-go"
 )
 
-func init() {
-	register(mode{
-		name:    "deploy",
-		summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints",
-		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-			tf := declareTargetFlags(fs)
-			force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
-			parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
-			lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
-			refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
-			strict := strictFlag(fs)
-			skip := skipFlag(fs)
-			return func(ctx context.Context, inv *invocation, args []string) int {
-				if *parallel < 1 {
-					return bad(inv, "--parallel %d must be at least 1", *parallel)
-				}
-				t, code := oneTarget(inv, *tf.targets)
-				if code != exitOK {
-					return code
-				}
-				skipped, code := skipTypes(inv, *skip)
-				if code != exitOK {
-					return code
-				}
-				a := newAction(inv)
-				dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
-					checkTypes: true, unsupported: diag.Error, skip: skipped})
-				if dt == nil {
-					return code
-				}
-				res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
-					Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
-				})
-				changed := res != nil && res.Changed
-				ids := map[string]int64{}
-				if res != nil {
-					ids = res.JobIDs
-				}
-				idJSON, _ := json.Marshal(ids)
-				result := "success"
-				if err != nil {
-					result = "failure"
-				}
-				if inv.onActions {
-					for k, v := range map[string]string{"changed": fmt.Sprint(changed), "job_ids": string(idJSON), "result": result} {
-						if oerr := a.SetOutput(k, v); oerr != nil {
-							fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", oerr)
-						}
-					}
-					if serr := a.AddSummary(deploySummary(dt.b, res, err, dt.skipped)); serr != nil {
-						fmt.Fprintf(inv.stderr, "brickci deploy: %v\n", serr)
-					}
-				}
-				if err != nil {
-					return failed(inv, "failed to deploy target %q: %v", t, err)
-				}
-				for _, k := range sortedJobKeys(res.JobURLs) {
-					fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
-				}
-				return exitOK
-			}
-		},
-	})
+func deployFlags(fs *flag.FlagSet) runFunc {
+	tf := declareTargetFlags(fs, false)
+	force := fs.Bool("force-lock", false, "take over the deploy lock if someone else holds it")
+	parallel := fs.Int("parallel", 8, "files uploaded, and jobs created or reset, at once")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for a deploy lock held by someone else")
+	refresh := fs.Bool("refresh", false, "read every deployed job and endpoint first and put back what was changed or deleted in the workspace")
+	strict := strictFlag(fs)
+	skip := skipFlag(fs)
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
+		if *parallel < 1 {
+			return outcome{code: bad(inv, "--parallel %d must be at least 1", *parallel)}
+		}
+		t, code := oneTarget(inv, *tf.targets)
+		if code != exitOK {
+			return outcome{code: code}
+		}
+		skipped, code := skipTypes(inv, *skip)
+		if code != exitOK {
+			return outcome{code: code}
+		}
+		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+			checkTypes: true, unsupported: diag.Error, skip: skipped})
+		if dt == nil {
+			return outcome{code: code}
+		}
+		res, err := deploy.Apply(ctx, dt.w, dt.b, dt.files, deploy.Options{
+			Parallel: *parallel, LockTimeout: *lockTimeout, ForceLock: *force, Progress: inv.stderr, Refresh: *refresh,
+		})
+		ids := map[string]int64{}
+		if res != nil {
+			ids = res.JobIDs
+		}
+		idJSON, _ := json.Marshal(ids)
+		o := outcome{summary: deploySummary(dt.b, res, err, dt.skipped),
+			outputs: []output{{"changed", fmt.Sprint(res != nil && res.Changed)}, {"job_ids", string(idJSON)}, {"result", result(err == nil)}}}
+		if err != nil {
+			o.code, o.say = exitFailed, fmt.Sprintf("failed to deploy target %q: %v", t, err)
+			return o
+		}
+		for _, k := range slices.Sorted(maps.Keys(res.JobURLs)) {
+			fmt.Fprintf(inv.stdout, "job %s: %s\n", k, res.JobURLs[k])
+		}
+		return o
+	}
 }
 
 // oneTarget returns the single target a workspace mode works on.
@@ -255,7 +236,7 @@ func deploySummary(b *bundle.Bundle, res *deploy.Result, err error, skipped []bu
 	}
 	if res != nil && len(res.JobURLs) > 0 {
 		s.WriteString("| job | id |\n|---|---|\n")
-		for _, k := range sortedJobKeys(res.JobURLs) {
+		for _, k := range slices.Sorted(maps.Keys(res.JobURLs)) {
 			fmt.Fprintf(&s, "| %s | [%d](%s) |\n", diag.MarkdownCode(k), res.JobIDs[k], res.JobURLs[k])
 		}
 	}
@@ -276,10 +257,6 @@ func skippedMarkdown(skipped []bundle.Resource) string {
 		fmt.Fprintf(&s, "- %s %s\n", diag.EscapeMarkdown(r.Type), diag.MarkdownCode(r.Key))
 	}
 	return s.String()
-}
-
-func sortedJobKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // The state files a deploy writes record the version of brickci.

@@ -12,63 +12,53 @@ import (
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gen"
-	"github.com/brickci/brickci/internal/gha"
 	"github.com/brickci/brickci/internal/github"
 	"github.com/brickci/brickci/internal/spec"
 )
 
-func init() {
-	register(mode{
-		name:    "generate",
-		summary: "regenerate the workflows from the pipeline spec; --check reports drift, --pull-request proposes the change",
-		flags:   generateFlags,
-	})
-}
-
-func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+func generateFlags(fs *flag.FlagSet) runFunc {
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec, relative to --root")
 	root := fs.String("root", ".", "repository root")
 	out := fs.String("out", defaultWorkflowDir, "directory of the generated workflows, relative to --root")
 	check := fs.Bool("check", false, "report drift between the spec and the workflows instead of writing them (exit 1 on drift)")
 	pullRequest := fs.Bool("pull-request", false, "commit the regenerated workflows to one branch per project and open or update its pull request")
 	remote := fs.String("remote", "", "git remote to push to (default: the repository on GITHUB_SERVER_URL)")
-	return func(ctx context.Context, inv *invocation, args []string) int {
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		if len(args) > 0 {
-			return bad(inv, "unexpected argument %q; all settings are flags", args[0])
+			return outcome{code: bad(inv, "unexpected argument %q; all settings are flags", args[0])}
 		}
 		if *check && *pullRequest {
-			return bad(inv, "--check and --pull-request cannot be combined: --check never writes")
+			return outcome{code: bad(inv, "--check and --pull-request cannot be combined: --check never writes")}
 		}
 		if _, err := os.Stat(filepath.Join(*root, *specPath)); err != nil {
-			return bad(inv, "spec %q does not exist under %q; pass --spec FILE", *specPath, *root)
+			return outcome{code: bad(inv, "spec %q does not exist under %q; pass --spec FILE", *specPath, *root)}
 		}
-		a := newAction(inv)
 		run := gen.Write
 		if *check {
 			run = gen.Check
 		}
 		res, err := run(*root, *specPath, *out)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		_ = diag.WriteText(inv.stderr, res.Findings)
 		code := gen.ExitCode(res, nil)
 		if code != exitOK && len(res.Drifts) == 0 {
 			// The spec or the generated output has errors: nothing was
 			// compared or written.
-			return code
+			return outcome{code: code}
 		}
 		rootFile, missing, err := missingTargets(*root, res.Spec)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		if *check {
-			return reportDrift(inv, a, code, *root, *specPath, res.Drifts, rootFile, missing)
+			return reportDrift(inv, code, *root, *specPath, res.Drifts, rootFile, missing)
 		}
 		var extra []string
 		if len(missing) > 0 {
 			if _, err := bundle.AddTargets(rootFile, missing); err != nil {
-				return failed(inv, "%v", err)
+				return outcome{code: failed(inv, "%v", err)}
 			}
 			for _, t := range missing {
 				fmt.Fprintf(inv.stdout, "added target %q to %s\n", t.Name, relTo(*root, rootFile))
@@ -86,8 +76,7 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 			if len(changed) == 0 {
 				fmt.Fprintf(inv.stdout, "workflows are already in sync with %s\n", *specPath)
 			}
-			_ = a.SetOutput("changed", fmt.Sprint(len(changed) > 0))
-			return exitOK
+			return outcome{outputs: []output{{"changed", fmt.Sprint(len(changed) > 0)}}}
 		}
 		return proposeChange(ctx, inv, res, *root, *specPath, *out, *remote, append(res.Removed, extra...))
 	}
@@ -97,7 +86,7 @@ func generateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 // spec and targets the bundle lacks, in the log and the step summary.
 // code is the generator's exit code for the check; targets the bundle
 // lacks fail it too.
-func reportDrift(inv *invocation, a *gha.Action, code int, root, specPath string, drifts []gen.Drift, rootFile string, missing []bundle.NewTarget) int {
+func reportDrift(inv *invocation, code int, root, specPath string, drifts []gen.Drift, rootFile string, missing []bundle.NewTarget) outcome {
 	for _, t := range missing {
 		fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(root, rootFile), t.Name)
 	}
@@ -117,16 +106,17 @@ func reportDrift(inv *invocation, a *gha.Action, code int, root, specPath string
 	for _, t := range missing {
 		fmt.Fprintf(&md, "- the bundle does not define target %s\n", diag.MarkdownCode(t.Name))
 	}
-	_ = a.AddSummary(md.String())
-	_ = a.SetOutput("changed", fmt.Sprint(len(drifts)+len(missing) > 0))
-	if code != exitOK {
-		return failed(inv, "%d workflow file(s) out of sync with %s; run %s", len(drifts), specPath, regenerate)
+	o := outcome{summary: md.String(), outputs: []output{{"changed", fmt.Sprint(len(drifts)+len(missing) > 0)}}, code: exitFailed}
+	switch {
+	case code != exitOK:
+		o.say = fmt.Sprintf("%d workflow file(s) out of sync with %s; run %s", len(drifts), specPath, regenerate)
+	case len(missing) > 0:
+		o.say = fmt.Sprintf("the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
+	default:
+		fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", specPath)
+		o.code = exitOK
 	}
-	if len(missing) > 0 {
-		return failed(inv, "the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
-	}
-	fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", specPath)
-	return exitOK
+	return o
 }
 
 // proposeChange commits every generated workflow to the project's stable
@@ -136,8 +126,7 @@ func reportDrift(inv *invocation, a *gha.Action, code int, root, specPath string
 //
 // also lists files besides the generated workflows to commit: stale
 // workflows Write removed and a bundle file it added targets to.
-func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, specPath, outDir, remote string, also []string) int {
-	a := newAction(inv)
+func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, specPath, outDir, remote string, also []string) outcome {
 	s := res.Spec
 	var paths []string
 	for name := range res.Files {
@@ -148,7 +137,7 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	sort.Strings(paths)
 	repo := inv.getenv("GITHUB_REPOSITORY")
 	if repo == "" {
-		return bad(inv, "--pull-request needs GITHUB_REPOSITORY (owner/name); it runs inside GitHub Actions")
+		return outcome{code: bad(inv, "--pull-request needs GITHUB_REPOSITORY (owner/name); it runs inside GitHub Actions")}
 	}
 	base := s.Branches.Default
 	if remote == "" {
@@ -161,25 +150,24 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	opts := githubOptions(inv)
 	client, err := github.New(opts)
 	if err != nil {
-		return bad(inv, "%v", err)
+		return outcome{code: bad(inv, "%v", err)}
 	}
 	branch := github.RegenerateBranch(s.Project)
 	git := github.Git{Env: gitEnv(inv)}
 	push, err := git.CommitAndPush(ctx, root, branch, base, "Regenerate workflows from "+specPath, paths, remote, opts.Token, github.DefaultIdentity)
 	if err != nil {
-		return failed(inv, "%v", err)
+		return outcome{code: failed(inv, "%v", err)}
 	}
 	if !push.Changed {
 		fmt.Fprintf(inv.stdout, "the workflows on %s already match %s; no pull request needed\n", base, specPath)
-		_ = a.SetOutput("changed", "false")
-		return exitOK
+		return outcome{outputs: []output{{"changed", "false"}}}
 	}
 	var body strings.Builder
 	fmt.Fprintf(&body, "Regenerated from %s (sha256 `%.12s`) by `brickci generate`.\n\nFiles:\n", diag.MarkdownCode(specPath), s.SHA256)
 	for _, p := range paths {
 		fmt.Fprintf(&body, "- %s\n", diag.MarkdownCode(p))
 	}
-	if run := a.RunURL(); run != "" {
+	if run := newAction(inv).RunURL(); run != "" {
 		fmt.Fprintf(&body, "\n[Workflow run](%s)\n", run)
 	}
 	var reviewers []string
@@ -188,10 +176,10 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	}
 	url, created, err := client.EnsurePullRequest(ctx, repo, branch, base, "Regenerate "+s.Project+" workflows", body.String(), reviewers)
 	if err != nil && url == "" {
-		return failed(inv, "%v", err)
+		return outcome{code: failed(inv, "%v", err)}
 	}
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "brickci generate: %v\n", err)
+		inv.say("%v", err)
 	}
 	verb := "updated"
 	if created {
@@ -201,10 +189,8 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 		verb += " (branch already up to date)"
 	}
 	fmt.Fprintf(inv.stdout, "%s pull request %s\n", verb, url)
-	_ = a.SetOutput("changed", "true")
-	_ = a.SetOutput("pull_request_url", url)
-	_ = a.AddSummary(fmt.Sprintf("## Workflows regenerated\n\nPull request %s: %s\n", verb, url))
-	return exitOK
+	return outcome{outputs: []output{{"changed", "true"}, {"pull_request_url", url}},
+		summary: fmt.Sprintf("## Workflows regenerated\n\nPull request %s: %s\n", verb, url)}
 }
 
 // gitEnv is the environment git runs with: the invocation's, so tests and

@@ -15,33 +15,22 @@ import (
 	"github.com/brickci/brickci/internal/redact"
 )
 
-func init() {
-	modeRuleDocs["lint"] = lint.Rules()
-	register(mode{
-		name:    "lint",
-		args:    "[PATH...]",
-		summary: "lint workflow files and local actions: actionlint plus brickci's security and consistency rules",
-		flags:   lintFlags,
-	})
-}
-
 // lintFormats are the output formats of the lint mode.
 var lintFormats = []string{"text", "json", "sarif", "github", "markdown"}
 
-func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+func lintFlags(fs *flag.FlagSet) runFunc {
 	out := declareOutputFlags(fs, lintFormats...)
 	sarifFile := fs.String("sarif-file", "", "also write the findings as SARIF 2.1.0 to this file (for code scanning upload)")
 	allowTags := fs.Bool("allow-tags", false, "accept uses: pinned by version tag; by default only a full commit sha is accepted")
 	root := fs.String("root", ".", "repository root; paths and findings are relative to it")
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec whose generated workflows must be in sync (rule drift); skipped when the default is absent")
-	return func(ctx context.Context, inv *invocation, args []string) int {
-		a := newAction(inv)
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		format, failAt, err := out.resolve(inv, lintFormats...)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		if st, err := os.Stat(*root); err != nil || !st.IsDir() {
-			return bad(inv, "root %q is not a directory; pass --root DIR", *root)
+			return outcome{code: bad(inv, "root %q is not a directory; pass --root DIR", *root)}
 		}
 		for _, p := range args {
 			full := p
@@ -49,45 +38,42 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				full = filepath.Join(*root, p)
 			}
 			if _, err := os.Stat(full); err != nil {
-				return bad(inv, "path %q does not exist under %q; pass workflow files or directories", p, *root)
+				return outcome{code: bad(inv, "path %q does not exist under %q; pass workflow files or directories", p, *root)}
 			}
 		}
 		generated, err := checkGenerated(*root, *specPath, *specPath != defaultSpecPath)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		files, err := lint.Files(*root, args)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		var findings diag.List
 		switch {
 		case len(files) > 0:
 			findings, err = lint.Run(ctx, lint.Options{Root: *root, Paths: args, AllowTags: *allowTags, LookPath: lookPathIn(inv.getenv)})
 		case len(args) > 0:
-			return bad(inv, "no workflow or action files in %q; pass workflow files or directories", args)
+			return outcome{code: bad(inv, "no workflow or action files in %q; pass workflow files or directories", args)}
 		default:
 			// A repository without workflows has nothing wrong in them; the
 			// spec, when there is one, is still compared with them.
 			inv.note("brickci lint: no workflow or action files under %q (.github/workflows, action.yml): nothing to lint", *root)
 		}
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		findings = append(findings, generated...)
 		findings.Sort()
 		if *sarifFile != "" {
 			if err := writeSARIFFile(*sarifFile, inv.secrets, brickciTool(), findings); err != nil {
-				return bad(inv, "%v", err)
+				return outcome{code: bad(inv, "%v", err)}
 			}
 		}
-		code := findingsCode(reportFindings(inv, a, "brickci lint", format, failAt, findings, nil), findings)
+		rep := &report{list: findings, format: format, failAt: failAt, rules: lint.Rules()}
 		if format == "text" && len(findings) == 0 && len(files) > 0 {
+			// Said before publish renders the findings: there are none.
 			fmt.Fprintf(inv.stdout, "no findings in %s\n", plural(len(files), "file"))
-		}
-		result := "success"
-		if code != exitOK {
-			result = "failure"
 		}
 		n := 0
 		for _, f := range findings {
@@ -95,14 +81,7 @@ func lintFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 				n++
 			}
 		}
-		if a.OnActions() {
-			for k, v := range map[string]string{"result": result, "findings": strconv.Itoa(n)} {
-				if err := a.SetOutput(k, v); err != nil {
-					fmt.Fprintf(inv.stderr, "brickci lint: %v\n", err)
-				}
-			}
-		}
-		return code
+		return outcome{report: rep, outputs: []output{{"result", result(rep.code() == exitOK)}, {"findings", strconv.Itoa(n)}}}
 	}
 }
 
@@ -118,9 +97,6 @@ func writeSARIFFile(path string, secrets *redact.Set, tool diag.ToolInfo, l diag
 	}
 	return nil
 }
-
-// modeRuleDocs documents the rules each mode reports, for SARIF output.
-var modeRuleDocs = map[string][]diag.RuleDoc{}
 
 // brickciTool names this program in SARIF logs.
 func brickciTool() diag.ToolInfo {

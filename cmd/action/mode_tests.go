@@ -16,48 +16,39 @@ import (
 	"github.com/brickci/brickci/internal/testrun"
 )
 
-func init() {
-	register(mode{
-		name:    "test",
-		args:    "[JOB_KEY...]",
-		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",
-		flags:   testFlags,
-	})
-}
-
-func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
+func testFlags(fs *flag.FlagSet) runFunc {
 	unit := fs.Bool("unit", false, "run the unit tests with --command and read the JUnit report it writes")
 	command := fs.String("command", "", "unit-test command, split like a shell but run without one; {junit} is replaced by the report path and a pytest command gets --junitxml added (default \"pytest tests/unit\", or \"python3 -m pytest tests/unit\" when pytest is not on PATH)")
 	junit := fs.String("junit", "", "where the command writes its JUnit report, relative to --bundle (default: a temporary file)")
-	tf := declareTargetFlags(fs)
+	tf := declareTargetFlags(fs, false)
 	bundle := tf.dir
 	integration := fs.Bool("integration", false, "deploy the bundle to -t TARGET under a path of its own, run the named jobs and report them")
 	cleanup := fs.Bool("cleanup", false, "--integration: destroy the test deployment afterwards, also when a run failed or was cancelled")
 	isolate := fs.String("isolate", "", "--integration: sub-directory of the target's root path to deploy under (default pr-<number> on a pull request, run-<id> in other workflow runs)")
 	skip := skipFlag(fs)
-	rf := declareRunFlags(fs)
-	return func(ctx context.Context, inv *invocation, args []string) int {
+	rf := declareWaitFlags(fs)
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		switch {
 		case *unit && *integration:
-			return bad(inv, "--unit and --integration run separately: call brickci test once for each")
+			return outcome{code: bad(inv, "--unit and --integration run separately: call brickci test once for each")}
 		case *integration:
 			t, code := oneTarget(inv, *tf.targets)
 			if code != exitOK {
-				return code
+				return outcome{code: code}
 			}
 			if len(args) == 0 {
-				return bad(inv, "name the jobs to run: brickci test --integration -t %s JOB_KEY...", t)
+				return outcome{code: bad(inv, "name the jobs to run: brickci test --integration -t %s JOB_KEY...", t)}
 			}
 			skipped, code := skipTypes(inv, *skip)
 			if code != exitOK {
-				return code
+				return outcome{code: code}
 			}
 			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args, skip: skipped})
 		case !*unit:
-			return bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")
+			return outcome{code: bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")}
 		}
 		if len(args) > 0 {
-			return bad(inv, "unexpected arguments %q: 'brickci test --unit' takes none; put test paths in --command", args)
+			return outcome{code: bad(inv, "unexpected arguments %q: 'brickci test --unit' takes none; put test paths in --command", args)}
 		}
 		return runUnitTests(ctx, inv, *bundle, *command, *junit)
 	}
@@ -67,24 +58,24 @@ func testFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args
 // reports the result: a text summary locally; inside Actions, annotations
 // at the failing lines, the markdown step summary and the outputs result,
 // passed, failed, errors and skipped.
-func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit string) int {
-	a := newAction(inv)
+func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit string) outcome {
 	bundle, rc := bundleDir(inv, bundle)
 	if rc != exitOK {
-		return rc
+		return outcome{code: rc}
 	}
 	dir, err := filepath.Abs(bundle)
 	if err != nil {
-		return bad(inv, "failed to resolve the bundle directory %q: %v", bundle, err)
+		return outcome{code: bad(inv, "failed to resolve the bundle directory %q: %v", bundle, err)}
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return bad(inv, "bundle directory %q does not exist; pass --bundle DIR", bundle)
+		return outcome{code: bad(inv, "bundle directory %q does not exist; pass --bundle DIR", bundle)}
 	}
 	prefix, err := repoRelative(inv, dir)
 	if err != nil {
-		return bad(inv, "%v", err)
+		return outcome{code: bad(inv, "%v", err)}
 	}
 
+	a := newAction(inv)
 	a.Group("unit tests")
 	// The suite's own output must not be able to issue workflow commands.
 	resume := a.StopCommands()
@@ -101,47 +92,34 @@ func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit s
 	a.EndGroup()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return failed(inv, "%v", err)
+			return outcome{code: failed(inv, "%v", err)}
 		}
-		return bad(inv, "%v", err)
+		return outcome{code: bad(inv, "%v", err)}
 	}
 
-	code := exitOK
+	o := outcome{code: exitOK}
 	if !res.OK() {
-		code = exitFailed
+		o.code = exitFailed
 	}
 	if !inv.onActions {
 		if err := res.WriteText(inv.stdout); err != nil {
-			return bad(inv, "failed to write the test summary: %v", err)
+			return outcome{code: bad(inv, "failed to write the test summary: %v", err)}
 		}
-		return code
+		return o
 	}
-
-	findings := res.Findings()
-	a.Annotate(findings)
 	if err := res.WriteText(inv.stderr); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to write the test summary: %v\n", inv.mode, err)
+		inv.say("failed to write the test summary: %v", err)
 	}
 	var md strings.Builder
 	if err := res.WriteMarkdown(&md); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: failed to render the step summary: %v\n", inv.mode, err)
-	} else if err := a.AddSummary(md.String()); err != nil {
-		fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+		inv.say("failed to render the step summary: %v", err)
+		md.Reset()
 	}
 	c := res.Counts()
-	for _, o := range []struct{ name, value string }{
-		{"result", res.Status()},
-		{"passed", strconv.Itoa(c.Passed)},
-		{"failed", strconv.Itoa(c.Failed)},
-		{"errors", strconv.Itoa(c.Errors)},
-		{"skipped", strconv.Itoa(c.Skipped)},
-	} {
-		if err := a.SetOutput(o.name, o.value); err != nil {
-			fmt.Fprintf(inv.stderr, "brickci %s: failed to set output %s: %v\n", inv.mode, o.name, err)
-			code = exitBadCall
-		}
-	}
-	return code
+	o.summary, o.annotations = md.String(), res.Findings()
+	o.outputs = []output{{"result", res.Status()}, {"passed", strconv.Itoa(c.Passed)}, {"failed", strconv.Itoa(c.Failed)},
+		{"errors", strconv.Itoa(c.Errors)}, {"skipped", strconv.Itoa(c.Skipped)}}
+	return o
 }
 
 // repoRelative returns dir as a slash path relative to the repository root

@@ -18,14 +18,6 @@ import (
 	"github.com/brickci/brickci/internal/workspace"
 )
 
-func init() {
-	register(mode{
-		name:    "validate",
-		summary: "check the bundle for each target: schema, variables, paths, task graph, permissions",
-		flags:   validateFlags,
-	})
-}
-
 // varFlag is the repeatable --var name=value flag. Unlike listFlag it does
 // not split on commas or spaces, which values may contain; an action input
 // gives one assignment per line.
@@ -56,8 +48,8 @@ func (v varFlag) Set(s string) error {
 	return nil
 }
 
-func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
-	tf := declareTargetFlagsFor(fs, true)
+func validateFlags(fs *flag.FlagSet) runFunc {
+	tf := declareTargetFlags(fs, true)
 	targets, dir, vars, wf := tf.targets, tf.dir, tf.vars, tf.wf
 	offline := fs.Bool("offline", false, "skip checks that need a workspace even when credentials are present")
 	formats := []string{"text", "json", "github", "markdown"}
@@ -65,13 +57,13 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 	specPath := fs.String("spec", defaultSpecPath, "pipeline spec to cross-check: its targets, integration and release jobs must exist in the bundle; skipped when the default is absent")
 	comment := fs.Bool("comment", false, "post or update the pull request's validate comment with the result")
 	strict := strictFlag(fs)
-	return func(ctx context.Context, inv *invocation, args []string) int {
+	return func(ctx context.Context, inv *invocation, args []string) outcome {
 		format, failAt, err := out.resolve(inv, formats...)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		if len(args) > 0 {
-			return bad(inv, "unexpected arguments %q; pass targets with -t", args)
+			return outcome{code: bad(inv, "unexpected arguments %q; pass targets with -t", args)}
 		}
 		names := []string(*targets)
 		if len(names) == 0 {
@@ -79,24 +71,23 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		}
 		bdir, rc := bundleDir(inv, *dir)
 		if rc != exitOK {
-			return rc
+			return outcome{code: rc}
 		}
 		pipeline, all, err := loadPipelineSpec(inv, *specPath)
 		if err != nil {
-			return bad(inv, "%v", err)
+			return outcome{code: bad(inv, "%v", err)}
 		}
 		if pipeline != nil && *specPath == defaultSpecPath && !sameDir(pipeline.Bundle, bdir) {
 			// The repository's spec describes its own bundle, not this one.
 			pipeline = nil
 		}
-		a := newAction(inv)
 		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars, strict: *strict}
 		resolved := map[string]any{}
 		var summaries []*bundle.Bundle
 		for _, name := range names {
 			b, l, err := v.validate(bdir, name)
 			if err != nil {
-				return bad(inv, "%v", err)
+				return outcome{code: bad(inv, "%v", err)}
 			}
 			all = append(all, l...)
 			if b != nil {
@@ -107,28 +98,28 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 		}
 		all = append(all, checkSpecSkips(pipeline)...)
 		all = relativize(uniq(all))
+		o := outcome{report: &report{list: all, format: format, failAt: failAt, json: map[string]any{"targets": resolved}}}
 		switch format {
 		case "text":
 			for _, b := range summaries {
 				if err := bundle.WriteTextSummary(inv.stdout, b); err != nil {
-					return bad(inv, "failed to write the summary: %v", err)
+					return outcome{code: bad(inv, "failed to write the summary: %v", err)}
 				}
 			}
 		case "markdown", "github":
 			var md strings.Builder
 			for _, b := range summaries {
 				if err := bundle.WriteSummary(&md, b); err != nil {
-					return bad(inv, "failed to write the summary: %v", err)
+					return outcome{code: bad(inv, "failed to write the summary: %v", err)}
 				}
 				md.WriteString("\n")
 			}
 			if format == "markdown" {
 				fmt.Fprint(inv.stdout, md.String())
-			} else if err := a.AddSummary(md.String()); err != nil {
-				fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, err)
+			} else {
+				o.summary = md.String()
 			}
 		}
-		code := findingsCode(reportFindings(inv, a, "brickci validate", format, failAt, all, map[string]any{"targets": resolved}), all)
 		if *comment {
 			c := github.Comment{Check: "validate", Status: github.StatusOf(all, failAt), Findings: all}
 			for _, b := range summaries {
@@ -137,11 +128,9 @@ func validateFlags(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, 
 					c.Sections = append(c.Sections, github.Section{Title: "Target " + b.Target, Markdown: md.String(), Collapsed: true})
 				}
 			}
-			if cc := publishComment(ctx, inv, a, c, format == "github"); code == exitOK {
-				code = cc
-			}
+			o.comment, o.inSummary = &c, format == "github"
 		}
-		return code
+		return o
 	}
 }
 
