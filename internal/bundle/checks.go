@@ -1,7 +1,9 @@
 package bundle
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,10 +100,10 @@ func (l *loader) checkTask(t *yaml.Node, job string, clusters, envs map[string]b
 	}
 	key := str(get(t, "task_key"))
 	if jk := get(t, "job_cluster_key"); !isNull(jk) && !hasRef(jk) && !clusters[jk.Value] {
-		l.add(l.t.errAt("unknown-job-cluster", jk, "task %q uses job_cluster_key %q, which job %q does not define under job_clusters%s", key, jk.Value, job, diag.DidYouMean(jk.Value, mapKeys(clusters))))
+		l.add(l.t.errAt("unknown-job-cluster", jk, "task %q uses job_cluster_key %q, which job %q does not define under job_clusters%s", key, jk.Value, job, diag.DidYouMean(jk.Value, slices.Sorted(maps.Keys(clusters)))))
 	}
 	if ek := get(t, "environment_key"); !isNull(ek) && !hasRef(ek) && !envs[ek.Value] {
-		l.add(l.t.errAt("unknown-environment", ek, "task %q uses environment_key %q, which job %q does not define under environments%s", key, ek.Value, job, diag.DidYouMean(ek.Value, mapKeys(envs))))
+		l.add(l.t.errAt("unknown-environment", ek, "task %q uses environment_key %q, which job %q does not define under environments%s", key, ek.Value, job, diag.DidYouMean(ek.Value, slices.Sorted(maps.Keys(envs)))))
 	}
 	ec := get(t, "existing_cluster_id")
 	if !isNull(ec) {
@@ -232,7 +234,7 @@ func CheckPipelineRefs(b *Bundle, refs []Ref) diag.List {
 			}
 		case "job":
 			if _, ok := b.Jobs[r.Name]; !ok {
-				keys := mapKeys(b.Jobs)
+				keys := slices.Sorted(maps.Keys(b.Jobs))
 				l = append(l, diag.Errorf("pipeline-ref", r.File, r.Line, r.Column, "job %q is not defined in bundle %s (target %q); defined jobs are %q%s", r.Name, b.RootFile, b.Target, keys, diag.DidYouMean(r.Name, keys)))
 			}
 		case "no-build-python":

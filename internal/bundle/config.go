@@ -1,7 +1,9 @@
 package bundle
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/databricks/databricks-sdk-go/service/apps"
 	"github.com/databricks/databricks-sdk-go/service/catalog"
@@ -484,4 +486,4 @@ var objectLevels = map[string]struct {
 
 // ResourceTypes are the resource types the Databricks CLI accepts under
 // resources, sorted.
-func ResourceTypes() []string { return mapKeys(resourceTypes) }
+func ResourceTypes() []string { return slices.Sorted(maps.Keys(resourceTypes)) }

@@ -1,7 +1,9 @@
 package bundle
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -345,7 +347,7 @@ func (r *resolver) resourceRef(ref string, segs []string, use *yaml.Node) (*yaml
 	res := get(r.root, "resources")
 	typ := get(res, segs[1])
 	if _, known := resourceTypes[segs[1]]; !known && typ == nil {
-		r.report("restype:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s} names unknown resource type %q%s", ref, segs[1], diag.DidYouMean(segs[1], mapKeys(resourceTypes))))
+		r.report("restype:"+ref+r.t.loc(use).String(), r.t.errAt("unknown-reference", use, "reference ${%s} names unknown resource type %q%s", ref, segs[1], diag.DidYouMean(segs[1], slices.Sorted(maps.Keys(resourceTypes)))))
 		return nil, false
 	}
 	entry := get(typ, segs[2])

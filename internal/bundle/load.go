@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -648,12 +650,12 @@ func (l *loader) variables(root, targetVars *yaml.Node) map[string]*variable {
 	for _, n := range names {
 		v := vars[n]
 		if v == nil {
-			l.add(diag.Errorf("undefined-variable", l.rootFile, 0, 0, "--var %s: variable %q is not declared; declare it under variables%s", n, n, suggest(n, mapKeys(vars))))
+			l.add(diag.Errorf("undefined-variable", l.rootFile, 0, 0, "--var %s: variable %q is not declared; declare it under variables%s", n, n, suggest(n, slices.Sorted(maps.Keys(vars)))))
 			continue
 		}
 		l.outside(v, l.opts.Vars[n], "--var")
 	}
-	for _, n := range mapKeys(vars) {
+	for _, n := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[n]
 		if _, flagged := l.opts.Vars[n]; flagged {
 			continue
@@ -662,7 +664,7 @@ func (l *loader) variables(root, targetVars *yaml.Node) map[string]*variable {
 			l.outside(v, s, "BUNDLE_VAR_"+n)
 		}
 	}
-	for _, n := range mapKeys(vars) {
+	for _, n := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[n]
 		if v.value != nil && !v.complex && (v.value.Kind == yaml.MappingNode || v.value.Kind == yaml.SequenceNode) {
 			// The Databricks CLI takes complex values in YAML without the
@@ -697,15 +699,6 @@ func onlyKeys(m *yaml.Node, keys ...string) bool {
 		}
 	}
 	return true
-}
-
-func mapKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // strings2 returns a list of strings from a sequence node.

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"maps"
 	"path"
 	"reflect"
 	"regexp"
@@ -42,7 +43,7 @@ func (l *loader) checkResources(res *yaml.Node) {
 		k, v := res.Content[i], res.Content[i+1]
 		typ, known := resourceTypes[k.Value]
 		if !known {
-			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, diag.DidYouMean(k.Value, mapKeys(resourceTypes))))
+			l.add(l.t.errAt("unknown-field", k, "unknown resource type %q%s", k.Value, diag.DidYouMean(k.Value, slices.Sorted(maps.Keys(resourceTypes)))))
 			continue
 		}
 		if isNull(v) {
@@ -146,7 +147,7 @@ func (l *loader) applyPresets(root *yaml.Node, b *Bundle, target *yaml.Node) {
 				tags = l.t.mapping(key)
 				l.t.set(job, "tags", tags)
 			}
-			for _, k := range mapKeys(p.tags) {
+			for _, k := range slices.Sorted(maps.Keys(p.tags)) {
 				if get(tags, k) == nil {
 					l.t.set(tags, k, l.t.scalar(p.tags[k], key))
 				}
@@ -303,7 +304,7 @@ func (l *loader) addTagList(n, key *yaml.Node, tags map[string]string) {
 		list = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: key.Line, Column: key.Column}
 		l.t.set(n, "tags", list)
 	}
-	for _, k := range mapKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		if slices.ContainsFunc(list.Content, func(e *yaml.Node) bool { return str(get(e, "key")) == k }) {
 			continue
 		}

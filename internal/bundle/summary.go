@@ -3,6 +3,8 @@ package bundle
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,7 +63,7 @@ func WriteSummary(w io.Writer, b *Bundle) error {
 			fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", typ, diag.MarkdownCode(r.Key), diag.EscapeMarkdown(r.Name), diag.EscapeMarkdown(details(b, r)))
 		}
 	}
-	for _, key := range mapKeys(b.Jobs) {
+	for _, key := range slices.Sorted(maps.Keys(b.Jobs)) {
 		tasks := jobTasks(b.Jobs[key])
 		if len(tasks) == 0 {
 			continue

@@ -83,7 +83,7 @@ func (s *Server) Jobs(key string) map[int64]jobs.JobSettings {
 func (s *Server) JobsByName(key string) map[string][]jobs.JobSettings {
 	byID := s.Jobs(key)
 	out := map[string][]jobs.JobSettings{}
-	for _, id := range sortedKeys(byID) {
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		out[byID[id].Name] = append(out[byID[id].Name], byID[id])
 	}
 	return out
@@ -97,7 +97,7 @@ func (s *Server) Runs(key string) []jobs.Run {
 	var out []jobs.Run
 	if ws := s.peekWorkspace(key); ws != nil {
 		now := s.clock()
-		for _, id := range sortedKeys(ws.runs) {
+		for _, id := range slices.Sorted(maps.Keys(ws.runs)) {
 			out = append(out, normalized(ws.runs[id].view(now)))
 		}
 	}

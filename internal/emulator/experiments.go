@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -278,7 +279,7 @@ func handleExperimentSetTag(s *Server, c *call) (any, error) {
 // experimentsIn lists experiments of a view type in id order.
 func (ws *workspace) experimentsIn(view ml.ViewType) ([]ml.Experiment, error) {
 	var out []ml.Experiment
-	ids := sortedKeys(ws.experiments)
+	ids := slices.Sorted(maps.Keys(ws.experiments))
 	slices.SortFunc(ids, func(a, b string) int {
 		x, _ := strconv.ParseInt(a, 10, 64)
 		y, _ := strconv.ParseInt(b, 10, 64)

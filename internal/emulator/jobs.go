@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -369,7 +370,7 @@ func handleJobList(s *Server, c *call) (any, error) {
 	name := c.query("name")
 	expand := c.query("expand_tasks") == "true"
 	var matched []*job
-	for _, id := range sortedKeys(c.ws.jobs) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.jobs)) {
 		j := c.ws.jobs[id]
 		if name == "" || strings.EqualFold(j.settings.Name, name) {
 			matched = append(matched, j)

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/databricks/databricks-sdk-go/service/iam"
@@ -160,7 +161,7 @@ func handleRegistryDeleteTag(s *Server, c *call) (any, error) {
 
 func handleRegistryList(s *Server, c *call) (any, error) {
 	resp := ml.ListModelsResponse{}
-	for _, name := range sortedKeys(c.ws.registry) {
+	for _, name := range slices.Sorted(maps.Keys(c.ws.registry)) {
 		resp.RegisteredModels = append(resp.RegisteredModels, *c.ws.registry[name].model())
 	}
 	return resp, nil

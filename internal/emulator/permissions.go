@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,7 +207,7 @@ func objectACL(c *call) (*acl, error) {
 	typeName, id := c.r.PathValue("type"), c.r.PathValue("id")
 	typ, ok := permissionTypes[typeName]
 	if !ok {
-		return nil, errInvalidParameter("permissions of object type %q are not supported, valid are %q", typeName, sortedKeys(permissionTypes))
+		return nil, errInvalidParameter("permissions of object type %q are not supported, valid are %q", typeName, slices.Sorted(maps.Keys(permissionTypes)))
 	}
 	if !typ.exists(c.ws, id) {
 		return nil, errDoesNotExist("%s %s does not exist", typ.objectType, id)
@@ -258,7 +259,7 @@ func handlePermissionLevels(s *Server, c *call) (any, error) {
 	typeName, id := c.r.PathValue("type"), c.r.PathValue("id")
 	typ, ok := permissionTypes[typeName]
 	if !ok {
-		return nil, errInvalidParameter("permissions of object type %q are not supported, valid are %q", typeName, sortedKeys(permissionTypes))
+		return nil, errInvalidParameter("permissions of object type %q are not supported, valid are %q", typeName, slices.Sorted(maps.Keys(permissionTypes)))
 	}
 	if !typ.exists(c.ws, id) {
 		return nil, errDoesNotExist("%s %s does not exist", typ.objectType, id)

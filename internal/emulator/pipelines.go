@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -281,7 +282,7 @@ func (ws *workspace) pipelineSpec(body any, self string, allowDuplicates bool) (
 		return spec, errInvalidParameter("only one of target and schema can be set")
 	}
 	if !allowDuplicates && spec.Name != "" {
-		for _, id := range sortedKeys(ws.pipelines) {
+		for _, id := range slices.Sorted(maps.Keys(ws.pipelines)) {
 			if id != self && ws.pipelines[id].spec.Name == spec.Name {
 				return spec, errConflict("Pipeline name '%s' is already used by another pipeline %s.", spec.Name, id)
 			}
@@ -389,7 +390,7 @@ func handlePipelineList(s *Server, c *call) (any, error) {
 		}
 	}
 	resp := pipelines.ListPipelinesResponse{}
-	for _, id := range sortedKeys(c.ws.pipelines) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.pipelines)) {
 		p := c.ws.pipelines[id]
 		if !match(p.spec.Name) {
 			continue

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -500,7 +501,7 @@ func handleRunList(s *Server, c *call) (any, error) {
 	}
 	expand := c.query("expand_tasks") == "true"
 	var matched []jobs.BaseRun
-	ids := sortedKeys(c.ws.runs)
+	ids := slices.Sorted(maps.Keys(c.ws.runs))
 	slices.Reverse(ids)
 	for _, id := range ids {
 		r := c.ws.runs[id]

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"hash/fnv"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/brickci/brickci/internal/throttle"
 )
 
 // maxBodyBytes bounds every request body the emulator reads.
@@ -36,9 +39,10 @@ type Options struct {
 	// Clock returns the current time; time.Now when nil. Run and serving
 	// endpoint lifecycles are computed from it.
 	Clock func() time.Time
-	// Sleep waits for d or until done is closed and reports whether the full
-	// duration elapsed; a real timer when nil. It implements injected latency.
-	Sleep func(d time.Duration, done <-chan struct{}) bool
+	// Sleep waits for d, or until ctx (the request's) is done, which it
+	// returns as an error; throttle.Sleep when nil. It implements injected
+	// latency.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Config is the initial fault, latency and run configuration.
 	Config Config
 }
@@ -49,7 +53,7 @@ type Server struct {
 	opts     Options
 	tokens   map[string]bool
 	clock    func() time.Time
-	sleep    func(time.Duration, <-chan struct{}) bool
+	sleep    func(context.Context, time.Duration) error
 	api      *http.ServeMux
 	control  *http.ServeMux
 	mu       sync.Mutex
@@ -102,7 +106,7 @@ func NewWithOptions(opts Options) *Server {
 		s.clock = time.Now
 	}
 	if s.sleep == nil {
-		s.sleep = realSleep
+		s.sleep = throttle.Sleep
 	}
 	s.resetLocked()
 	s.setConfigLocked(opts.Config)
@@ -116,17 +120,6 @@ func NewWithOptions(opts Options) *Server {
 	})
 	s.registerControl()
 	return s
-}
-
-func realSleep(d time.Duration, done <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-done:
-		return false
-	}
 }
 
 // route binds a method and path pattern to a handler.
@@ -210,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency := s.cfg.Latency
 	s.mu.Unlock()
-	if latency > 0 && !s.sleep(latency, r.Context().Done()) {
+	if latency > 0 && s.sleep(r.Context(), latency) != nil {
 		// The client went away; 499 is what proxies record for it.
 		rec.WriteHeader(499)
 		return
@@ -353,15 +346,6 @@ func stableID(name string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(name))
 	return int64(h.Sum64()>>12) + 1
-}
-
-func sortedKeys[K interface{ ~string | ~int64 }, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }

@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,7 +190,7 @@ func handleEndpointGet(s *Server, c *call) (any, error) {
 
 func handleEndpointList(s *Server, c *call) (any, error) {
 	resp := serving.ListEndpointsResponse{}
-	for _, name := range sortedKeys(c.ws.endpoints) {
+	for _, name := range slices.Sorted(maps.Keys(c.ws.endpoints)) {
 		var ep serving.ServingEndpoint
 		if err := convert(c.ws.endpoints[name].view(c.now), &ep); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -268,7 +269,7 @@ func handleCatalogGet(s *Server, c *call) (any, error) {
 
 func handleCatalogList(s *Server, c *call) (any, error) {
 	resp := catalog.ListCatalogsResponse{}
-	for _, name := range sortedKeys(c.ws.uc.catalogs) {
+	for _, name := range slices.Sorted(maps.Keys(c.ws.uc.catalogs)) {
 		resp.Catalogs = append(resp.Catalogs, *c.ws.uc.catalogs[name])
 	}
 	return resp, nil
@@ -317,7 +318,7 @@ func handleSchemaList(s *Server, c *call) (any, error) {
 		return nil, err
 	}
 	resp := catalog.ListSchemasResponse{}
-	for _, full := range sortedKeys(c.ws.uc.schemas) {
+	for _, full := range slices.Sorted(maps.Keys(c.ws.uc.schemas)) {
 		if sc := c.ws.uc.schemas[full]; sc.CatalogName == cat.Name {
 			resp.Schemas = append(resp.Schemas, *sc)
 		}
@@ -397,17 +398,17 @@ func moveChildren[V any](m map[string]V, oldSchema, newSchema string, set func(V
 // schemaContents counts what a schema holds, by kind.
 func (uc *unityCatalog) schemaContents(full string) (tables, models, volumes []string) {
 	in := func(name string) bool { return strings.HasPrefix(name, full+".") }
-	for _, n := range sortedKeys(uc.tables) {
+	for _, n := range slices.Sorted(maps.Keys(uc.tables)) {
 		if in(n) {
 			tables = append(tables, n)
 		}
 	}
-	for _, n := range sortedKeys(uc.models) {
+	for _, n := range slices.Sorted(maps.Keys(uc.models)) {
 		if in(n) {
 			models = append(models, n)
 		}
 	}
-	for _, n := range sortedKeys(uc.volumes) {
+	for _, n := range slices.Sorted(maps.Keys(uc.volumes)) {
 		if in(n) {
 			volumes = append(volumes, n)
 		}
@@ -497,7 +498,7 @@ func handleVolumeList(s *Server, c *call) (any, error) {
 		return nil, err
 	}
 	resp := catalog.ListVolumesResponseContent{}
-	for _, full := range sortedKeys(c.ws.uc.volumes) {
+	for _, full := range slices.Sorted(maps.Keys(c.ws.uc.volumes)) {
 		if strings.HasPrefix(full, sc.FullName+".") {
 			resp.Volumes = append(resp.Volumes, *c.ws.uc.volumes[full])
 		}
@@ -602,7 +603,7 @@ func handleUCModelList(s *Server, c *call) (any, error) {
 		}
 	}
 	resp := catalog.ListRegisteredModelsResponse{}
-	for _, full := range sortedKeys(c.ws.uc.models) {
+	for _, full := range slices.Sorted(maps.Keys(c.ws.uc.models)) {
 		if strings.HasPrefix(full, prefix) {
 			resp.RegisteredModels = append(resp.RegisteredModels, *c.ws.uc.models[full])
 		}
@@ -660,7 +661,7 @@ func handleTableList(s *Server, c *call) (any, error) {
 		return nil, err
 	}
 	resp := catalog.ListTablesResponse{}
-	for _, full := range sortedKeys(c.ws.uc.tables) {
+	for _, full := range slices.Sorted(maps.Keys(c.ws.uc.tables)) {
 		if strings.HasPrefix(full, sc.FullName+".") {
 			resp.Tables = append(resp.Tables, *c.ws.uc.tables[full])
 		}
@@ -692,7 +693,7 @@ func (c *call) securable() (string, error) {
 	raw, full := c.r.PathValue("type"), c.r.PathValue("name")
 	typ, ok := securableTypes[strings.ReplaceAll(strings.ToUpper(raw), "-", "_")]
 	if !ok {
-		return "", errInvalidParameter("securable type %q is not supported, valid are %q", raw, sortedKeys(securableTypes))
+		return "", errInvalidParameter("securable type %q is not supported, valid are %q", raw, slices.Sorted(maps.Keys(securableTypes)))
 	}
 	uc := c.ws.uc
 	var err error
@@ -738,7 +739,7 @@ func (c *call) securable() (string, error) {
 func (uc *unityCatalog) assignments(key string) []catalog.PrivilegeAssignment {
 	var out []catalog.PrivilegeAssignment
 	g := uc.grants[key]
-	for _, p := range sortedKeys(g) {
+	for _, p := range slices.Sorted(maps.Keys(g)) {
 		out = append(out, catalog.PrivilegeAssignment{Principal: p, Privileges: slices.Clone(g[p])})
 	}
 	return out
