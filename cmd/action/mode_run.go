@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,8 +19,8 @@ import (
 func init() {
 	register(mode{
 		name:    "run",
-		args:    "JOB_KEY...",
-		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
+		args:    "KEY...",
+		summary: "run deployed jobs and pipelines of a bundle target and report every task and flow; cancelling the step cancels the runs",
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, inv *invocation, args []string) int {
 			tf := declareTargetFlags(fs)
 			rf := declareRunFlags(fs)
@@ -45,50 +44,44 @@ func init() {
 
 // runFlags are the flags of run and test --integration.
 type runFlags struct {
-	timeout   *time.Duration
-	noWait    *bool
-	poll      *time.Duration
-	heartbeat *time.Duration
+	timeout     *time.Duration
+	noWait      *bool
+	poll        *time.Duration
+	heartbeat   *time.Duration
+	fullRefresh *bool
 }
 
 func declareRunFlags(fs *flag.FlagSet) runFlags {
 	return runFlags{
-		timeout:   fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
-		noWait:    fs.Bool("no-wait", false, "return once the runs are started"),
-		poll:      fs.Duration("poll", 5*time.Second, "how often each run is polled"),
-		heartbeat: fs.Duration("heartbeat", time.Minute, "how often a still-running line is printed while nothing changes"),
+		timeout:     fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
+		noWait:      fs.Bool("no-wait", false, "return once the runs are started"),
+		poll:        fs.Duration("poll", 5*time.Second, "how often each run is polled"),
+		heartbeat:   fs.Duration("heartbeat", time.Minute, "how often a still-running line is printed while nothing changes"),
+		fullRefresh: fs.Bool("full-refresh", false, "update pipelines with a full refresh: reset every table and recompute it"),
 	}
 }
 
-// runJobs runs the named jobs of a deployed target and reports them. Job
-// ids come from the target's deployment state.
+// runJobs runs the named jobs and pipelines of a deployed target and
+// reports them. Their ids come from the target's deployment state.
 func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarget, keys []string, rf runFlags) int {
 	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
 		return bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")
 	}
-	for _, k := range keys {
-		if _, ok := dt.b.Jobs[k]; !ok {
-			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
-				return bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)
-			}
-			return bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))
-		}
+	refs, err := run.Resolve(keys, run.Defined{Bundle: dt.b.Name, Jobs: jobKeys(dt), Pipelines: pipelineKeys(dt)})
+	if err != nil {
+		return bad(inv, "%v", err)
 	}
-	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)
+	ids, err := deploy.DeployedIDs(ctx, dt.w, dt.b.Workspace.StatePath)
 	if err != nil {
 		return failed(inv, "%v", err)
 	}
-	var list []run.Job
-	for _, k := range keys {
-		id, ok := ids[k]
-		if !ok {
-			return failed(inv, "job %q is not deployed to target %q; deploy the target first", k, dt.b.Target)
-		}
-		list = append(list, run.Job{Key: k, ID: id})
+	list, err := run.Bind(refs, ids.Jobs, ids.Pipelines, dt.b.Target)
+	if err != nil {
+		return failed(inv, "%v", err)
 	}
 	opts := run.Options{
 		Out: inv.stdout, PollInterval: *rf.poll, Heartbeat: *rf.heartbeat, Timeout: *rf.timeout,
-		NoWait: *rf.noWait, Host: dt.w.Config.Host,
+		NoWait: *rf.noWait, Host: dt.w.Config.Host, FullRefresh: *rf.fullRefresh,
 	}
 	if inv.onActions {
 		opts.Log = a
@@ -97,22 +90,15 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 			opts.IdempotencyKey = "brickci-" + id + "-" + inv.getenv("GITHUB_RUN_ATTEMPT") + "-" + dt.b.Target
 		}
 	}
-	results, err := run.Run(ctx, dt.w.Jobs, list, opts)
+	results, err := run.All(ctx, run.APIs{Jobs: dt.w.Jobs, Pipelines: dt.w.Pipelines}, list, opts)
 
-	runIDs, urls := map[string]int64{}, map[string]string{}
-	for _, r := range results {
-		if r.RunID != 0 {
-			runIDs[r.Job.Key], urls[r.Job.Key] = r.RunID, r.URL
-		}
-	}
-	idJSON, _ := json.Marshal(runIDs)
-	urlJSON, _ := json.Marshal(urls)
 	ok := err == nil
 	for _, r := range results {
 		ok = ok && (*rf.noWait || r.Succeeded())
 	}
-	result := map[bool]string{true: "success", false: "failure"}[ok]
-	for k, v := range map[string]string{"run_ids": string(idJSON), "run_urls": string(urlJSON), "result": result} {
+	outputs := run.Outputs(results)
+	outputs["result"] = map[bool]string{true: "success", false: "failure"}[ok]
+	for k, v := range outputs {
 		if oerr := a.SetOutput(k, v); oerr != nil {
 			fmt.Fprintf(inv.stderr, "brickci %s: %v\n", inv.mode, oerr)
 		}
@@ -140,21 +126,22 @@ func runJobs(ctx context.Context, inv *invocation, a *gha.Action, dt *deployTarg
 	case err != nil:
 		return failed(inv, "%v", err)
 	case findings.AtLeast(diag.Error):
-		return failed(inv, "%d of %d job runs did not succeed", countFailed(results), len(results))
+		return failed(inv, "%s", run.NotSucceeded(results))
 	}
 	return exitOK
 }
 
-func countFailed(results []run.Result) int {
-	n := 0
-	for _, r := range results {
-		if !r.Succeeded() {
-			n++
-		}
-	}
-	return n
-}
-
 func jobKeys(dt *deployTarget) []string {
 	return slices.Sorted(maps.Keys(dt.b.Jobs))
+}
+
+// pipelineKeys are the keys under the bundle's resources.pipelines, sorted.
+func pipelineKeys(dt *deployTarget) []string {
+	var keys []string
+	for _, r := range dt.b.Resources {
+		if r.Type == "pipelines" {
+			keys = append(keys, r.Key)
+		}
+	}
+	return keys
 }
