@@ -316,3 +316,33 @@ func TestBindNeedsADeployment(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestAJobAndAPipelineOfOneKeyAreQualified: run together, a job and a
+// pipeline of the same key are told apart in every line.
+func TestAJobAndAPipelineOfOneKeyAreQualified(t *testing.T) {
+	t.Parallel()
+	_, w, jobID, id := setupPipeline(t, emulator.Config{TaskDuration: time.Millisecond})
+	var out bytes.Buffer
+	res, err := All(context.Background(), apis(w), []Resource{Job{Key: "etl", ID: jobID}, Pipeline{Key: "etl", ID: id}}, fastOpts(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Name() != "jobs.etl" || res[1].Name() != "pipelines.etl" {
+		t.Errorf("names %q and %q", res[0].Name(), res[1].Name())
+	}
+	var text bytes.Buffer
+	WriteText(&text, res)
+	for _, s := range []string{"started jobs.etl: run ", "started pipelines.etl: update ", "jobs.etl chatbot_chain: SUCCESS", "pipelines.etl ingest: COMPLETED"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("progress lacks %q:\n%s", s, out.String())
+		}
+	}
+	if !strings.HasPrefix(text.String(), "jobs.etl: SUCCESS") || !strings.Contains(text.String(), "\npipelines.etl: COMPLETED") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	// Alone, each keeps its key.
+	res, err = All(context.Background(), apis(w), []Resource{Pipeline{Key: "etl", ID: id}}, fastOpts(&bytes.Buffer{}))
+	if err != nil || res[0].Name() != "etl" {
+		t.Errorf("name %q, %v", res[0].Name(), err)
+	}
+}

@@ -17,7 +17,7 @@ const excerptLines = 20
 // per task or flow.
 func WriteText(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Key(), orDash(r.Result), diag.FormatDuration(r.Duration), r.URL)
+		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Name(), orDash(r.Result), diag.FormatDuration(r.Duration), r.URL)
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, "  %s\n", r.Message)
 		}
@@ -73,7 +73,7 @@ func Findings(results []Result) diag.List {
 // table of its flows (state, duration) and each failed flow's error.
 func WriteMarkdown(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "### %s %s %s\n\n", resultIcon(r.Result), orDash(r.Result), diag.MarkdownCode(r.Key()))
+		fmt.Fprintf(w, "### %s %s %s\n\n", resultIcon(r.Result), orDash(r.Result), diag.MarkdownCode(r.Name()))
 		if r.IsPipeline() {
 			writePipelineMarkdown(w, r)
 			continue

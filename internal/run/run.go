@@ -168,6 +168,21 @@ type Result struct {
 	started    time.Time // when the start request answered
 	apiStarted time.Time // the run's own start time, once known
 	rem        remote
+	qualified  bool // a job and a pipeline of this key run together
+}
+
+// Name is how r is shown in progress and reports: its key, or jobs.KEY
+// and pipelines.KEY when a job and a pipeline of the same key run
+// together.
+func (r Result) Name() string {
+	switch {
+	case !r.qualified:
+		return r.Key()
+	case r.IsPipeline():
+		return KindPipeline + "." + r.Key()
+	default:
+		return KindJob + "." + r.Key()
+	}
 }
 
 // Key is the bundle's resource key of the job or pipeline.
@@ -230,8 +245,17 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 func All(ctx context.Context, api APIs, list []Resource, opts Options) ([]Result, error) {
 	opts.defaults()
 	results := make([]Result, len(list))
+	kinds := map[string]map[bool]bool{} // key → kinds run, by IsPipeline
 	for i, res := range list {
 		results[i].rem = res.bind(api, &results[i])
+		k := results[i].Key()
+		if kinds[k] == nil {
+			kinds[k] = map[bool]bool{}
+		}
+		kinds[k][results[i].IsPipeline()] = true
+	}
+	for i := range results {
+		results[i].qualified = len(kinds[results[i].Key()]) > 1
 	}
 	// Start all runs first so that a cancellation can reach every one.
 	var startErrs []error
@@ -242,7 +266,7 @@ func All(ctx context.Context, api APIs, list []Resource, opts Options) ([]Result
 			continue
 		}
 		r.started = opts.Now()
-		fmt.Fprintf(opts.Out, "started %s: %s %s %s\n", r.Key(), r.noun(), r.runID(), r.URL)
+		fmt.Fprintf(opts.Out, "started %s: %s %s %s\n", r.Name(), r.noun(), r.runID(), r.URL)
 	}
 	if len(startErrs) > 0 {
 		cancelStarted(results, opts)
@@ -266,7 +290,7 @@ func All(ctx context.Context, api APIs, list []Resource, opts Options) ([]Result
 	var outMu sync.Mutex
 	streamGroup := opts.Log != nil && len(results) == 1
 	if streamGroup {
-		opts.Log.Group(results[0].Key())
+		opts.Log.Group(results[0].Name())
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(results))
@@ -289,7 +313,7 @@ func All(ctx context.Context, api APIs, list []Resource, opts Options) ([]Result
 			errs[i] = watch(waitCtx, r, opts, emit)
 			if len(buffered) > 0 {
 				outMu.Lock()
-				opts.Log.Group(r.Key())
+				opts.Log.Group(r.Name())
 				for _, l := range buffered {
 					fmt.Fprintln(opts.Out, l)
 				}
@@ -378,14 +402,14 @@ func watch(ctx context.Context, r *Result, opts Options, emit func(lines []strin
 		if r.IsPipeline() && !done && r.State != "" && seen[updateStateKey] != r.State {
 			seen[updateStateKey] = r.State
 			lastChange = now
-			lines = append(lines, fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Key(), r.State))
+			lines = append(lines, fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Name(), r.State))
 		}
 		for _, t := range r.Tasks {
 			st := taskStateWord(t)
 			if seen[t.Key] != st {
 				seen[t.Key] = st
 				lastChange = now
-				lines = append(lines, fmt.Sprintf("[%s] %s %s: %s", clock(elapsed), r.Key(), t.Key, st))
+				lines = append(lines, fmt.Sprintf("[%s] %s %s: %s", clock(elapsed), r.Name(), t.Key, st))
 			}
 		}
 		if len(lines) > 0 {
@@ -395,12 +419,12 @@ func watch(ctx context.Context, r *Result, opts Options, emit func(lines []strin
 			if r.apiStarted.IsZero() {
 				r.Duration = now.Sub(start) // the API gave no times
 			}
-			emit([]string{fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Key(), r.Result)}, false)
+			emit([]string{fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Name(), r.Result)}, false)
 			return r.rem.finish(ctx, r)
 		}
 		if now.Sub(lastChange) >= opts.Heartbeat {
 			lastChange = now
-			emit([]string{fmt.Sprintf("[%s] %s: still running (%s)", clock(elapsed), r.Key(), runningTasks(r.Tasks))}, true)
+			emit([]string{fmt.Sprintf("[%s] %s: still running (%s)", clock(elapsed), r.Name(), runningTasks(r.Tasks))}, true)
 		}
 		select {
 		case <-ctx.Done():
