@@ -183,8 +183,8 @@ var modes = map[string]mode{
 	"plan":     {summary: "show what a deploy of a bundle target would change, without changing anything", flags: planFlags},
 	"deploy":   {summary: "deploy a bundle target: upload changed files, create or update jobs and serving endpoints", flags: deployFlags},
 	"run": {
-		summary: "run deployed jobs of a bundle target and report every task; cancelling the step cancels the runs",
-		args:    "JOB_KEY...", flags: runFlags,
+		summary: "run deployed jobs and pipelines of a bundle target and report every task and flow; cancelling the step cancels the runs",
+		args:    "KEY...", flags: runFlags,
 	},
 	"test": {
 		summary: "run the bundle's unit tests (--unit, JUnit) or deploy to a test target and run jobs there (--integration)",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,45 +36,44 @@ func runFlags(fs *flag.FlagSet) runFunc {
 
 // waitFlags are the flags of run and test --integration.
 type waitFlags struct {
-	timeout   *time.Duration
-	noWait    *bool
-	poll      *time.Duration
-	heartbeat *time.Duration
+	timeout     *time.Duration
+	noWait      *bool
+	poll        *time.Duration
+	heartbeat   *time.Duration
+	fullRefresh *bool
 }
 
 func declareWaitFlags(fs *flag.FlagSet) waitFlags {
 	return waitFlags{
-		timeout:   fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
-		noWait:    fs.Bool("no-wait", false, "return once the runs are started"),
-		poll:      fs.Duration("poll", 5*time.Second, "how often each run is polled"),
-		heartbeat: fs.Duration("heartbeat", time.Minute, "how often a still-running line is printed while nothing changes"),
+		timeout:     fs.Duration("timeout", 0, "cancel the runs and fail when they take longer (e.g. 2h; 0 waits as long as they run)"),
+		noWait:      fs.Bool("no-wait", false, "return once the runs are started"),
+		poll:        fs.Duration("poll", 5*time.Second, "how often each run is polled"),
+		heartbeat:   fs.Duration("heartbeat", time.Minute, "how often a still-running line is printed while nothing changes"),
+		fullRefresh: fs.Bool("full-refresh", false, "update pipelines with a full refresh: reset every table and recompute it"),
 	}
 }
 
-// runJobs runs the named jobs of a deployed target and reports them. Job
-// ids come from the target's deployment state.
+// runJobs runs the named jobs and pipelines of a deployed target and
+// reports them. Their ids come from the target's deployment state.
 func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []string, rf waitFlags) outcome {
 	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
 		return outcome{code: bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")}
 	}
-	if code := checkJobs(inv, dt, keys); code != exitOK {
-		return outcome{code: code}
+	refs, err := run.Resolve(keys, run.Defined{Bundle: dt.b.Name, Jobs: jobKeys(dt), Pipelines: pipelineKeys(dt)})
+	if err != nil {
+		return outcome{code: bad(inv, "%v", err)}
 	}
-	ids, err := deploy.DeployedJobs(ctx, dt.w, dt.b.Workspace.StatePath)
+	ids, err := deploy.DeployedIDs(ctx, dt.w, dt.b.Workspace.StatePath)
 	if err != nil {
 		return outcome{code: failed(inv, "%v", err)}
 	}
-	var list []run.Job
-	for _, k := range keys {
-		id, ok := ids[k]
-		if !ok {
-			return outcome{code: failed(inv, "job %q is not deployed to target %q; deploy the target first", k, dt.b.Target)}
-		}
-		list = append(list, run.Job{Key: k, ID: id})
+	list, err := run.Bind(refs, ids.Jobs, ids.Pipelines, dt.b.Target)
+	if err != nil {
+		return outcome{code: failed(inv, "%v", err)}
 	}
 	opts := run.Options{
 		Out: inv.stdout, PollInterval: *rf.poll, Heartbeat: *rf.heartbeat, Timeout: *rf.timeout,
-		NoWait: *rf.noWait, Host: dt.w.Config.Host,
+		NoWait: *rf.noWait, Host: dt.w.Config.Host, FullRefresh: *rf.fullRefresh,
 	}
 	if inv.onActions {
 		opts.Log = newAction(inv)
@@ -84,21 +82,20 @@ func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []stri
 			opts.IdempotencyKey = "brickci-" + id + "-" + inv.getenv("GITHUB_RUN_ATTEMPT") + "-" + dt.b.Target
 		}
 	}
-	results, err := run.Run(ctx, dt.w.Jobs, list, opts)
+	results, err := run.All(ctx, run.APIs{Jobs: dt.w.Jobs, Pipelines: dt.w.Pipelines}, list, opts)
 
-	runIDs, urls := map[string]int64{}, map[string]string{}
-	for _, r := range results {
-		if r.RunID != 0 {
-			runIDs[r.Job.Key], urls[r.Job.Key] = r.RunID, r.URL
-		}
-	}
-	idJSON, _ := json.Marshal(runIDs)
-	urlJSON, _ := json.Marshal(urls)
 	ok := err == nil
 	for _, r := range results {
 		ok = ok && (*rf.noWait || r.Succeeded())
 	}
-	o := outcome{outputs: []output{{"run_ids", string(idJSON)}, {"run_urls", string(urlJSON)}, {"result", result(ok)}}}
+	outputs := run.Outputs(results)
+	outputs["result"] = result(ok)
+	var o outcome
+	for _, k := range []string{"run_ids", "run_urls", "update_ids", "update_urls", "result"} {
+		if v, ok := outputs[k]; ok {
+			o.outputs = append(o.outputs, output{k, v})
+		}
+	}
 	if *rf.noWait && err == nil {
 		return o
 	}
@@ -117,21 +114,11 @@ func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []stri
 	case err != nil:
 		o.say = err.Error()
 	case o.annotations.AtLeast(diag.Error):
-		o.say = fmt.Sprintf("%d of %d job runs did not succeed", countFailed(results), len(results))
+		o.say = run.NotSucceeded(results)
 	default:
 		o.code = exitOK
 	}
 	return o
-}
-
-func countFailed(results []run.Result) int {
-	n := 0
-	for _, r := range results {
-		if !r.Succeeded() {
-			n++
-		}
-	}
-	return n
 }
 
 // checkJobs returns exit code 2, having said so, when the bundle does not
@@ -150,4 +137,15 @@ func checkJobs(inv *invocation, dt *deployTarget, keys []string) int {
 
 func jobKeys(dt *deployTarget) []string {
 	return slices.Sorted(maps.Keys(dt.b.Jobs))
+}
+
+// pipelineKeys are the keys under the bundle's resources.pipelines, sorted.
+func pipelineKeys(dt *deployTarget) []string {
+	var keys []string
+	for _, r := range dt.b.Resources {
+		if r.Type == "pipelines" {
+			keys = append(keys, r.Key)
+		}
+	}
+	return keys
 }

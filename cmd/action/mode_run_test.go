@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/pipelines"
 
 	"github.com/brickci/brickci/internal/demo"
 	"github.com/brickci/brickci/internal/emulator"
@@ -294,4 +295,201 @@ func keysOf[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// pipelineBundle is a bundle with a job "etl" and a pipeline "etl" of two
+// flows (ingest and transform), plus the pipelines in extra (YAML under
+// resources.pipelines, indented by four spaces), written to a new
+// directory.
+func pipelineBundle(t *testing.T, dir, extra string) string {
+	t.Helper()
+	files := map[string]string{
+		"databricks.yml": `bundle:
+  name: etl_demo
+resources:
+  jobs:
+    etl:
+      name: etl job
+      tasks:
+        - task_key: only
+          notebook_task:
+            notebook_path: ./src/ingest.py
+  pipelines:
+    etl:
+      name: etl
+      catalog: main
+      schema: default
+      serverless: true
+      libraries:
+        - notebook:
+            path: ./src/ingest.py
+        - file:
+            path: ./src/transform.py
+` + extra + `targets:
+  dev:
+    default: true
+    workspace:
+      host: https://dbc-etl.cloud.databricks.com
+`,
+		"src/ingest.py":    "# Databricks notebook source\nprint('ingest')\n",
+		"src/transform.py": "print('transform')\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func (w *emulated) deployBundle(t *testing.T, dir string) {
+	t.Helper()
+	if code, out, errOut := w.main("deploy", "-t", "dev", "--bundle", dir); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// pipelineUpdates are the updates of the one pipeline named name.
+func (w *emulated) pipelineUpdates(t *testing.T, name string) []pipelines.UpdateInfo {
+	t.Helper()
+	for id, spec := range w.em.Pipelines("tok") {
+		if spec.Name == name {
+			return w.em.PipelineUpdates("tok")[id]
+		}
+	}
+	t.Fatalf("no pipeline %q in the emulator", name)
+	return nil
+}
+
+func TestRunPipelineReportsEveryFlowOnActions(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond})
+	dir := pipelineBundle(t, t.TempDir(), "")
+	w.deployBundle(t, dir)
+	gh := t.TempDir()
+	for k, v := range map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(gh, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(gh, "sum")} {
+		w.env[k] = v
+	}
+	code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", "pipelines.etl")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	ups := w.pipelineUpdates(t, "etl")
+	if len(ups) != 1 || ups[0].State != pipelines.UpdateInfoStateCompleted || ups[0].FullRefresh {
+		t.Fatalf("updates = %+v", ups)
+	}
+	url := w.url + "/pipelines/" + ups[0].PipelineId + "/updates/" + ups[0].UpdateId
+	for _, s := range []string{"::group::etl", "etl ingest: COMPLETED", "etl transform: COMPLETED", "etl: COMPLETED in ", url} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+	sum, _ := os.ReadFile(w.env["GITHUB_STEP_SUMMARY"])
+	for _, s := range []string{"### ✅ COMPLETED `etl`", "| `ingest` | ✅ COMPLETED |", "| `transform` | ✅ COMPLETED |"} {
+		if !strings.Contains(string(sum), s) {
+			t.Errorf("summary lacks %q:\n%s", s, sum)
+		}
+	}
+	outs := readOutputs(t, w.env["GITHUB_OUTPUT"])
+	if outs["result"] != "success" || outs["update_ids"] != `{"etl":"`+ups[0].UpdateId+`"}` || outs["update_urls"] != `{"etl":"`+url+`"}` || outs["run_ids"] != "{}" {
+		t.Errorf("outputs = %v", outs)
+	}
+	if len(w.em.Runs("tok")) != 0 {
+		t.Errorf("the job etl was run too")
+	}
+}
+
+func TestRunPipelineFailedFlowExits1(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"etl": emulator.OutcomeFailed}})
+	dir := pipelineBundle(t, t.TempDir(), "")
+	w.deployBundle(t, dir)
+	w.env["GITHUB_ACTIONS"] = "true"
+	code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", "pipelines.etl")
+	if code != 1 || !strings.Contains(errOut, "1 of 1 pipeline updates did not succeed") {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	for _, s := range []string{
+		`::error title=flow-failed::pipeline "etl" flow "ingest" failed: the configured outcome is FAILED`,
+		"etl: FAILED in ",
+		"    error: the configured outcome is FAILED",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestRunPipelineTimeoutStopsTheUpdate(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: 10 * time.Millisecond, Outcomes: map[string]emulator.Outcome{"etl": emulator.OutcomeHang}})
+	dir := pipelineBundle(t, t.TempDir(), "")
+	w.deployBundle(t, dir)
+	code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", "--timeout", "400ms", "pipelines.etl")
+	if code != 1 || !strings.Contains(errOut, "timed out after 400ms") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if ups := w.pipelineUpdates(t, "etl"); len(ups) != 1 || ups[0].State != pipelines.UpdateInfoStateCanceled {
+		t.Errorf("updates = %+v, want one CANCELED", ups)
+	}
+	if !strings.Contains(out, "stopped update ") || !strings.Contains(out, "etl: TIMEDOUT") {
+		t.Errorf("output does not show the stop:\n%s", out)
+	}
+}
+
+func TestRunPipelineFullRefresh(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	dir := pipelineBundle(t, t.TempDir(), "")
+	w.deployBundle(t, dir)
+	w.env["GITHUB_ACTIONS"] = "true"
+	w.env["INPUT_FULL_REFRESH"] = "true"
+	if code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", "pipelines.etl"); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if ups := w.pipelineUpdates(t, "etl"); len(ups) != 1 || !ups[0].FullRefresh {
+		t.Errorf("updates = %+v, want one full refresh", ups)
+	}
+}
+
+// TestRunPipelineKeys: a key that is both a job and a pipeline must be
+// qualified, and a pipeline the target's state does not record is not
+// run.
+func TestRunPipelineKeys(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	dir := t.TempDir()
+	pipelineBundle(t, dir, "")
+	w.deployBundle(t, dir)
+	// The bundle gains a pipeline that is not deployed.
+	pipelineBundle(t, dir, "    later:\n      name: later\n      catalog: main\n      schema: default\n      libraries:\n        - file:\n            path: ./src/transform.py\n")
+	cases := []struct {
+		key  string
+		code int
+		want string
+	}{
+		{"etl", 2, `"etl" is both a job and a pipeline of bundle "etl_demo"; name it jobs.etl or pipelines.etl`},
+		{"later", 1, `pipeline "later" is not deployed to target "dev"; deploy the target first`},
+		{"pipelines.nope", 2, `pipeline "nope" is not defined in bundle "etl_demo"; its pipelines are etl, later`},
+		{"laetr", 2, `job or pipeline "laetr" is not defined in bundle "etl_demo"; did you mean "later"?`},
+	}
+	for _, c := range cases {
+		code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", c.key)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d with %q\n%s", c.key, code, errOut, c.code, c.want, out)
+		}
+	}
+	for _, ups := range w.em.PipelineUpdates("tok") {
+		if len(ups) != 0 {
+			t.Errorf("a pipeline was updated: %+v", ups)
+		}
+	}
+	// Qualified, the job runs.
+	if code, out, errOut := w.main("run", "-t", "dev", "--bundle", dir, "--poll", "10ms", "jobs.etl"); code != 0 || len(w.em.Runs("tok")) != 1 {
+		t.Errorf("jobs.etl: exit %d, %d runs\n%s\n%s", code, len(w.em.Runs("tok")), out, errOut)
+	}
 }

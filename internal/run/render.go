@@ -13,10 +13,11 @@ import (
 // reports keep; the full text is in the run page.
 const excerptLines = 20
 
-// WriteText writes a plain summary: one line per job, then one per task.
+// WriteText writes a plain summary: one line per job or pipeline, then one
+// per task or flow.
 func WriteText(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Job.Key, orDash(r.Result), diag.FormatDuration(r.Duration), r.URL)
+		fmt.Fprintf(w, "%s: %s in %s %s\n", r.Name(), orDash(r.Result), diag.FormatDuration(r.Duration), r.URL)
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, "  %s\n", r.Message)
 		}
@@ -30,10 +31,16 @@ func WriteText(w io.Writer, results []Result) {
 }
 
 // Findings turns every failed task (and every job that did not succeed
-// without a failed task to blame) into an error finding for annotations.
+// without a failed task to blame) into an error finding for annotations;
+// for pipelines, every failed flow and every update that did not complete
+// without a failed flow to blame.
 func Findings(results []Result) diag.List {
 	var l diag.List
 	for _, r := range results {
+		if r.IsPipeline() {
+			l = append(l, pipelineFindings(r)...)
+			continue
+		}
 		blamed := false
 		for _, t := range r.Tasks {
 			if t.Result != "FAILED" && t.Result != "TIMEDOUT" {
@@ -62,10 +69,15 @@ func Findings(results []Result) diag.List {
 
 // WriteMarkdown writes the step summary: per job a table of tasks (state,
 // duration, link), a mermaid graph of the tasks coloured by result, and for
-// each failed task its error, trace and output excerpt.
+// each failed task its error, trace and output excerpt. A pipeline gets a
+// table of its flows (state, duration) and each failed flow's error.
 func WriteMarkdown(w io.Writer, results []Result) {
 	for _, r := range results {
-		fmt.Fprintf(w, "### %s %s %s\n\n", resultIcon(r.Result), orDash(r.Result), diag.MarkdownCode(r.Job.Key))
+		fmt.Fprintf(w, "### %s %s %s\n\n", resultIcon(r.Result), orDash(r.Result), diag.MarkdownCode(r.Name()))
+		if r.IsPipeline() {
+			writePipelineMarkdown(w, r)
+			continue
+		}
 		fmt.Fprintf(w, "Run %s: **%s** in %s.", runLink(r.RunID, r.URL), orDash(r.Result), diag.FormatDuration(r.Duration))
 		if r.Message != "" && !r.Succeeded() {
 			fmt.Fprintf(w, " %s", diag.EscapeMarkdown(r.Message))
@@ -84,20 +96,76 @@ func WriteMarkdown(w io.Writer, results []Result) {
 		}
 		fmt.Fprint(w, "\n")
 		writeMermaid(w, r.Tasks)
-		for _, t := range r.Tasks {
-			if t.Error == "" && t.Trace == "" && t.Output == "" {
+		writeDetails(w, r.Tasks)
+	}
+}
+
+// writeDetails writes, for each task or flow with an error, trace or
+// output, a collapsed section holding excerpts of them.
+func writeDetails(w io.Writer, tasks []Task) {
+	for _, t := range tasks {
+		if t.Error == "" && t.Trace == "" && t.Output == "" {
+			continue
+		}
+		fmt.Fprintf(w, "<details><summary><code>%s</code>: %s</summary>\n\n", diag.EscapeHTML(t.Key), diag.EscapeHTML(firstLine(t.Error)))
+		for _, part := range []struct{ name, text string }{{"trace", t.Trace}, {"output", t.Output}} {
+			if part.text == "" {
 				continue
 			}
-			fmt.Fprintf(w, "<details><summary><code>%s</code>: %s</summary>\n\n", diag.EscapeHTML(t.Key), diag.EscapeHTML(firstLine(t.Error)))
-			for _, part := range []struct{ name, text string }{{"trace", t.Trace}, {"output", t.Output}} {
-				if part.text == "" {
-					continue
-				}
-				fmt.Fprintf(w, "%s:\n\n%s\n", part.name, diag.MarkdownFence("text", excerpt(part.text)))
-			}
-			fmt.Fprint(w, "</details>\n\n")
+			fmt.Fprintf(w, "%s:\n\n%s\n", part.name, diag.MarkdownFence("text", excerpt(part.text)))
 		}
+		fmt.Fprint(w, "</details>\n\n")
 	}
+}
+
+// writePipelineMarkdown writes the body of a pipeline's section: the
+// update, then its flows. Flows have no pages or dependencies of their own
+// in the API, so there is no link column and no graph.
+func writePipelineMarkdown(w io.Writer, r Result) {
+	fmt.Fprintf(w, "Update %s: **%s** in %s.", updateLink(r.UpdateID, r.URL), orDash(r.Result), diag.FormatDuration(r.Duration))
+	if r.Message != "" && !r.Succeeded() {
+		fmt.Fprintf(w, " %s", diag.EscapeMarkdown(r.Message))
+	}
+	fmt.Fprint(w, "\n\n")
+	if len(r.Tasks) == 0 {
+		return
+	}
+	fmt.Fprint(w, "| flow | state | duration |\n|---|---|---|\n")
+	for _, t := range r.Tasks {
+		fmt.Fprintf(w, "| %s | %s %s | %s |\n", diag.MarkdownCode(t.Key), resultIcon(taskStateWord(t)), orDash(taskStateWord(t)), taskDuration(t))
+	}
+	fmt.Fprint(w, "\n")
+	writeDetails(w, r.Tasks)
+}
+
+// pipelineFindings reports a pipeline update: each failed flow, or the
+// update itself when it did not complete and no flow failed.
+func pipelineFindings(r Result) diag.List {
+	var l diag.List
+	for _, t := range r.Tasks {
+		if t.Result != "FAILED" {
+			continue
+		}
+		msg := fmt.Sprintf("pipeline %q flow %q failed", r.Key(), t.Key)
+		if t.Error != "" {
+			msg += ": " + firstLine(t.Error)
+		}
+		if r.URL != "" {
+			msg += " (" + r.URL + ")"
+		}
+		l = append(l, diag.Finding{Severity: diag.Error, Rule: "flow-failed", Message: msg})
+	}
+	if len(l) == 0 && r.Result != "" && !r.Succeeded() {
+		msg := fmt.Sprintf("pipeline %q update %s ended %s", r.Key(), r.UpdateID, r.Result)
+		if r.Message != "" {
+			msg += ": " + firstLine(r.Message)
+		}
+		if r.URL != "" {
+			msg += " (" + r.URL + ")"
+		}
+		l = append(l, diag.Finding{Severity: diag.Error, Rule: "update-failed", Message: msg})
+	}
+	return l
 }
 
 // writeMermaid draws the task graph with one colour per outcome.
@@ -124,11 +192,11 @@ func writeMermaid(w io.Writer, tasks []Task) {
 
 func class(state string) string {
 	switch state {
-	case "SUCCESS":
+	case "SUCCESS", "COMPLETED":
 		return "success"
 	case "FAILED", "TIMEDOUT", "INTERNAL_ERROR":
 		return "failed"
-	case "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "CANCELED", "SKIPPED", "EXCLUDED":
+	case "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "CANCELED", "SKIPPED", "EXCLUDED", "STOPPED":
 		return "skipped"
 	default:
 		return "running"
@@ -187,4 +255,13 @@ func runLink(id int64, url string) string {
 		return fmt.Sprint(id)
 	}
 	return fmt.Sprintf("[%d](%s)", id, url)
+}
+
+// updateLink is a markdown link to a pipeline update, or the bare update
+// id when the URL is unknown.
+func updateLink(id, url string) string {
+	if url == "" {
+		return diag.MarkdownCode(id)
+	}
+	return fmt.Sprintf("[%s](%s)", id, url)
 }

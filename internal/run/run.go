@@ -5,18 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/pipelines"
 )
 
 // Job names one deployed job to run.
 type Job struct {
 	Key string // the bundle's resource key, e.g. model_workflow
 	ID  int64  // the job id from the deployment state
+}
+
+// Pipeline names one deployed pipeline to update.
+type Pipeline struct {
+	Key string // the bundle's resource key, e.g. ingest_pipeline
+	ID  string // the pipeline id from the deployment state
+}
+
+// Resource is a deployed resource All can run: a Job or a Pipeline.
+type Resource interface {
+	// bind records the resource in r and returns what drives it.
+	bind(api APIs, r *Result) remote
+}
+
+// APIs are the workspace services All talks to. Only those of the kinds
+// of resources run are needed.
+type APIs struct {
+	Jobs      jobs.JobsInterface
+	Pipelines pipelines.PipelinesInterface
+}
+
+// remote drives one run of one kind of resource: a job run or a pipeline
+// update. The machinery around it (starting everything first, polling,
+// progress lines, heartbeats, timeouts, cancellation) is shared.
+type remote interface {
+	// start starts the run and records its id and URL in r.
+	start(ctx context.Context, r *Result, opts Options) error
+	// poll reads the run's state and tasks into r and reports whether the
+	// run ended.
+	poll(ctx context.Context, r *Result, opts Options) (done bool, err error)
+	// finish reads what is only known once the run ended.
+	finish(ctx context.Context, r *Result) error
+	// cancel cancels the unfinished run, says so on opts.Out and reads its
+	// tasks once more.
+	cancel(ctx context.Context, r *Result, opts Options)
 }
 
 // Logger receives progress. Group and EndGroup bracket one job's lines
@@ -44,10 +79,16 @@ type Options struct {
 	NoWait bool
 	// IdempotencyKey, when set, makes run-now idempotent per job: retrying
 	// the same step never starts a second run. The job key is appended.
+	// Pipeline updates have no such token.
 	IdempotencyKey string
+	// FullRefresh makes every pipeline update a full refresh: all tables
+	// are reset and recomputed from scratch.
+	FullRefresh bool
 	// Host is the workspace URL. Every run and task run is linked as
-	// <host>/jobs/<job_id>/runs/<run_id>, one format known as soon as the
-	// run starts; without a host the API's run_page_url is used.
+	// <host>/jobs/<job_id>/runs/<run_id>, and every pipeline update as
+	// <host>/pipelines/<pipeline_id>/updates/<update_id>, formats known as
+	// soon as the run starts; without a host a job run's run_page_url is
+	// used and a pipeline update is not linked.
 	Host string
 	// CancelTimeout bounds the cancellation requests sent after the context
 	// ends (default 5s, inside the 7.5 s the runner allows between SIGINT
@@ -75,45 +116,110 @@ func (o *Options) defaults() {
 	}
 }
 
-// Task is the outcome of one task of a run.
+// Task is the outcome of one task of a job run, or of one flow of a
+// pipeline update.
 type Task struct {
-	Key       string
+	// Key is the task key, or the flow name.
+	Key string
+	// RunID is the task's own run id; 0 for a flow.
 	RunID     int64
 	DependsOn []string
-	// State is the life cycle state (PENDING, RUNNING, TERMINATED, SKIPPED…).
+	// State is the life cycle state (PENDING, RUNNING, TERMINATED, SKIPPED…),
+	// or a flow's last status (QUEUED, RUNNING, COMPLETED, FAILED…).
 	State string
 	// Result is the result state once terminated (SUCCESS, FAILED,
-	// UPSTREAM_FAILED, CANCELED…), or "".
+	// UPSTREAM_FAILED, CANCELED…; for a flow COMPLETED, FAILED, SKIPPED,
+	// STOPPED…), or "".
 	Result   string
 	Message  string
 	Duration time.Duration
-	URL      string
-	// Error, Trace and Output come from the task's run output when it failed.
+	// URL links the task run; "" for a flow.
+	URL string
+	// Error, Trace and Output come from the task's run output when it
+	// failed, or from the error of a flow's failed event.
 	Error  string
 	Trace  string
 	Output string
 }
 
-// Result is the outcome of one job's run.
+// Result is the outcome of one job's run or one pipeline's update.
 type Result struct {
-	Job    Job
-	RunID  int64
-	URL    string
-	State  string
-	Result string // SUCCESS, FAILED, CANCELED, TIMEDOUT…; "" when not waited for
-	// Message explains a result other than SUCCESS.
+	// Job is the job run; zero for a pipeline.
+	Job Job
+	// Pipeline is the pipeline updated; zero for a job.
+	Pipeline Pipeline
+	// RunID is the job's run id; 0 for a pipeline.
+	RunID int64
+	// UpdateID is the pipeline's update id; "" for a job.
+	UpdateID string
+	URL      string
+	State    string
+	// Result is SUCCESS, FAILED, CANCELED, TIMEDOUT… for a job, COMPLETED,
+	// FAILED, CANCELED or TIMEDOUT for a pipeline; "" when not waited for.
+	Result string
+	// Message explains a result other than success.
 	Message string
-	// Duration is from the run's start_time to its end_time as the API
-	// reports them (to now while it runs), not from when it was polled.
+	// Duration is from the run's start to its end as the API reports them
+	// (to now while it runs), not from when it was polled.
 	Duration time.Duration
-	Tasks    []Task
+	// Tasks are the job's tasks, or the pipeline's flows.
+	Tasks []Task
 
-	started    time.Time // when run-now answered
-	apiStarted time.Time // the run's own start_time, once known
+	started    time.Time // when the start request answered
+	apiStarted time.Time // the run's own start time, once known
+	rem        remote
+	qualified  bool // a job and a pipeline of this key run together
 }
 
-// Succeeded reports whether the run ended in SUCCESS.
-func (r Result) Succeeded() bool { return r.Result == string(jobs.RunResultStateSuccess) }
+// Name is how r is shown in progress and reports: its key, or jobs.KEY
+// and pipelines.KEY when a job and a pipeline of the same key run
+// together.
+func (r Result) Name() string {
+	switch {
+	case !r.qualified:
+		return r.Key()
+	case r.IsPipeline():
+		return KindPipeline + "." + r.Key()
+	default:
+		return KindJob + "." + r.Key()
+	}
+}
+
+// Key is the bundle's resource key of the job or pipeline.
+func (r Result) Key() string {
+	if r.IsPipeline() {
+		return r.Pipeline.Key
+	}
+	return r.Job.Key
+}
+
+// IsPipeline reports whether r is a pipeline update rather than a job run.
+func (r Result) IsPipeline() bool { return r.Pipeline != Pipeline{} }
+
+// Succeeded reports whether the run ended in SUCCESS, or the update in
+// COMPLETED.
+func (r Result) Succeeded() bool {
+	if r.IsPipeline() {
+		return r.Result == string(pipelines.UpdateInfoStateCompleted)
+	}
+	return r.Result == string(jobs.RunResultStateSuccess)
+}
+
+// noun names what was started: a run or an update.
+func (r Result) noun() string {
+	if r.IsPipeline() {
+		return "update"
+	}
+	return "run"
+}
+
+// runID is the run or update id as text.
+func (r Result) runID() string {
+	if r.IsPipeline() {
+		return r.UpdateID
+	}
+	return fmt.Sprint(r.RunID)
+}
 
 // ErrTimeout is wrapped by Run's error when Options.Timeout passed.
 var ErrTimeout = errors.New("timed out")
@@ -125,30 +231,45 @@ var ErrTimeout = errors.New("timed out")
 // started or watched, or was cancelled or timed out — a run that finished
 // with FAILED is reported in its Result, not as an error.
 func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) ([]Result, error) {
+	rs := make([]Resource, len(list))
+	for i, j := range list {
+		rs[i] = j
+	}
+	return All(ctx, APIs{Jobs: api}, rs, opts)
+}
+
+// All is Run for jobs and pipelines alike: it starts a run of every job
+// and an update of every pipeline, watches them together with one timeout,
+// and cancels runs and stops updates when ctx ends or the timeout passes.
+// Results are in the order given.
+func All(ctx context.Context, api APIs, list []Resource, opts Options) ([]Result, error) {
 	opts.defaults()
 	results := make([]Result, len(list))
-	for i, j := range list {
-		results[i].Job = j
+	kinds := map[string]map[bool]bool{} // key → kinds run, by IsPipeline
+	for i, res := range list {
+		results[i].rem = res.bind(api, &results[i])
+		k := results[i].Key()
+		if kinds[k] == nil {
+			kinds[k] = map[bool]bool{}
+		}
+		kinds[k][results[i].IsPipeline()] = true
+	}
+	for i := range results {
+		results[i].qualified = len(kinds[results[i].Key()]) > 1
 	}
 	// Start all runs first so that a cancellation can reach every one.
 	var startErrs []error
-	for i, j := range list {
-		req := jobs.RunNow{JobId: j.ID}
-		if opts.IdempotencyKey != "" {
-			req.IdempotencyToken = idempotencyToken(opts.IdempotencyKey, j.Key)
-		}
-		w, err := api.RunNow(ctx, req)
-		if err != nil {
-			startErrs = append(startErrs, fmt.Errorf("failed to start job %q (%d): %w", j.Key, j.ID, err))
+	for i := range results {
+		r := &results[i]
+		if err := r.rem.start(ctx, r, opts); err != nil {
+			startErrs = append(startErrs, err)
 			continue
 		}
-		results[i].RunID = w.RunId
-		results[i].started = opts.Now()
-		results[i].URL = runURL(opts.Host, j.ID, w.RunId, "")
-		fmt.Fprintf(opts.Out, "started %s: run %d %s\n", j.Key, w.RunId, results[i].URL)
+		r.started = opts.Now()
+		fmt.Fprintf(opts.Out, "started %s: %s %s %s\n", r.Name(), r.noun(), r.runID(), r.URL)
 	}
 	if len(startErrs) > 0 {
-		cancelStarted(api, results, opts)
+		cancelStarted(results, opts)
 		return results, errors.Join(startErrs...)
 	}
 	if opts.NoWait {
@@ -169,7 +290,7 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 	var outMu sync.Mutex
 	streamGroup := opts.Log != nil && len(results) == 1
 	if streamGroup {
-		opts.Log.Group(results[0].Job.Key)
+		opts.Log.Group(results[0].Name())
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(results))
@@ -189,10 +310,10 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 					fmt.Fprintln(opts.Out, l)
 				}
 			}
-			errs[i] = watch(waitCtx, api, r, opts, emit)
+			errs[i] = watch(waitCtx, r, opts, emit)
 			if len(buffered) > 0 {
 				outMu.Lock()
-				opts.Log.Group(r.Job.Key)
+				opts.Log.Group(r.Name())
 				for _, l := range buffered {
 					fmt.Fprintln(opts.Out, l)
 				}
@@ -207,16 +328,17 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 	}
 
 	if waitCtx.Err() != nil {
-		cancelStarted(api, results, opts)
+		cancelStarted(results, opts)
 		why := "cancelled"
 		if ctx.Err() == nil {
 			why = "timed out after " + opts.Timeout.String()
 		}
 		for i := range results {
-			if results[i].Result == "" {
-				results[i].Result = map[bool]string{true: "CANCELED", false: "TIMEDOUT"}[ctx.Err() != nil]
-				results[i].Message = "run " + why + "; the remote run was cancelled"
-				results[i].Duration = opts.Now().Sub(results[i].startTime())
+			r := &results[i]
+			if r.Result == "" {
+				r.Result = map[bool]string{true: "CANCELED", false: "TIMEDOUT"}[ctx.Err() != nil]
+				r.Message = r.noun() + " " + why + "; " + map[bool]string{true: "the update was stopped", false: "the remote run was cancelled"}[r.IsPipeline()]
+				r.Duration = opts.Now().Sub(r.startTime())
 			}
 		}
 		if ctx.Err() == nil {
@@ -227,54 +349,41 @@ func Run(ctx context.Context, api jobs.JobsInterface, list []Job, opts Options) 
 	return results, errors.Join(errs...)
 }
 
-// idempotencyToken makes a run-now token of at most 64 characters.
-func idempotencyToken(key, job string) string {
-	t := key + "-" + job
-	if len(t) > 64 {
-		t = t[:64]
-	}
-	return t
-}
-
 // cancelStarted cancels every started, unfinished run with a fresh context:
 // the caller's context is usually the one that just ended.
-func cancelStarted(api jobs.JobsInterface, results []Result, opts Options) {
+func cancelStarted(results []Result, opts Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.CancelTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range results {
 		r := &results[i]
-		if r.RunID == 0 || r.Result != "" {
+		if r.started.IsZero() || r.Result != "" {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := api.CancelRun(ctx, jobs.CancelRun{RunId: r.RunID}); err != nil {
-				fmt.Fprintf(opts.Out, "failed to cancel run %d of %s: %v\n", r.RunID, r.Job.Key, err)
-				return
-			}
-			fmt.Fprintf(opts.Out, "cancelled run %d of %s\n", r.RunID, r.Job.Key)
-			// Read the tasks once more so the report shows them cancelled,
-			// not as they were at the last poll.
-			if run, err := api.GetRun(ctx, jobs.GetRunRequest{RunId: r.RunID}); err == nil {
-				r.applyTasks(run, opts.Host, opts.Now())
-			}
+			r.rem.cancel(ctx, r, opts)
 		}()
 	}
 	wg.Wait()
 }
 
+// updateStateKey keys a pipeline update's own state among its flows' in
+// watch; no flow is named so.
+const updateStateKey = "\x00update"
+
 // watch polls one run until it terminates or ctx ends, printing a line per
-// task state change and a heartbeat while nothing changes.
-func watch(ctx context.Context, api jobs.JobsInterface, r *Result, opts Options, emit func(lines []string, heartbeat bool)) error {
+// task state change (for a pipeline also per update state change) and a
+// heartbeat while nothing changes.
+func watch(ctx context.Context, r *Result, opts Options, emit func(lines []string, heartbeat bool)) error {
 	start := opts.Now()
 	lastChange := start
 	seen := map[string]string{}
 	ticker := time.NewTicker(opts.PollInterval)
 	defer ticker.Stop()
 	for {
-		run, err := api.GetRun(ctx, jobs.GetRunRequest{RunId: r.RunID})
+		done, err := r.rem.poll(ctx, r, opts)
 		if err != nil {
 			// The SDK's rate limiter refuses a request that could not finish
 			// before the deadline without waiting for it; that is the
@@ -285,33 +394,37 @@ func watch(ctx context.Context, api jobs.JobsInterface, r *Result, opts Options,
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("failed to get run %d of %s: %w", r.RunID, r.Job.Key, err)
+			return err
 		}
 		now := opts.Now()
 		elapsed := now.Sub(start).Round(time.Second)
-		r.apply(run, opts.Host, now)
 		var lines []string
+		if r.IsPipeline() && !done && r.State != "" && seen[updateStateKey] != r.State {
+			seen[updateStateKey] = r.State
+			lastChange = now
+			lines = append(lines, fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Name(), r.State))
+		}
 		for _, t := range r.Tasks {
 			st := taskStateWord(t)
 			if seen[t.Key] != st {
 				seen[t.Key] = st
 				lastChange = now
-				lines = append(lines, fmt.Sprintf("[%s] %s %s: %s", clock(elapsed), r.Job.Key, t.Key, st))
+				lines = append(lines, fmt.Sprintf("[%s] %s %s: %s", clock(elapsed), r.Name(), t.Key, st))
 			}
 		}
 		if len(lines) > 0 {
 			emit(lines, false)
 		}
-		if terminal(run) {
-			if run.StartTime == 0 {
+		if done {
+			if r.apiStarted.IsZero() {
 				r.Duration = now.Sub(start) // the API gave no times
 			}
-			emit([]string{fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Job.Key, r.Result)}, false)
-			return r.collectOutputs(ctx, api)
+			emit([]string{fmt.Sprintf("[%s] %s: %s", clock(elapsed), r.Name(), r.Result)}, false)
+			return r.rem.finish(ctx, r)
 		}
 		if now.Sub(lastChange) >= opts.Heartbeat {
 			lastChange = now
-			emit([]string{fmt.Sprintf("[%s] %s: still running (%s)", clock(elapsed), r.Job.Key, runningTasks(r.Tasks))}, true)
+			emit([]string{fmt.Sprintf("[%s] %s: still running (%s)", clock(elapsed), r.Name(), runningTasks(r.Tasks))}, true)
 		}
 		select {
 		case <-ctx.Done():
@@ -346,153 +459,11 @@ func taskStateWord(t Task) string {
 	return t.State
 }
 
-func terminal(run *jobs.Run) bool {
-	if run.State == nil {
-		return false
-	}
-	switch run.State.LifeCycleState {
-	case jobs.RunLifeCycleStateTerminated, jobs.RunLifeCycleStateSkipped, jobs.RunLifeCycleStateInternalError:
-		return true
-	}
-	return false
-}
-
 // startTime is the run's own start time when the API reported it, else
-// when run-now answered.
+// when the start request answered.
 func (r *Result) startTime() time.Time {
 	if !r.apiStarted.IsZero() {
 		return r.apiStarted
 	}
 	return r.started
-}
-
-// apply copies what the API reports about a run into r.
-func (r *Result) apply(run *jobs.Run, host string, now time.Time) {
-	if r.URL == "" {
-		r.URL = run.RunPageUrl
-	}
-	if run.StartTime > 0 {
-		r.apiStarted = time.UnixMilli(run.StartTime)
-		end := now
-		if run.EndTime > 0 {
-			end = time.UnixMilli(run.EndTime)
-		}
-		r.Duration = end.Sub(r.apiStarted)
-	}
-	if run.State != nil {
-		r.State = string(run.State.LifeCycleState)
-		if terminal(run) {
-			r.Result = string(run.State.ResultState)
-			if r.Result == "" {
-				r.Result = r.State
-			}
-			if r.Result != string(jobs.RunResultStateSuccess) {
-				r.Message = run.State.StateMessage
-			}
-		}
-	}
-	r.applyTasks(run, host, now)
-}
-
-// applyTasks copies what the API reports about a run's tasks into r.
-func (r *Result) applyTasks(run *jobs.Run, host string, now time.Time) {
-	byKey := map[string]int{}
-	for i, t := range r.Tasks {
-		byKey[t.Key] = i
-	}
-	for _, rt := range run.Tasks {
-		t := Task{Key: rt.TaskKey, RunID: rt.RunId, URL: runURL(host, r.Job.ID, rt.RunId, rt.RunPageUrl)}
-		for _, d := range rt.DependsOn {
-			t.DependsOn = append(t.DependsOn, d.TaskKey)
-		}
-		if rt.State != nil {
-			t.State = string(rt.State.LifeCycleState)
-			t.Result = string(rt.State.ResultState)
-			t.Message = rt.State.StateMessage
-		}
-		if rt.StartTime > 0 {
-			end := rt.EndTime
-			if end == 0 {
-				end = now.UnixMilli()
-			}
-			t.Duration = time.Duration(end-rt.StartTime) * time.Millisecond
-		}
-		if i, ok := byKey[t.Key]; ok {
-			t.Error, t.Trace, t.Output = r.Tasks[i].Error, r.Tasks[i].Trace, r.Tasks[i].Output
-			r.Tasks[i] = t
-		} else {
-			byKey[t.Key] = len(r.Tasks)
-			r.Tasks = append(r.Tasks, t)
-		}
-	}
-	orderTasks(r.Tasks)
-}
-
-// collectOutputs fetches the error, trace and output of every failed task.
-// get-output takes the task's own run id, never the multi-task parent's.
-func (r *Result) collectOutputs(ctx context.Context, api jobs.JobsInterface) error {
-	for i := range r.Tasks {
-		t := &r.Tasks[i]
-		if t.Result != string(jobs.RunResultStateFailed) && t.Result != string(jobs.RunResultStateTimedout) {
-			continue
-		}
-		out, err := api.GetRunOutput(ctx, jobs.GetRunOutputRequest{RunId: t.RunID})
-		if err != nil {
-			return fmt.Errorf("failed to get the output of task %q (run %d): %w", t.Key, t.RunID, err)
-		}
-		t.Error, t.Trace = out.Error, out.ErrorTrace
-		if out.NotebookOutput != nil {
-			t.Output = out.NotebookOutput.Result
-		}
-		if t.Output == "" {
-			t.Output = out.Logs
-		}
-	}
-	return nil
-}
-
-// orderTasks sorts tasks topologically by depends_on (ties by key), so
-// output reads in the order the tasks run.
-func orderTasks(ts []Task) {
-	depth := map[string]int{}
-	byKey := map[string]Task{}
-	for _, t := range ts {
-		byKey[t.Key] = t
-	}
-	var visit func(k string, guard int) int
-	visit = func(k string, guard int) int {
-		if d, ok := depth[k]; ok {
-			return d
-		}
-		if guard > len(ts) {
-			return 0 // a cycle cannot come from the API; stay finite anyway
-		}
-		d := 0
-		for _, p := range byKey[k].DependsOn {
-			if _, ok := byKey[p]; ok {
-				d = max(d, visit(p, guard+1)+1)
-			}
-		}
-		depth[k] = d
-		return d
-	}
-	for _, t := range ts {
-		visit(t.Key, 0)
-	}
-	sort.SliceStable(ts, func(i, j int) bool {
-		if depth[ts[i].Key] != depth[ts[j].Key] {
-			return depth[ts[i].Key] < depth[ts[j].Key]
-		}
-		return ts[i].Key < ts[j].Key
-	})
-}
-
-// runURL links a run or task run: <host>/jobs/<job_id>/runs/<run_id> when
-// the host is known (the Jobs UI opens task runs at the same path), else the
-// page URL the API returned.
-func runURL(host string, jobID, runID int64, pageURL string) string {
-	if host == "" || runID == 0 {
-		return pageURL
-	}
-	return fmt.Sprintf("%s/jobs/%d/runs/%d", strings.TrimRight(host, "/"), jobID, runID)
 }
