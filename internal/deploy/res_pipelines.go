@@ -16,7 +16,9 @@ import (
 // one created by an interrupted deploy is found by name and stamp. An
 // update replaces the whole specification (the API's edit); a new storage
 // location, or a new connection or gateway of an ingestion pipeline,
-// replaces the pipeline, as the Databricks CLI does.
+// replaces the pipeline, as the Databricks CLI does. The CLI's defaults
+// (edition, channel) are set where the bundle leaves them unset, so that a
+// deploy by either tool is a no-change deploy for the other.
 type pipelinesType struct{}
 
 func (pipelinesType) group() string { return "pipelines" }
@@ -43,7 +45,9 @@ func (pipelinesType) catalogUses(cfg map[string]any) []string {
 }
 
 func (pipelinesType) desired(b *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {
-	req, _, err := settingsOf[pipelines.CreatePipeline](r, ids, "pipeline")
+	cfg := resolveRefs(r.Config, ids).(map[string]any)
+	applyDefaults("pipelines", cfg)
+	req, _, err := settingsOf[pipelines.CreatePipeline](&bundle.Resource{Type: r.Type, Key: r.Key, Config: cfg}, nil, "pipeline")
 	if err != nil {
 		return nil, nil, err
 	}
