@@ -45,8 +45,8 @@ type Options struct {
 	User string
 	// NewID returns lock ids and state lineages; default random UUIDs.
 	NewID func() string
-	// Refresh reads every deployed job and endpoint first (PlanResult.Refresh)
-	// and puts back the ones changed or deleted in the workspace.
+	// Refresh reads every deployed resource first (PlanResult.Refresh) and
+	// puts back the ones changed or deleted in the workspace.
 	Refresh bool
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
@@ -19,7 +20,9 @@ import (
 // first. A deleted experiment holding the name (experiments are deleted
 // softly, and the name stays taken) is restored rather than duplicated.
 // A new name renames it and its tags are set in place; a new artifact
-// location replaces it.
+// location replaces it (the deleted experiment is renamed to free the
+// name). The workspace answers names without the /Workspace prefix, which
+// is no change.
 type experimentsType struct{}
 
 func (experimentsType) group() string { return "experiments" }
@@ -61,6 +64,19 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 		return "", nil, fmt.Errorf("%w; an experiment with this name exists already and no deployment of this bundle recorded it: delete it or choose another name", err)
 	}
 	id := got.Experiment.ExperimentId
+	if c.ArtifactLocation != "" && got.Experiment.ArtifactLocation != c.ArtifactLocation {
+		// Its artifacts are elsewhere, which cannot change: it is what a
+		// replace deleted. The name is freed for a new experiment by
+		// renaming the deleted one, which only an active one allows.
+		if err := moveAside(ctx, d, got.Experiment); err != nil {
+			return "", nil, err
+		}
+		resp, err := d.w.Experiments.CreateExperiment(ctx, *c)
+		if err != nil {
+			return "", nil, err
+		}
+		return resp.ExperimentId, nil, nil
+	}
 	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
 		return "", nil, fmt.Errorf("failed to restore the deleted experiment %s holding the name: %w", id, err)
 	}
@@ -71,13 +87,45 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 	return id, nil, nil
 }
 
+// moveAside renames a deleted experiment to <name>-deleted-<id>, restoring
+// it for the rename and deleting it again, so that its name can be given
+// to a new experiment.
+func moveAside(ctx context.Context, d *deployer, e *ml.Experiment) error {
+	id := e.ExperimentId
+	aside := e.Name + "-deleted-" + id
+	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
+		return fmt.Errorf("failed to restore the deleted experiment %s to rename it: %w", id, err)
+	}
+	if err := d.w.Experiments.UpdateExperiment(ctx, ml.UpdateExperiment{ExperimentId: id, NewName: aside}); err != nil {
+		return fmt.Errorf("failed to rename the deleted experiment %s to %q: %w", id, aside, err)
+	}
+	if err := d.w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: id}); err != nil {
+		return fmt.Errorf("failed to delete experiment %s again: %w", id, err)
+	}
+	d.progress("renamed deleted experiment %s (id %s) to %s: its artifact location differs from the bundle's", e.Name, id, aside)
+	return nil
+}
+
+// sameExperimentName reports whether two experiment names are one
+// workspace path: the workspace answers them without the /Workspace prefix
+// a bundle may give.
+func sameExperimentName(a, b string) bool {
+	strip := func(s string) string {
+		if rest, ok := strings.CutPrefix(s, "/Workspace/"); ok {
+			return "/" + rest
+		}
+		return s
+	}
+	return strip(a) == strip(b)
+}
+
 func (experimentsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
 	c := req.(*ml.CreateExperiment)
 	got, err := d.w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
 	if err != nil {
 		return "", nil, err
 	}
-	if got.Experiment.Name != c.Name {
+	if !sameExperimentName(got.Experiment.Name, c.Name) {
 		if err := d.w.Workspace.MkdirsByPath(ctx, path.Dir(c.Name)); err != nil {
 			return "", nil, fmt.Errorf("failed to create the folder of experiment %q: %w", c.Name, err)
 		}
@@ -120,7 +168,25 @@ func (experimentsType) read(ctx context.Context, w *databricks.WorkspaceClient, 
 	if got.Experiment == nil || got.Experiment.LifecycleStage == "deleted" {
 		return nil, fmt.Errorf("experiment %s is deleted: %w", id, apierr.ErrNotFound)
 	}
-	return normalise(ml.CreateExperiment{Name: got.Experiment.Name, ArtifactLocation: got.Experiment.ArtifactLocation, Tags: got.Experiment.Tags})
+	// The tags MLflow sets itself (mlflow.ownerId, ...) are not the bundle's.
+	var tags []ml.ExperimentTag
+	for _, t := range got.Experiment.Tags {
+		if !strings.HasPrefix(t.Key, "mlflow.") {
+			tags = append(tags, t)
+		}
+	}
+	return normalise(ml.CreateExperiment{Name: got.Experiment.Name, ArtifactLocation: got.Experiment.ArtifactLocation, Tags: tags})
+}
+
+// alignRemote gives the name read back the bundle's form when both name
+// the same path, so that a refresh does not report the /Workspace prefix
+// the workspace drops as a change.
+func (experimentsType) alignRemote(deployed, remote map[string]any) {
+	d, _ := deployed["name"].(string)
+	r, _ := remote["name"].(string)
+	if sameExperimentName(d, r) {
+		remote["name"] = d
+	}
 }
 
 func (experimentsType) find(ctx context.Context, d *deployer, name string) (string, error) {
