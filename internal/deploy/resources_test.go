@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +15,8 @@ import (
 	"github.com/brickci/brickci/internal/emulator"
 	"github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/service/catalog"
+	"github.com/databricks/databricks-sdk-go/service/iam"
+	"github.com/databricks/databricks-sdk-go/service/ml"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -366,6 +366,264 @@ func TestDataBundleLifecycle(t *testing.T) {
 	}
 }
 
+const (
+	mlSchema      = "ml.staging"
+	mlModel       = "ml.staging.chatbot"
+	mlTable       = "ml.staging.inference"
+	experimentDir = "/Workspace/Users/me@example.com/experiments/demo"
+	experimentAt  = experimentDir + "/chatbot"
+)
+
+// mlopsBundle is a bundle with an MLflow experiment with permissions in a
+// folder that does not exist yet, a workspace model registry model, a
+// Unity Catalog registered model with grants in a seeded schema, a
+// serving endpoint serving that model and a quality monitor on a seeded
+// table; mlopsServer seeds the schema and the table.
+func mlopsBundle(dir string) *bundle.Bundle {
+	b := demoBundle(dir)
+	b.Jobs = map[string]*bundle.Job{}
+	b.ServingEndpoints = map[string]*bundle.ServingEndpoint{
+		"chat": {Key: "chat", Config: map[string]any{
+			"name": endpointName,
+			"config": map[string]any{
+				"served_entities": []any{map[string]any{
+					"entity_name":           mlModel,
+					"entity_version":        "1",
+					"workload_size":         "Small",
+					"scale_to_zero_enabled": true,
+				}},
+			},
+		}, Permissions: []bundle.Permission{{Level: "CAN_QUERY", GroupName: "users"}}},
+	}
+	b.Resources = []bundle.Resource{
+		{Type: "experiments", Key: "chatbot", Name: experimentAt, Config: map[string]any{
+			"name": experimentAt,
+			"tags": []any{map[string]any{"key": "team", "value": "ml"}},
+		}, Permissions: []bundle.Permission{{Level: "CAN_READ", GroupName: "users"}}},
+		{Type: "models", Key: "legacy", Name: "demo-legacy-model", Config: map[string]any{
+			"name":        "demo-legacy-model",
+			"description": "the model before Unity Catalog",
+		}, Permissions: []bundle.Permission{{Level: "CAN_READ", GroupName: "users"}}},
+		{Type: "registered_models", Key: "chatbot", Name: "chatbot", Config: map[string]any{
+			"catalog_name": "ml",
+			"schema_name":  "staging",
+			"name":         "chatbot",
+			"comment":      "answers questions",
+		}, Grants: []bundle.Grant{{Principal: "ml-engineers", Privileges: []string{"EXECUTE"}}}},
+		{Type: "quality_monitors", Key: "inference", Name: mlTable, Config: map[string]any{
+			"table_name":         mlTable,
+			"assets_dir":         "/Workspace/Users/me@example.com/monitors/inference",
+			"output_schema_name": mlSchema,
+			"snapshot":           map[string]any{},
+			"schedule":           map[string]any{"quartz_cron_expression": "0 0 * * * ?", "timezone_id": "UTC"},
+		}},
+	}
+	return b
+}
+
+// mlopsServer is newServer with the schema and table mlopsBundle uses.
+func mlopsServer(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) (*emulator.Server, *databricks.WorkspaceClient) {
+	t.Helper()
+	srv, w := newServer(t, wrap)
+	if err := srv.Seed(testToken, emulator.Seed{Tables: []string{mlTable}}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, w
+}
+
+// TestMLOpsBundleLifecycle deploys an experiment, models, a serving
+// endpoint serving the registered model and a quality monitor, redeploys
+// unchanged, finds changes made in the workspace with a refresh and puts
+// them back, replaces the experiment and the monitor, and destroys it all.
+func TestMLOpsBundleLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := mlopsServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := mlopsBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+
+	if _, err := applyFiles(ctx, w, b, files(), fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	modelAt, endpointAt := firstIndex(reqs, http.MethodPost, "/unity-catalog/models"), firstIndex(reqs, http.MethodPost, "/serving-endpoints")
+	if modelAt < 0 || endpointAt < modelAt {
+		t.Errorf("serving endpoint created at request %d, the registered model it serves at %d: want the model first", endpointAt, modelAt)
+	}
+	exp, ok := srv.Experiments(testToken)[strings.TrimPrefix(experimentAt, "/Workspace")]
+	if !ok || exp.LifecycleStage != "active" {
+		t.Fatalf("experiment %s not created: %v", experimentAt, slices.Collect(maps.Keys(srv.Experiments(testToken))))
+	}
+	if o := srv.Objects(testToken)[strings.TrimPrefix(experimentDir, "/Workspace")]; o.Type != "DIRECTORY" {
+		t.Errorf("the experiment's folder is %+v, want a directory", o)
+	}
+	if !slices.ContainsFunc(srv.Permissions(testToken)["experiments/"+exp.ExperimentId], func(a iamACL) bool { return a.GroupName == "users" }) {
+		t.Errorf("experiment permissions %+v lack the group users", srv.Permissions(testToken)["experiments/"+exp.ExperimentId])
+	}
+	if m, ok := srv.Models(testToken)["demo-legacy-model"]; !ok || m.Description != "the model before Unity Catalog" || !slices.ContainsFunc(srv.Permissions(testToken)["registered-models/"+m.Id], func(a iamACL) bool { return a.GroupName == "users" }) {
+		t.Errorf("workspace model %+v, permissions %v", m, srv.Permissions(testToken))
+	}
+	if diff := cmp.Diff(map[string][]string{"ml-engineers": {"EXECUTE"}}, grantsOf(srv, "FUNCTION/"+mlModel)); diff != "" {
+		t.Errorf("registered model grants (-want +got):\n%s", diff)
+	}
+	mon, ok := srv.Monitors(testToken)[mlTable]
+	if !ok || mon.OutputSchemaName != mlSchema || mon.Schedule == nil || mon.Schedule.QuartzCronExpression != "0 0 * * * ?" {
+		t.Errorf("quality monitor %+v", mon)
+	}
+	if _, ok := srv.Endpoints(testToken)[endpointName]; !ok {
+		t.Error("serving endpoint not created")
+	}
+
+	before := len(srv.Requests())
+	second, err := applyFiles(ctx, w, b, files(), fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs = requestsSince(srv, before)
+	if got := writes(reqs); len(got) != 0 || second.Changed {
+		t.Errorf("no-change deploy changed %v and sent writes %v", second.Changed, got)
+	}
+	t.Logf("no-change deploy of the MLOps bundle: %d requests", len(reqs))
+
+	// Changes behind the deploy's back: the registered model's comment
+	// and a deleted experiment.
+	if _, err := w.RegisteredModels.Update(ctx, catalog.UpdateRegisteredModelRequest{FullName: mlModel, Comment: "edited by hand"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: exp.ExperimentId}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changed() {
+		t.Fatal("a plain plan compares with state only and must not see workspace edits")
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	drift := map[string]Action{}
+	for _, d := range plan.Drift {
+		drift[d.Kind+" "+d.Key] = d.Action
+	}
+	if diff := cmp.Diff(map[string]Action{"experiment chatbot": Missing, "registered_model chatbot": Drifted}, drift); diff != "" {
+		t.Errorf("refresh found (-want +got):\n%s\n%s", diff, planText(t, plan))
+	}
+	opts := fastOptions()
+	opts.Refresh = true
+	if _, err := applyFiles(ctx, w, b, files(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.RegisteredModels(testToken)[mlModel].Comment; got != "answers questions" {
+		t.Errorf("registered model comment %q after deploy --refresh", got)
+	}
+	exps := srv.Experiments(testToken)
+	if len(exps) != 1 || exps[exp.Name].ExperimentId != exp.ExperimentId || exps[exp.Name].LifecycleStage != "active" {
+		t.Errorf("the deleted experiment was not restored: %+v", exps)
+	}
+	again, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if again.Changed() {
+		t.Errorf("after deploy --refresh the workspace still differs:\n%s", planText(t, again))
+	}
+
+	// Fields that cannot be updated replace the resource.
+	resourceOf(t, b, "experiments", "chatbot").Config["artifact_location"] = "dbfs:/experiments/chatbot"
+	resourceOf(t, b, "quality_monitors", "inference").Config["assets_dir"] = "/Workspace/Users/me@example.com/monitors/inference-v2"
+	for _, c := range [][2]string{{"experiment", "chatbot"}, {"quality_monitor", "inference"}} {
+		if rc := planOf(t, w, b, files(), c[0], c[1]); rc.verb() != "replace" {
+			t.Errorf("%s %s plans %s, want replace", c[0], c[1], rc.verb())
+		}
+	}
+	before = len(srv.Requests())
+	if _, err := applyFiles(ctx, w, b, files(), fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	reqs = requestsSince(srv, before)
+	if mon, exp := countMatching(reqs, http.MethodDelete, "/monitor"), countMatching(reqs, http.MethodPost, "/experiments/delete"); mon != 1 || exp == 0 {
+		t.Errorf("replace deleted the monitor %d times and the experiment %d times, want 1 and at least 1: %v", mon, exp, writes(reqs))
+	}
+	if got := srv.Monitors(testToken)[mlTable].AssetsDir; got != "/Workspace/Users/me@example.com/monitors/inference-v2" {
+		t.Errorf("monitor assets_dir %q after the replace", got)
+	}
+	active := 0
+	for _, e := range srv.Experiments(testToken) {
+		if e.LifecycleStage == "active" {
+			active++
+			if e.Name != exp.Name || e.ArtifactLocation != "dbfs:/experiments/chatbot" {
+				t.Errorf("experiment after the replace: %+v", e)
+			}
+		}
+	}
+	if active != 1 {
+		t.Errorf("%d active experiments after the replace, want 1", active)
+	}
+	if again := planOf(t, w, b, files(), "experiment", "chatbot"); again.Action != Unchanged {
+		t.Errorf("after the replace the experiment plans %s", again.Action)
+	}
+
+	if err := Destroy(ctx, w, b, fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range srv.Experiments(testToken) {
+		if e.LifecycleStage != "deleted" {
+			t.Errorf("destroy left experiment %s %s", e.Name, e.LifecycleStage)
+		}
+	}
+	if n := len(srv.Models(testToken)) + len(srv.RegisteredModels(testToken)) + len(srv.Monitors(testToken)) + len(srv.Endpoints(testToken)); n != 0 {
+		t.Errorf("destroy left %d models, monitors and endpoints", n)
+	}
+	if _, ok := srv.Schemas(testToken)[mlSchema]; !ok {
+		t.Error("destroy deleted the seeded schema, which the bundle does not define")
+	}
+}
+
+// TestDeletedExperimentIsRestored deploys an experiment whose name a
+// deleted experiment holds: that one is restored, not duplicated.
+func TestDeletedExperimentIsRestored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := mlopsServer(t, nil)
+	if err := w.Workspace.MkdirsByPath(ctx, experimentDir); err != nil {
+		t.Fatal(err)
+	}
+	created, err := w.Experiments.CreateExperiment(ctx, ml.CreateExperiment{Name: experimentAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: created.ExperimentId}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := demoBundle(dir)
+	b.Jobs = nil
+	b.Resources = mlopsBundle(dir).Resources[:1]
+	res, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps := srv.Experiments(testToken)
+	e := exps[strings.TrimPrefix(experimentAt, "/Workspace")]
+	if len(exps) != 1 || e.ExperimentId != created.ExperimentId || e.LifecycleStage != "active" {
+		t.Errorf("experiments after the deploy: %+v; want experiment %s restored", exps, created.ExperimentId)
+	}
+	if !slices.ContainsFunc(e.Tags, func(t ml.ExperimentTag) bool { return t.Key == "team" && t.Value == "ml" }) {
+		t.Errorf("the restored experiment lacks the bundle's tag: %+v", e.Tags)
+	}
+	if st := res.Plan.st.resources.State["resources.experiments.chatbot"]; st.ID != created.ExperimentId {
+		t.Errorf("state records experiment %q, want %s", st.ID, created.ExperimentId)
+	}
+}
+
 // labelIDs replaces every id of the given map (id → label) in s.
 func labelIDs(s string, labels map[string]string) string {
 	ids := slices.Collect(maps.Keys(labels))
@@ -386,8 +644,4 @@ func planText(t *testing.T, p *PlanResult) string {
 	return buf.String()
 }
 
-var (
-	_ = json.Marshal
-	_ = fmt.Sprint
-	_ = strconv.Itoa
-)
+type iamACL = iam.AccessControlResponse
