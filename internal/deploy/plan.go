@@ -140,7 +140,7 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 		}
 		if rc.Action == Update && t.replaces(rc.ID, st.resources.State[a].State, norm) {
 			rc.Replace = true
-			if _, ok := t.(idIsName); ok && rc.ID != rc.Name {
+			if _, ok := t.(idIsName); ok && !sameID(t, rc.ID, rc.Name) {
 				// The name is the resource's identity: a rename replaces it.
 				rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
 			}
@@ -170,6 +170,18 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 // An idIsName type's id is its name (a serving endpoint, a Unity Catalog
 // object's full name): a new name is a new resource.
 type idIsName interface{ idIsName() }
+
+// A caseless type's id is a Unity Catalog name, which compares regardless
+// of case.
+type caseless interface{ caseless() }
+
+// sameID reports whether a resource recorded as id is the one named name.
+func sameID(t resourceType, id, name string) bool {
+	if _, ok := t.(caseless); ok {
+		return sameName(id, name)
+	}
+	return id == name
+}
 
 // planResource decides the action for one resource from its recorded state.
 func planResource(st *remoteState, addr string, norm map[string]any, desiredACL []iam.AccessControlRequest, objectID string) (Action, []FieldChange) {

@@ -27,6 +27,7 @@ func (qualityMonitorsType) name(s map[string]any) string {
 	return name
 }
 func (qualityMonitorsType) idIsName() {}
+func (qualityMonitorsType) caseless() {}
 
 func (qualityMonitorsType) catalogName(map[string]any) string { return "" }
 func (t qualityMonitorsType) catalogUses(cfg map[string]any) []string {
@@ -75,7 +76,7 @@ func (qualityMonitorsType) remove(ctx context.Context, d *deployer, id string) e
 }
 
 func (t qualityMonitorsType) replaces(id string, old, norm map[string]any) bool {
-	return id != t.name(norm) || fieldsDiffer(old, norm, []string{"assets_dir"})
+	return !sameName(id, t.name(norm)) || fieldsDiffer(old, norm, []string{"assets_dir"})
 }
 
 func (qualityMonitorsType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {

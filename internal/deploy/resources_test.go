@@ -645,3 +645,135 @@ func planText(t *testing.T, p *PlanResult) string {
 }
 
 type iamACL = iam.AccessControlResponse
+
+// TestDataBundleRefresh changes a schema's comment, deletes the volume and
+// deletes the pipeline in the workspace: a refresh reports all three and
+// deploy --refresh puts them back, the job running the pipeline then
+// running the new one.
+func TestDataBundleRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	first, err := applyFiles(ctx, w, b, files(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPipeline := onlyPipelineID(t, srv)
+	if _, err := w.Schemas.Update(ctx, catalog.UpdateSchema{FullName: dataSchema, Comment: "edited by hand"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Volumes.DeleteByName(ctx, dataVolume); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Pipelines.DeleteByPipelineId(ctx, oldPipeline); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	drift := map[string]Action{}
+	for _, d := range plan.Drift {
+		drift[d.Kind+" "+d.Key] = d.Action
+	}
+	want := map[string]Action{"schema data": Drifted, "volume landing": Missing, "pipeline etl": Missing}
+	if diff := cmp.Diff(want, drift); diff != "" {
+		t.Errorf("refresh found (-want +got):\n%s\n%s", diff, planText(t, plan))
+	}
+	opts := testOptions()
+	opts.Refresh = true
+	if _, err := applyFiles(ctx, w, b, files(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Schemas(testToken)[dataSchema].Comment; got != "raw data" {
+		t.Errorf("schema comment %q after deploy --refresh", got)
+	}
+	if _, ok := srv.Volumes(testToken)[dataVolume]; !ok {
+		t.Error("the deleted volume was not created again")
+	}
+	if diff := cmp.Diff(map[string][]string{"data-engineers": {"READ_VOLUME", "WRITE_VOLUME"}}, grantsOf(srv, "VOLUME/"+dataVolume)); diff != "" {
+		t.Errorf("grants of the volume created again (-want +got):\n%s", diff)
+	}
+	newPipeline := onlyPipelineID(t, srv)
+	if newPipeline == oldPipeline {
+		t.Fatal("the deleted pipeline was not created again")
+	}
+	if _, ok := srv.Permissions(testToken)["pipelines/"+newPipeline]; !ok {
+		t.Error("the pipeline created again has no permissions")
+	}
+	if got := srv.Jobs(testToken)[first.JobIDs["refresh"]].Tasks[0].PipelineTask.PipelineId; got != newPipeline {
+		t.Errorf("job refresh runs pipeline %s, want the new %s", got, newPipeline)
+	}
+	again, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if again.Changed() {
+		t.Errorf("after deploy --refresh the workspace still differs:\n%s", planText(t, again))
+	}
+}
+
+// TestUnityCatalogNamesIgnoreCase deploys a schema and a volume whose
+// names the bundle spells in mixed case, which Unity Catalog stores in
+// lower case: the volume still comes after its schema, a new comment is
+// an update in place and a refresh finds nothing changed.
+func TestUnityCatalogNamesIgnoreCase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	b.Jobs = nil
+	dropResource(b, "pipelines", "etl")
+	schema, vol := resourceOf(t, b, "schemas", "data"), resourceOf(t, b, "volumes", "landing")
+	schema.Config["catalog_name"], schema.Config["name"] = "Main", "Demo_Data"
+	vol.Config["catalog_name"], vol.Config["schema_name"], vol.Config["name"] = "MAIN", "demo_DATA", "Landing"
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if s, v := firstIndex(reqs, http.MethodPost, "/unity-catalog/schemas"), firstIndex(reqs, http.MethodPost, "/unity-catalog/volumes"); s < 0 || v < s {
+		t.Errorf("volume created at request %d, its schema at %d: want the schema first", v, s)
+	}
+	if _, ok := srv.Volumes(testToken)[dataVolume]; !ok {
+		t.Fatalf("volume %s not created: %v", dataVolume, slices.Collect(maps.Keys(srv.Volumes(testToken))))
+	}
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changed() {
+		t.Errorf("a refresh right after the deploy finds changes:\n%s", planText(t, plan))
+	}
+	schema.Config["comment"], vol.Config["comment"] = "new", "new"
+	for _, c := range [][2]string{{"schema", "data"}, {"volume", "landing"}} {
+		if rc := planOf(t, w, b, files(), c[0], c[1]); rc.Action != Update || rc.Replace {
+			t.Errorf("%s %s: a new comment plans %s, want an update in place: %+v", c[0], c[1], rc.verb(), rc.Fields)
+		}
+	}
+	before := len(srv.Requests())
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countMatching(requestsSince(srv, before), http.MethodDelete, "/unity-catalog/"); n != 0 {
+		t.Errorf("a new comment deleted %d Unity Catalog objects", n)
+	}
+	if got := srv.Volumes(testToken)[dataVolume].Comment; got != "new" {
+		t.Errorf("volume comment %q", got)
+	}
+}
