@@ -833,7 +833,7 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 	diffValues("", entry.State, norm, &drift)
 	var remote any
 	switch {
-	case rc.Action == Create || entry.ID == "" || t.replaces(entry.ID, entry.State, norm):
+	case rc.Action == Create || entry.ID == "" || rc.Replace || t.replaces(entry.ID, entry.State, norm):
 		if entry.ID != "" {
 			if err := t.remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
 				return false, fmt.Errorf("failed to delete %s to create it again: %w", t.label(key, entry.ID), err)

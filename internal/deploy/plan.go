@@ -122,6 +122,9 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 	if err != nil {
 		return nil, err
 	}
+	// Unity Catalog objects replaced by this plan: deleting them deletes
+	// what they hold.
+	var replacedNames []string
 	for i, a := range g.order {
 		t, key, _ := splitAddr(a)
 		r, norm := g.res[a], norms[i]
@@ -143,6 +146,17 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 			if _, ok := t.(idIsName); ok && !sameID(t, rc.ID, rc.Name) {
 				// The name is the resource's identity: a rename replaces it.
 				rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
+			}
+		}
+		if _, ok := t.(caseless); ok && rc.ID != "" {
+			if in := holder(replacedNames, rc.ID); in != "" && !rc.Replace {
+				// Its schema (or catalog) is deleted and created again, and
+				// it with it; the graph orders it after the holder.
+				rc.Action, rc.Replace = Update, true
+				rc.Fields = append(rc.Fields, FieldChange{Path: "schema", Old: in, New: in + " (replaced)"})
+			}
+			if rc.Replace {
+				replacedNames = append(replacedNames, rc.ID)
 			}
 		}
 		p.Resources = append(p.Resources, rc)
@@ -170,6 +184,17 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 // An idIsName type's id is its name (a serving endpoint, a Unity Catalog
 // object's full name): a new name is a new resource.
 type idIsName interface{ idIsName() }
+
+// holder returns the name among names that holds the Unity Catalog object
+// full (its catalog or schema), or "".
+func holder(names []string, full string) string {
+	for _, n := range names {
+		if len(full) > len(n) && full[len(n)] == '.' && sameName(full[:len(n)], n) {
+			return n
+		}
+	}
+	return ""
+}
 
 // A caseless type's id is a Unity Catalog name, which compares regardless
 // of case.

@@ -13,8 +13,10 @@ import (
 // name, catalog.schema, in lower case as Unity Catalog answers it (names
 // are compared regardless of case). Its comment and properties are updated
 // and its name changed in place (its tables stay); a new catalog or
-// storage root replaces it. A destroy deletes it
-// with what it holds (force), as the Databricks CLI does.
+// storage root replaces it. A destroy or a replace deletes it with what it
+// holds (force), as the Databricks CLI does; a replace therefore replaces
+// the bundle's volumes, registered models and monitors in it too (see
+// computePlan).
 type schemasType struct{}
 
 func (schemasType) group() string { return "schemas" }

@@ -777,3 +777,53 @@ func TestUnityCatalogNamesIgnoreCase(t *testing.T) {
 		t.Errorf("volume comment %q", got)
 	}
 }
+
+// TestReplacedSchemaTakesItsVolumes replaces a schema (a new storage
+// root), which deletes what it holds: the bundle's volume in it is created
+// again in the same deploy, with its grants, instead of being left
+// recorded in state as if it still existed.
+func TestReplacedSchemaTakesItsVolumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	resourceOf(t, b, "schemas", "data").Config["storage_root"] = "s3://data-bucket/demo"
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := planText(t, plan)
+	for _, want := range []string{"replace schema data", "replace volume landing"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if s := srv.Schemas(testToken)[dataSchema]; s.StorageRoot != "s3://data-bucket/demo" {
+		t.Errorf("schema after the replace: %+v", s)
+	}
+	if _, ok := srv.Volumes(testToken)[dataVolume]; !ok {
+		t.Fatal("the volume in the replaced schema was not created again")
+	}
+	if diff := cmp.Diff(map[string][]string{"data-engineers": {"READ_VOLUME", "WRITE_VOLUME"}}, grantsOf(srv, "VOLUME/"+dataVolume)); diff != "" {
+		t.Errorf("grants of the volume created again (-want +got):\n%s", diff)
+	}
+	again, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if again.Changed() {
+		t.Errorf("after the replace the workspace differs from the bundle:\n%s", planText(t, again))
+	}
+}
