@@ -238,7 +238,9 @@ func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []loc
 		// Nothing changes, but deployment.json does not record this
 		// resources.json (written by an earlier brickci, or a deploy
 		// stopped after its last resource change): record it, so that
-		// the next no-change deploy needs no lock.
+		// the next no-change deploy needs no lock. It finishes a deploy,
+		// so it counts as one.
+		d.st.deployment.Seq++
 		return d.lastWrite(ctx)
 	}
 	return nil
@@ -835,13 +837,33 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 	switch {
 	case rc.Action == Create || entry.ID == "" || rc.Replace || t.replaces(entry.ID, entry.State, norm):
 		if entry.ID != "" {
-			if err := t.remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
+			remove := t.remove
+			if rr, ok := t.(replaceRemover); ok {
+				remove = rr.removeToReplace
+			}
+			if err := remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
 				return false, fmt.Errorf("failed to delete %s to create it again: %w", t.label(key, entry.ID), err)
 			}
+			// Until the new one's id is recorded it is a pending create,
+			// so that a deploy interrupted after the create adopts it
+			// rather than failing on its name or duplicating it.
 			d.mu.Lock()
+			delete(d.st.resources.State, a)
 			delete(d.st.resources.State, permAddr(a))
 			delete(d.st.resources.State, grantAddr(a))
+			if !slices.Contains(d.st.resources.Pending, a) {
+				d.st.resources.Pending = append(d.st.resources.Pending, a)
+			}
+			if name := d.desiredName(a); name != "" {
+				if d.st.resources.PendingNames == nil {
+					d.st.resources.PendingNames = map[string]string{}
+				}
+				d.st.resources.PendingNames[a] = name
+			}
 			d.mu.Unlock()
+			if err := d.saveResources(ctx); err != nil {
+				return false, err
+			}
 			d.progress("deleted %s: a field that cannot be updated changed, so it is created again", t.label(key, entry.ID))
 		}
 		id, rem, err := t.create(ctx, d, req)
@@ -901,6 +923,12 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 		}
 	}
 	return dirty, nil
+}
+
+// A replaceRemover deletes a resource that is replaced in its own way: an
+// experiment frees its name first.
+type replaceRemover interface {
+	removeToReplace(ctx context.Context, d *deployer, id string) error
 }
 
 // applyACL sets a resource's access control list when it differs from the

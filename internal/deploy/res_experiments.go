@@ -20,8 +20,8 @@ import (
 // first. A deleted experiment holding the name (experiments are deleted
 // softly, and the name stays taken) is restored rather than duplicated.
 // A new name renames it and its tags are set in place; a new artifact
-// location replaces it (the deleted experiment is renamed to free the
-// name). The workspace answers names without the /Workspace prefix, which
+// location replaces it: the old one is renamed to <name>-deleted-<id> and
+// deleted, as a deleted experiment keeps its name taken. The workspace answers names without the /Workspace prefix, which
 // is no change.
 type experimentsType struct{}
 
@@ -60,22 +60,15 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 		return "", nil, err
 	}
 	got, gerr := d.w.Experiments.GetByName(ctx, ml.GetByNameRequest{ExperimentName: c.Name})
+	if gerr != nil && !isNotFound(gerr) {
+		return "", nil, fmt.Errorf("failed to look up the experiment holding the name %q: %w", c.Name, gerr)
+	}
 	if gerr != nil || got.Experiment == nil || got.Experiment.LifecycleStage != "deleted" {
 		return "", nil, fmt.Errorf("%w; an experiment with this name exists already and no deployment of this bundle recorded it: delete it or choose another name", err)
 	}
 	id := got.Experiment.ExperimentId
 	if c.ArtifactLocation != "" && got.Experiment.ArtifactLocation != c.ArtifactLocation {
-		// Its artifacts are elsewhere, which cannot change: it is what a
-		// replace deleted. The name is freed for a new experiment by
-		// renaming the deleted one, which only an active one allows.
-		if err := moveAside(ctx, d, got.Experiment); err != nil {
-			return "", nil, err
-		}
-		resp, err := d.w.Experiments.CreateExperiment(ctx, *c)
-		if err != nil {
-			return "", nil, err
-		}
-		return resp.ExperimentId, nil, nil
+		return "", nil, fmt.Errorf("%w; the deleted experiment %s holding the name keeps its artifacts in %q, not %q, which cannot change: restore it and delete it under another name, or choose another name", err, id, got.Experiment.ArtifactLocation, c.ArtifactLocation)
 	}
 	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
 		return "", nil, fmt.Errorf("failed to restore the deleted experiment %s holding the name: %w", id, err)
@@ -87,23 +80,32 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 	return id, nil, nil
 }
 
-// moveAside renames a deleted experiment to <name>-deleted-<id>, restoring
-// it for the rename and deleting it again, so that its name can be given
-// to a new experiment.
-func moveAside(ctx context.Context, d *deployer, e *ml.Experiment) error {
-	id := e.ExperimentId
-	aside := e.Name + "-deleted-" + id
-	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
-		return fmt.Errorf("failed to restore the deleted experiment %s to rename it: %w", id, err)
+// removeToReplace deletes an experiment that is replaced, renaming it to
+// <name>-deleted-<id> first: a deleted experiment keeps its name taken,
+// which the new one needs. Each step is skipped when done already, so a
+// replace interrupted half-way is finished by the next deploy.
+func (experimentsType) removeToReplace(ctx context.Context, d *deployer, id string) error {
+	got, err := d.w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
+	if err != nil {
+		return err
 	}
-	if err := d.w.Experiments.UpdateExperiment(ctx, ml.UpdateExperiment{ExperimentId: id, NewName: aside}); err != nil {
-		return fmt.Errorf("failed to rename the deleted experiment %s to %q: %w", id, aside, err)
+	e := got.Experiment
+	suffix := "-deleted-" + id
+	if strings.HasSuffix(e.Name, suffix) && e.LifecycleStage == "deleted" {
+		return nil
 	}
-	if err := d.w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: id}); err != nil {
-		return fmt.Errorf("failed to delete experiment %s again: %w", id, err)
+	if e.LifecycleStage == "deleted" {
+		// MLflow renames only active experiments.
+		if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
+			return fmt.Errorf("failed to restore the deleted experiment %s to rename it: %w", id, err)
+		}
 	}
-	d.progress("renamed deleted experiment %s (id %s) to %s: its artifact location differs from the bundle's", e.Name, id, aside)
-	return nil
+	if !strings.HasSuffix(e.Name, suffix) {
+		if err := d.w.Experiments.UpdateExperiment(ctx, ml.UpdateExperiment{ExperimentId: id, NewName: e.Name + suffix}); err != nil {
+			return fmt.Errorf("failed to rename experiment %s to %q before deleting it: %w", id, e.Name+suffix, err)
+		}
+	}
+	return d.w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: id})
 }
 
 // sameExperimentName reports whether two experiment names are one
