@@ -47,8 +47,10 @@ func seededServer(t testing.TB, cfg emulator.Config, wrap func(http.RoundTripper
 var quick = emulator.Config{Latency: time.Millisecond, TaskDuration: time.Millisecond}
 
 // cleanAllTypes deploys allTypesBundle once without faults and returns
-// the state it leaves and the number of requests it took.
-func cleanAllTypes(t *testing.T) (map[string]string, int) {
+// the state it leaves and the number of requests it took; with change,
+// it deploys it again after changeAllTypes and returns the state and the
+// requests of that second deploy.
+func cleanAllTypes(t *testing.T, change bool) (map[string]string, int) {
 	t.Helper()
 	srv, w := seededServer(t, quick, nil)
 	dir := t.TempDir()
@@ -57,7 +59,27 @@ func cleanAllTypes(t *testing.T) (map[string]string, int) {
 	if _, err := applyFiles(context.Background(), w, b, listFiles(t, dir, b.Workspace.FilePath), fastOptions()); err != nil {
 		t.Fatal(err)
 	}
-	return convergedState(t, srv), len(srv.Requests())
+	if !change {
+		return convergedState(t, srv), len(srv.Requests())
+	}
+	changeAllTypes(t, b)
+	before := len(srv.Requests())
+	if _, err := applyFiles(context.Background(), w, b, listFiles(t, dir, b.Workspace.FilePath), fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	return convergedState(t, srv), len(srv.Requests()) - before
+}
+
+// changeAllTypes edits allTypesBundle as a second commit might: comments
+// updated in place, and a volume, an experiment and a monitor replaced.
+func changeAllTypes(t testing.TB, b *bundle.Bundle) {
+	t.Helper()
+	resourceOf(t, b, "schemas", "data").Config["comment"] = "raw data, kept 30 days"
+	resourceOf(t, b, "registered_models", "chatbot").Config["comment"] = "answers more questions"
+	vol := resourceOf(t, b, "volumes", "landing")
+	vol.Config["volume_type"], vol.Config["storage_location"] = "EXTERNAL", "s3://landing-bucket/demo"
+	resourceOf(t, b, "experiments", "chatbot").Config["artifact_location"] = "dbfs:/experiments/chatbot"
+	resourceOf(t, b, "quality_monitors", "inference").Config["assets_dir"] = "/Workspace/Users/me@example.com/monitors/inference-v2"
 }
 
 // checkNoChange redeploys and fails the test when the redeploy writes.
@@ -84,7 +106,7 @@ func TestAllTypesConvergeUnderFaults(t *testing.T) {
 	if testing.Short() {
 		seeds = seeds[:1]
 	}
-	clean, _ := cleanAllTypes(t)
+	clean, _ := cleanAllTypes(t, false)
 	type run struct {
 		srv    *emulator.Server
 		deploy func(context.Context) error
@@ -156,60 +178,68 @@ func TestAllTypesConvergeUnderFaults(t *testing.T) {
 }
 
 // TestCancelledAllTypesDeployResumes cancels a first deploy of every
-// resource type after a pseudo-random number of requests, a few per seed,
-// then deploys again: the workspace holds exactly what a clean deploy
-// leaves (one of each resource; the rerun adopts what the cancelled one
-// created with each type's find), the lock is released, and a deploy
-// after that changes nothing.
+// resource type, and separately a redeploy after changeAllTypes (updates
+// in place and replaces), after a pseudo-random number of requests, a few
+// per seed, then deploys again: the workspace holds exactly what a clean
+// deploy leaves (one of each resource; the rerun adopts what the
+// cancelled one created with each type's find), the lock is released,
+// and a deploy after that changes nothing.
 func TestCancelledAllTypesDeployResumes(t *testing.T) {
 	t.Parallel()
-	clean, total := cleanAllTypes(t)
 	perSeed := 3
 	if testing.Short() {
 		perSeed = 1
 	}
-	for _, seed := range faultSeeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			t.Parallel()
-			rng := rand.New(rand.NewPCG(seed, 0xa11))
-			for range perSeed {
-				n := 1 + rng.Int64N(int64(total))
-				rt := &cancelAfter{}
-				srv, w := seededServer(t, quick, func(next http.RoundTripper) http.RoundTripper { rt.next = next; return rt })
-				dir := t.TempDir()
-				writeTree(t, dir, demoFiles)
-				b := allTypesBundle(dir)
-				files := listFiles(t, dir, b.Workspace.FilePath)
-				deploy := func(ctx context.Context) error {
-					_, err := applyFiles(ctx, w, b, files, fastOptions())
-					return err
+	for _, change := range []bool{false, true} {
+		clean, total := cleanAllTypes(t, change)
+		for _, seed := range faultSeeds {
+			t.Run(fmt.Sprintf("change=%v/seed=%d", change, seed), func(t *testing.T) {
+				t.Parallel()
+				rng := rand.New(rand.NewPCG(seed, 0xa11))
+				for range perSeed {
+					n := 1 + rng.Int64N(int64(total))
+					rt := &cancelAfter{}
+					srv, w := seededServer(t, quick, func(next http.RoundTripper) http.RoundTripper { rt.next = next; return rt })
+					dir := t.TempDir()
+					writeTree(t, dir, demoFiles)
+					b := allTypesBundle(dir)
+					deploy := func(ctx context.Context) error {
+						_, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), fastOptions())
+						return err
+					}
+					if change {
+						if err := deploy(context.Background()); err != nil {
+							t.Fatal(err)
+						}
+						changeAllTypes(t, b)
+					}
+					ctx, cancel := context.WithCancel(context.Background())
+					rt.arm(n, cancel)
+					err := deploy(ctx)
+					cancel()
+					if !srv.WaitIdle(5 * time.Second) {
+						t.Fatalf("n=%d: the emulator is still busy after the cancelled deploy", n)
+					}
+					if err == nil && rt.seen.Load() < int64(total)-2 {
+						t.Errorf("n=%d: deploy cancelled at request %d of %d reported success", n, n, total)
+					}
+					if err != nil && !errors.Is(err, context.Canceled) {
+						t.Errorf("n=%d: error does not say the deploy was cancelled: %v", n, err)
+					}
+					if lockHeld(srv) {
+						t.Errorf("n=%d: lock left behind by the cancelled deploy", n)
+					}
+					rt.arm(0, nil)
+					if err := deploy(context.Background()); err != nil {
+						t.Fatalf("n=%d: rerun after cancellation: %v", n, err)
+					}
+					if diff := cmp.Diff(clean, convergedState(t, srv)); diff != "" {
+						t.Errorf("n=%d: state after the rerun differs from a clean deploy (-clean +got):\n%s", n, diff)
+					}
+					checkNoChange(t, srv, deploy)
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				rt.arm(n, cancel)
-				err := deploy(ctx)
-				cancel()
-				if !srv.WaitIdle(5 * time.Second) {
-					t.Fatalf("n=%d: the emulator is still busy after the cancelled deploy", n)
-				}
-				if err == nil && rt.seen.Load() < int64(total)-2 {
-					t.Errorf("n=%d: deploy cancelled at request %d of %d reported success", n, n, total)
-				}
-				if err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("n=%d: error does not say the deploy was cancelled: %v", n, err)
-				}
-				if lockHeld(srv) {
-					t.Errorf("n=%d: lock left behind by the cancelled deploy", n)
-				}
-				rt.arm(0, nil)
-				if err := deploy(context.Background()); err != nil {
-					t.Fatalf("n=%d: rerun after cancellation: %v", n, err)
-				}
-				if diff := cmp.Diff(clean, convergedState(t, srv)); diff != "" {
-					t.Errorf("n=%d: state after the rerun differs from a clean deploy (-clean +got):\n%s", n, diff)
-				}
-				checkNoChange(t, srv, deploy)
-			}
-		})
+			})
+		}
 	}
 }
 

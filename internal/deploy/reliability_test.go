@@ -72,6 +72,7 @@ func faultyServer(t testing.TB, cfg emulator.Config, wrap func(http.RoundTripper
 var (
 	timestampField = regexp.MustCompile(`"([a-z_]*timestamp)":\s*[0-9]+`)
 	loopbackURL    = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+	movedAside     = regexp.MustCompile(`-deleted-[0-9]+$`)
 )
 
 // convergedState renders what a deploy leaves in the workspace as
@@ -107,7 +108,7 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 		labels = append(labels, idLabel{id, "<pipeline:" + spec.Name + ">"})
 	}
 	for name, e := range srv.Experiments(testToken) {
-		labels = append(labels, idLabel{e.ExperimentId, "<experiment:" + name + ">"})
+		labels = append(labels, idLabel{e.ExperimentId, "<experiment:" + movedAside.ReplaceAllString(name, "-deleted") + ">"})
 	}
 	for name, m := range srv.Models(testToken) {
 		labels = append(labels, idLabel{m.Id, "<model:" + name + ">"})
@@ -206,7 +207,9 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 		out["pipeline "+name] = list[0]
 	}
 	for name, e := range srv.Experiments(testToken) {
-		out["experiment "+name] = asJSON(e)
+		// The name a replace moves a deleted experiment aside to holds
+		// its id.
+		out["experiment "+movedAside.ReplaceAllString(name, "-deleted")] = asJSON(e)
 	}
 	for name, m := range srv.Models(testToken) {
 		out["model "+name] = asJSON(m)
