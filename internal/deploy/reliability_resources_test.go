@@ -356,3 +356,57 @@ func checkSingles(t *testing.T, srv *emulator.Server) {
 		t.Errorf("resources by name (-want +got):\n%s", diff)
 	}
 }
+
+// TestLostCreateOfEachTypeIsAdopted loses the answer to the create of
+// each resource type in turn, as a connection dropped after the
+// workspace did the work: the deploy fails, and the next one finds the
+// resource by its name (each type's find) and records it, so the
+// workspace ends as after a clean deploy, with nothing twice.
+func TestLostCreateOfEachTypeIsAdopted(t *testing.T) {
+	t.Parallel()
+	clean, _ := cleanAllTypes(t, false)
+	for _, c := range []struct{ name, method, suffix string }{
+		{"schema", http.MethodPost, "/unity-catalog/schemas"},
+		{"volume", http.MethodPost, "/unity-catalog/volumes"},
+		{"registered model", http.MethodPost, "/unity-catalog/models"},
+		{"quality monitor", http.MethodPost, "/monitor"},
+		{"pipeline", http.MethodPost, "/api/2.0/pipelines"},
+		{"experiment", http.MethodPost, "/mlflow/experiments/create"},
+		{"model", http.MethodPost, "/mlflow/registered-models/create"},
+		{"serving endpoint", http.MethodPost, "/api/2.0/serving-endpoints"},
+		{"job", http.MethodPost, "/jobs/create"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rt := &dropAnswer{cancel: cancel, match: func(r *http.Request) bool {
+				return r.Method == c.method && strings.HasSuffix(r.URL.Path, c.suffix)
+			}}
+			srv, w := seededServer(t, quick, func(next http.RoundTripper) http.RoundTripper { rt.next = next; return rt })
+			dir := t.TempDir()
+			writeTree(t, dir, demoFiles)
+			b := allTypesBundle(dir)
+			deploy := func(ctx context.Context) error {
+				_, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), fastOptions())
+				return err
+			}
+			if err := deploy(ctx); err == nil {
+				t.Fatal("a deploy whose create lost its answer reported success")
+			}
+			if !srv.WaitIdle(5 * time.Second) {
+				t.Fatal("the emulator is still busy after the interrupted deploy")
+			}
+			if !rt.dropped {
+				t.Fatalf("no %s create was sent", c.name)
+			}
+			if err := deploy(context.Background()); err != nil {
+				t.Fatalf("redeploy: %v", err)
+			}
+			checkSingles(t, srv)
+			if diff := cmp.Diff(clean, convergedState(t, srv)); diff != "" {
+				t.Errorf("state after the redeploy differs from a clean deploy (-clean +got):\n%s", diff)
+			}
+		})
+	}
+}
