@@ -17,6 +17,7 @@ import (
 	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 	"github.com/databricks/databricks-sdk-go/service/ml"
+	"github.com/databricks/databricks-sdk-go/service/pipelines"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -825,5 +826,56 @@ func TestReplacedSchemaTakesItsVolumes(t *testing.T) {
 	}
 	if again.Changed() {
 		t.Errorf("after the replace the workspace differs from the bundle:\n%s", planText(t, again))
+	}
+}
+
+// TestPipelineRefreshReadsWhatTheSpecLacks deploys a pipeline with
+// settings its create request carries outside the spec (run_as,
+// parameters, allow_duplicate_names): a refresh right after the deploy
+// reports no change, and one made in the workspace is reported.
+func TestPipelineRefreshReadsWhatTheSpecLacks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	b.Jobs = nil
+	p := resourceOf(t, b, "pipelines", "etl")
+	p.Config["run_as"] = map[string]any{"service_principal_name": servingSP}
+	p.Config["parameters"] = map[string]any{"day": "2026-12-01"}
+	p.Config["allow_duplicate_names"] = true
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changed() {
+		t.Errorf("a refresh right after the deploy finds changes:\n%s", planText(t, plan))
+	}
+	id := plan.Resources[slices.IndexFunc(plan.Resources, func(r ResourceChange) bool { return r.Key == "etl" })].ID
+	got, err := w.Pipelines.GetByPipelineId(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var edit pipelines.EditPipeline
+	if err := convert(got.Spec, &edit); err != nil {
+		t.Fatal(err)
+	}
+	edit.PipelineId, edit.Parameters = id, map[string]string{"day": "yesterday"}
+	if err := w.Pipelines.Update(ctx, edit); err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Drift) != 1 || len(plan.Drift[0].Fields) != 1 || plan.Drift[0].Fields[0].Path != "parameters.day" {
+		t.Errorf("a parameter changed in the workspace: drift %+v", plan.Drift)
 	}
 }
