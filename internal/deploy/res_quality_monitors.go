@@ -87,6 +87,17 @@ func (qualityMonitorsType) read(ctx context.Context, w *databricks.WorkspaceClie
 	return normalise(info)
 }
 
+// alignRemote: the create request's warehouse_id and skip_builtin_dashboard
+// are never read back, and the table's name comes back in lower case.
+func (qualityMonitorsType) alignRemote(deployed, remote map[string]any) {
+	for _, f := range []string{"warehouse_id", "skip_builtin_dashboard"} {
+		if v, ok := deployed[f]; ok {
+			remote[f] = v
+		}
+	}
+	alignNames(deployed, remote, "table_name", "output_schema_name")
+}
+
 func (qualityMonitorsType) find(ctx context.Context, d *deployer, table string) (string, error) {
 	if _, err := d.w.QualityMonitors.Get(ctx, catalog.GetQualityMonitorRequest{TableName: table}); err != nil {
 		if isNotFound(err) {

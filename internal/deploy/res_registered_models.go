@@ -74,6 +74,11 @@ func (registeredModelsType) replaces(id string, old, norm map[string]any) bool {
 // alignRemote: Unity Catalog answers names in lower case.
 func (registeredModelsType) alignRemote(deployed, remote map[string]any) {
 	alignNames(deployed, remote, "catalog_name", "schema_name", "name")
+	// A read without include_aliases answers no aliases; they are set on
+	// model versions.
+	if v, ok := deployed["aliases"]; ok {
+		remote["aliases"] = v
+	}
 }
 
 func (registeredModelsType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {

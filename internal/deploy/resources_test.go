@@ -417,6 +417,7 @@ func mlopsBundle(dir string) *bundle.Bundle {
 			"output_schema_name": mlSchema,
 			"snapshot":           map[string]any{},
 			"schedule":           map[string]any{"quartz_cron_expression": "0 0 * * * ?", "timezone_id": "UTC"},
+			"warehouse_id":       "4e8a9c0f1a2b3c4d",
 		}},
 	}
 	return b
