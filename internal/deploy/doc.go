@@ -3,8 +3,9 @@
 // Databricks CLI.
 //
 // It owns the desired state computed from a resolved [bundle.Bundle] (file
-// hashes, job settings with deploy-time references resolved in dependency
-// order, serving endpoints and permissions), the remote state kept in the
+// hashes, the settings of every resource type it handles (resource.go)
+// with deploy-time references resolved in dependency order, permissions
+// and Unity Catalog grants), the remote state kept in the
 // target's state path (resources.json and deployment.json in the shapes the
 // Databricks CLI's direct deployment engine writes, so either tool can adopt
 // the other's deployment), the deploy lock (<state_path>/deploy.lock, shared
