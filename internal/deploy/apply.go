@@ -107,6 +107,10 @@ type deployer struct {
 	mu sync.Mutex
 	// outMu serialises progress lines.
 	outMu sync.Mutex
+	// renamed maps the old full names of the Unity Catalog objects this
+	// deploy renamed to the new ones (guarded by mu): what they hold moved
+	// with them.
+	renamed map[string]string
 }
 
 func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle, opts Options) (*deployer, error) {
@@ -815,6 +819,10 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 	d.mu.Lock()
 	req, norm, err := t.desired(d.b, r, ids)
 	entry := d.st.resources.State[a]
+	if _, ok := t.(caseless); ok && entry.ID != "" {
+		// Renaming its schema moved it.
+		entry.ID = movedWith(d.renamed, entry.ID)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -899,6 +907,14 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 			return false, fmt.Errorf("failed to update %s %q (id %s): %w", what, key, entry.ID, err)
 		}
 		remote = rem
+		if _, ok := t.(caseless); ok && newID != "" && !sameName(newID, entry.ID) {
+			d.mu.Lock()
+			if d.renamed == nil {
+				d.renamed = map[string]string{}
+			}
+			d.renamed[entry.ID] = newID
+			d.mu.Unlock()
+		}
 		if newID != "" {
 			entry.ID = newID // renamed; its grants and permissions follow it
 		}

@@ -123,8 +123,10 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 		return nil, err
 	}
 	// Unity Catalog objects replaced by this plan: deleting them deletes
-	// what they hold.
+	// what they hold. And those renamed, old name to new: renaming them
+	// moves what they hold.
 	var replacedNames []string
+	renamedNames := map[string]string{}
 	for i, a := range g.order {
 		t, key, _ := splitAddr(a)
 		r, norm := g.res[a], norms[i]
@@ -141,12 +143,20 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 				rc.Action, rc.Fields = Update, append(rc.Fields, f)
 			}
 		}
-		if rc.Action == Update && t.replaces(rc.ID, st.resources.State[a].State, norm) {
+		// Where the resource is once the objects holding it are renamed.
+		at := rc.ID
+		if _, ok := t.(caseless); ok {
+			at = movedWith(renamedNames, rc.ID)
+		}
+		if rc.Action == Update && t.replaces(at, st.resources.State[a].State, norm) {
 			rc.Replace = true
-			if _, ok := t.(idIsName); ok && !sameID(t, rc.ID, rc.Name) {
+			if _, ok := t.(idIsName); ok && !sameID(t, at, rc.Name) {
 				// The name is the resource's identity: a rename replaces it.
 				rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
 			}
+		}
+		if _, ok := t.(caseless); ok && rc.Action == Update && !rc.Replace && !sameName(at, rc.Name) {
+			renamedNames[rc.ID] = rc.Name
 		}
 		if _, ok := t.(caseless); ok && rc.ID != "" {
 			if in := holder(replacedNames, rc.ID); in != "" && !rc.Replace {
@@ -194,6 +204,18 @@ func holder(names []string, full string) string {
 		}
 	}
 	return ""
+}
+
+// movedWith returns where the Unity Catalog object full is once the
+// objects renamed (old name to new) are: a volume of a renamed schema is
+// in the schema of the new name.
+func movedWith(renamed map[string]string, full string) string {
+	for old, n := range renamed {
+		if h := holder([]string{old}, full); h != "" {
+			return n + full[len(h):]
+		}
+	}
+	return full
 }
 
 // A caseless type's id is a Unity Catalog name, which compares regardless

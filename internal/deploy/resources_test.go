@@ -880,3 +880,51 @@ func TestPipelineRefreshReadsWhatTheSpecLacks(t *testing.T) {
 		t.Errorf("a parameter changed in the workspace: drift %+v", plan.Drift)
 	}
 }
+
+// TestRenamedSchemaKeepsItsVolumes renames a schema in the bundle, and
+// with it the schema its volume names: the schema is renamed in place,
+// which moves the volume, so the volume is only recorded under its new
+// name, not replaced.
+func TestRenamedSchemaKeepsItsVolumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	resourceOf(t, b, "schemas", "data").Config["name"] = "curated"
+	resourceOf(t, b, "volumes", "landing").Config["schema_name"] = "curated"
+	resourceOf(t, b, "pipelines", "etl").Config["schema"] = "curated"
+	for _, c := range [][2]string{{"schema", "data"}, {"volume", "landing"}} {
+		if rc := planOf(t, w, b, files(), c[0], c[1]); rc.Action != Update || rc.Replace {
+			t.Errorf("%s %s: a renamed schema plans %s, want an update in place: %+v", c[0], c[1], rc.verb(), rc.Fields)
+		}
+	}
+	before := len(srv.Requests())
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countMatching(requestsSince(srv, before), http.MethodDelete, "/unity-catalog/"); n != 0 {
+		t.Errorf("renaming the schema deleted %d Unity Catalog objects", n)
+	}
+	if _, ok := srv.Volumes(testToken)["main.curated.landing"]; !ok {
+		t.Errorf("volumes after the rename: %v", slices.Collect(maps.Keys(srv.Volumes(testToken))))
+	}
+	if diff := cmp.Diff(map[string][]string{"data-engineers": {"READ_VOLUME", "WRITE_VOLUME"}}, grantsOf(srv, "VOLUME/main.curated.landing")); diff != "" {
+		t.Errorf("grants of the moved volume (-want +got):\n%s", diff)
+	}
+	plan, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changed() {
+		t.Errorf("after the rename the workspace differs from the bundle:\n%s", planText(t, plan))
+	}
+}
