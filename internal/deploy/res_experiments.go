@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -56,7 +55,7 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 	if err == nil {
 		return resp.ExperimentId, nil, nil
 	}
-	if !errors.Is(err, apierr.ErrResourceAlreadyExists) {
+	if !isExists(err) {
 		return "", nil, err
 	}
 	got, gerr := d.w.Experiments.GetByName(ctx, ml.GetByNameRequest{ExperimentName: c.Name})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"regexp"
@@ -589,41 +590,75 @@ func TestMLOpsBundleLifecycle(t *testing.T) {
 }
 
 // TestDeletedExperimentIsRestored deploys an experiment whose name a
-// deleted experiment holds: that one is restored, not duplicated.
+// deleted experiment holds: that one is restored, not duplicated, whether
+// the create is refused with RESOURCE_ALREADY_EXISTS or, as the API
+// reference warns it may be in some contexts, ALREADY_EXISTS.
 func TestDeletedExperimentIsRestored(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	srv, w := mlopsServer(t, nil)
-	if err := w.Workspace.MkdirsByPath(ctx, experimentDir); err != nil {
-		t.Fatal(err)
+	for _, code := range []string{"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			srv, w := mlopsServer(t, func(next http.RoundTripper) http.RoundTripper {
+				return &recodeError{next: next, suffix: "/mlflow/experiments/create", from: "RESOURCE_ALREADY_EXISTS", to: code}
+			})
+			if err := w.Workspace.MkdirsByPath(ctx, experimentDir); err != nil {
+				t.Fatal(err)
+			}
+			created, err := w.Experiments.CreateExperiment(ctx, ml.CreateExperiment{Name: experimentAt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: created.ExperimentId}); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			writeTree(t, dir, demoFiles)
+			b := demoBundle(dir)
+			b.Jobs = nil
+			b.Resources = mlopsBundle(dir).Resources[:1]
+			res, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			exps := srv.Experiments(testToken)
+			e := exps[strings.TrimPrefix(experimentAt, "/Workspace")]
+			if len(exps) != 1 || e.ExperimentId != created.ExperimentId || e.LifecycleStage != "active" {
+				t.Errorf("experiments after the deploy: %+v; want experiment %s restored", exps, created.ExperimentId)
+			}
+			if !slices.ContainsFunc(e.Tags, func(t ml.ExperimentTag) bool { return t.Key == "team" && t.Value == "ml" }) {
+				t.Errorf("the restored experiment lacks the bundle's tag: %+v", e.Tags)
+			}
+			if st := res.Plan.st.resources.State["resources.experiments.chatbot"]; st.ID != created.ExperimentId {
+				t.Errorf("state records experiment %q, want %s", st.ID, created.ExperimentId)
+			}
+		})
 	}
-	created, err := w.Experiments.CreateExperiment(ctx, ml.CreateExperiment{Name: experimentAt})
+}
+
+// recodeError rewrites the error code of failed answers to requests whose
+// path ends in suffix.
+type recodeError struct {
+	next     http.RoundTripper
+	suffix   string
+	from, to string
+}
+
+func (r *recodeError) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 || !strings.HasSuffix(req.URL.Path, r.suffix) {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if err := w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: created.ExperimentId}); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
-	b.Jobs = nil
-	b.Resources = mlopsBundle(dir).Resources[:1]
-	res, err := applyFiles(ctx, w, b, listFiles(t, dir, b.Workspace.FilePath), testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exps := srv.Experiments(testToken)
-	e := exps[strings.TrimPrefix(experimentAt, "/Workspace")]
-	if len(exps) != 1 || e.ExperimentId != created.ExperimentId || e.LifecycleStage != "active" {
-		t.Errorf("experiments after the deploy: %+v; want experiment %s restored", exps, created.ExperimentId)
-	}
-	if !slices.ContainsFunc(e.Tags, func(t ml.ExperimentTag) bool { return t.Key == "team" && t.Value == "ml" }) {
-		t.Errorf("the restored experiment lacks the bundle's tag: %+v", e.Tags)
-	}
-	if st := res.Plan.st.resources.State["resources.experiments.chatbot"]; st.ID != created.ExperimentId {
-		t.Errorf("state records experiment %q, want %s", st.ID, created.ExperimentId)
-	}
+	body = bytes.ReplaceAll(body, []byte(`"`+r.from+`"`), []byte(`"`+r.to+`"`))
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
 }
 
 // labelIDs replaces every id of the given map (id → label) in s.
