@@ -475,9 +475,14 @@ func TestMLOpsBundleLifecycle(t *testing.T) {
 	if !ok || mon.OutputSchemaName != mlSchema || mon.Schedule == nil || mon.Schedule.QuartzCronExpression != "0 0 * * * ?" {
 		t.Errorf("quality monitor %+v", mon)
 	}
-	if _, ok := srv.Endpoints(testToken)[endpointName]; !ok {
+	ep, ok := srv.Endpoints(testToken)[endpointName]
+	if !ok {
 		t.Error("serving endpoint not created")
 	}
+	_, raw := stateEntries(t, srv)
+	golden(t, "contract/resources_mlops.json", labelIDs(string(raw), map[string]string{
+		exp.ExperimentId: "<id:experiment>", srv.Models(testToken)["demo-legacy-model"].Id: "<id:model>", ep.Id: "<id:endpoint>",
+	}))
 
 	before := len(srv.Requests())
 	second, err := applyFiles(ctx, w, b, files(), fastOptions())

@@ -332,11 +332,15 @@ func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, st *
 
 // permDependsOn is the dependency of a permissions entry on its resource:
 // the field of the resource the object id is made of (a serving endpoint's
-// internal endpoint_id, any other resource's id).
+// internal endpoint_id, a workspace model's model_id, any other resource's
+// id), as the Databricks CLI names them.
 func permDependsOn(addr string) []DependsOn {
 	field := "id"
-	if strings.HasPrefix(addr, "resources.model_serving_endpoints.") {
+	switch {
+	case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
 		field = "endpoint_id"
+	case strings.HasPrefix(addr, "resources.models."):
+		field = "model_id"
 	}
 	return []DependsOn{{Node: addr, Label: "${" + addr + "." + field + "}"}}
 }
