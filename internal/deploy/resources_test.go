@@ -354,6 +354,19 @@ func TestDataBundleLifecycle(t *testing.T) {
 		t.Error("state still records the dropped volume or its grants")
 	}
 
+	// Grants removed from the bundle altogether are revoked, and no
+	// longer recorded.
+	schema.Grants = nil
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string][]string{"auditors": {"USE_SCHEMA"}}, grantsOf(srv, "SCHEMA/"+dataSchema)); diff != "" {
+		t.Errorf("schema grants after removing them from the bundle (-want +got):\n%s", diff)
+	}
+	if rs, _ := stateEntries(t, srv); rs.State["resources.schemas.data.grants"].ID != "" {
+		t.Error("state still records the schema's grants")
+	}
+
 	if err := Destroy(ctx, w, b, testOptions()); err != nil {
 		t.Fatal(err)
 	}
