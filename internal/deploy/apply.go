@@ -45,8 +45,8 @@ type Options struct {
 	User string
 	// NewID returns lock ids and state lineages; default random UUIDs.
 	NewID func() string
-	// Refresh reads every deployed job and endpoint first (PlanResult.Refresh)
-	// and puts back the ones changed or deleted in the workspace.
+	// Refresh reads every deployed resource first (PlanResult.Refresh) and
+	// puts back the ones changed or deleted in the workspace.
 	Refresh bool
 }
 
@@ -107,6 +107,10 @@ type deployer struct {
 	mu sync.Mutex
 	// outMu serialises progress lines.
 	outMu sync.Mutex
+	// renamed maps the old full names of the Unity Catalog objects this
+	// deploy renamed to the new ones (guarded by mu): what they hold moved
+	// with them.
+	renamed map[string]string
 }
 
 func newDeployer(w *databricks.WorkspaceClient, fs workspaceFS, b *bundle.Bundle, opts Options) (*deployer, error) {
@@ -238,7 +242,9 @@ func (d *deployer) applyLocked(ctx context.Context, st *remoteState, files []loc
 		// Nothing changes, but deployment.json does not record this
 		// resources.json (written by an earlier brickci, or a deploy
 		// stopped after its last resource change): record it, so that
-		// the next no-change deploy needs no lock.
+		// the next no-change deploy needs no lock. It finishes a deploy,
+		// so it counts as one.
+		d.st.deployment.Seq++
 		return d.lastWrite(ctx)
 	}
 	return nil
@@ -813,6 +819,10 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 	d.mu.Lock()
 	req, norm, err := t.desired(d.b, r, ids)
 	entry := d.st.resources.State[a]
+	if _, ok := t.(caseless); ok && entry.ID != "" {
+		// Renaming its schema moved it.
+		entry.ID = movedWith(d.renamed, entry.ID)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -833,15 +843,35 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 	diffValues("", entry.State, norm, &drift)
 	var remote any
 	switch {
-	case rc.Action == Create || entry.ID == "" || t.replaces(entry.ID, entry.State, norm):
+	case rc.Action == Create || entry.ID == "" || rc.Replace || t.replaces(entry.ID, entry.State, norm):
 		if entry.ID != "" {
-			if err := t.remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
+			remove := t.remove
+			if rr, ok := t.(replaceRemover); ok {
+				remove = rr.removeToReplace
+			}
+			if err := remove(ctx, d, entry.ID); err != nil && !isNotFound(err) {
 				return false, fmt.Errorf("failed to delete %s to create it again: %w", t.label(key, entry.ID), err)
 			}
+			// Until the new one's id is recorded it is a pending create,
+			// so that a deploy interrupted after the create adopts it
+			// rather than failing on its name or duplicating it.
 			d.mu.Lock()
+			delete(d.st.resources.State, a)
 			delete(d.st.resources.State, permAddr(a))
 			delete(d.st.resources.State, grantAddr(a))
+			if !slices.Contains(d.st.resources.Pending, a) {
+				d.st.resources.Pending = append(d.st.resources.Pending, a)
+			}
+			if name := d.desiredName(a); name != "" {
+				if d.st.resources.PendingNames == nil {
+					d.st.resources.PendingNames = map[string]string{}
+				}
+				d.st.resources.PendingNames[a] = name
+			}
 			d.mu.Unlock()
+			if err := d.saveResources(ctx); err != nil {
+				return false, err
+			}
 			d.progress("deleted %s: a field that cannot be updated changed, so it is created again", t.label(key, entry.ID))
 		}
 		id, rem, err := t.create(ctx, d, req)
@@ -877,6 +907,14 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 			return false, fmt.Errorf("failed to update %s %q (id %s): %w", what, key, entry.ID, err)
 		}
 		remote = rem
+		if _, ok := t.(caseless); ok && newID != "" && !sameName(newID, entry.ID) {
+			d.mu.Lock()
+			if d.renamed == nil {
+				d.renamed = map[string]string{}
+			}
+			d.renamed[entry.ID] = newID
+			d.mu.Unlock()
+		}
 		if newID != "" {
 			entry.ID = newID // renamed; its grants and permissions follow it
 		}
@@ -901,6 +939,12 @@ func (d *deployer) applyOne(ctx context.Context, a string, r *bundle.Resource, r
 		}
 	}
 	return dirty, nil
+}
+
+// A replaceRemover deletes a resource that is replaced in its own way: an
+// experiment frees its name first.
+type replaceRemover interface {
+	removeToReplace(ctx context.Context, d *deployer, id string) error
 }
 
 // applyACL sets a resource's access control list when it differs from the

@@ -492,3 +492,44 @@ func countStatus(reqs []emulator.Request, suffix string, status int) int {
 	}
 	return n
 }
+
+// BenchmarkNoChangeRedeployResources redeploys, unchanged, the data
+// bundle (schema, volume, pipeline and jobs using it) and the MLOps bundle
+// (experiment, models, serving endpoint, quality monitor) with
+// benchLatency on every request.
+func BenchmarkNoChangeRedeployResources(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		bundle func(dir string) *bundle.Bundle
+	}{{"data", dataBundle}, {"mlops", mlopsBundle}} {
+		b.Run(c.name, func(b *testing.B) {
+			trips := &tripRecorder{}
+			srv, w := seededServer(b, emulator.Config{TaskDuration: time.Millisecond}, func(next http.RoundTripper) http.RoundTripper { trips.next = next; return trips })
+			dir := b.TempDir()
+			writeTree(b, dir, demoFiles)
+			bn := c.bundle(dir)
+			files := listFiles(b, dir, bn.Workspace.FilePath)
+			if _, err := applyFiles(context.Background(), w, bn, files, fastOptions()); err != nil {
+				b.Fatal(err)
+			}
+			if err := srv.Configure(emulator.Config{Latency: benchLatency, TaskDuration: time.Millisecond}); err != nil {
+				b.Fatal(err)
+			}
+			var sum tally
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				before, tripsBefore := len(srv.Requests()), trips.count()
+				res, err := applyFiles(context.Background(), w, bn, files, fastOptions())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Changed {
+					b.Fatal("the redeploy changed something")
+				}
+				_, rt := trips.since(tripsBefore)
+				sum.add(res, requestsSince(srv, before), rt)
+			}
+			sum.report(b)
+		})
+	}
+}

@@ -53,8 +53,9 @@ func Plan(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, 
 }
 
 // Apply deploys b: it takes the deploy lock, uploads changed files,
-// creates, resets and deletes jobs and serving endpoints, sets permissions
-// and records state after every change, then releases the lock, also on
+// creates, updates, replaces and deletes the bundle's resources, sets
+// permissions and grants and records state after every change, then
+// releases the lock, also on
 // failure and cancellation. A Result is returned with the job ids known so
 // far even when err is not nil.
 func Apply(ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []bundle.File, opts Options) (*Result, error) {

@@ -134,7 +134,8 @@ func newGraph(b *bundle.Bundle) (*graph, error) {
 		if c, ok := typeOf(r.Type).(catalogObject); ok {
 			for _, n := range c.catalogNames(r.Config) {
 				if n != "" {
-					byName[n] = addr(r.Type, r.Key)
+					// Unity Catalog names are case-insensitive.
+					byName[strings.ToLower(n)] = addr(r.Type, r.Key)
 				}
 			}
 		}
@@ -159,7 +160,7 @@ func newGraph(b *bundle.Bundle) (*graph, error) {
 		}
 		if c, ok := t.(catalogObject); ok {
 			for _, n := range c.catalogUses(r.Config) {
-				if used, ok := byName[n]; ok && used != a {
+				if used, ok := byName[strings.ToLower(n)]; ok && used != a {
 					needs = append(needs, used)
 				}
 			}

@@ -122,6 +122,11 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 	if err != nil {
 		return nil, err
 	}
+	// Unity Catalog objects replaced by this plan: deleting them deletes
+	// what they hold. And those renamed, old name to new: renaming them
+	// moves what they hold.
+	var replacedNames []string
+	renamedNames := map[string]string{}
 	for i, a := range g.order {
 		t, key, _ := splitAddr(a)
 		r, norm := g.res[a], norms[i]
@@ -138,11 +143,30 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 				rc.Action, rc.Fields = Update, append(rc.Fields, f)
 			}
 		}
-		if rc.Action == Update && t.replaces(rc.ID, st.resources.State[a].State, norm) {
+		// Where the resource is once the objects holding it are renamed.
+		at := rc.ID
+		if _, ok := t.(caseless); ok {
+			at = movedWith(renamedNames, rc.ID)
+		}
+		if rc.Action == Update && t.replaces(at, st.resources.State[a].State, norm) {
 			rc.Replace = true
-			if _, ok := t.(idIsName); ok && rc.ID != rc.Name {
+			if _, ok := t.(idIsName); ok && !sameID(t, at, rc.Name) {
 				// The name is the resource's identity: a rename replaces it.
 				rc.Fields = append([]FieldChange{{Path: "name", Old: rc.ID, New: rc.Name}}, rc.Fields...)
+			}
+		}
+		if _, ok := t.(caseless); ok && rc.Action == Update && !rc.Replace && !sameName(at, rc.Name) {
+			renamedNames[rc.ID] = rc.Name
+		}
+		if _, ok := t.(caseless); ok && rc.ID != "" {
+			if in := holder(replacedNames, rc.ID); in != "" && !rc.Replace {
+				// Its schema (or catalog) is deleted and created again, and
+				// it with it; the graph orders it after the holder.
+				rc.Action, rc.Replace = Update, true
+				rc.Fields = append(rc.Fields, FieldChange{Path: "schema", Old: in, New: in + " (replaced)"})
+			}
+			if rc.Replace {
+				replacedNames = append(replacedNames, rc.ID)
 			}
 		}
 		p.Resources = append(p.Resources, rc)
@@ -170,6 +194,41 @@ func computePlan(b *bundle.Bundle, files []localFile, st *remoteState, deployer 
 // An idIsName type's id is its name (a serving endpoint, a Unity Catalog
 // object's full name): a new name is a new resource.
 type idIsName interface{ idIsName() }
+
+// holder returns the name among names that holds the Unity Catalog object
+// full (its catalog or schema), or "".
+func holder(names []string, full string) string {
+	for _, n := range names {
+		if len(full) > len(n) && full[len(n)] == '.' && sameName(full[:len(n)], n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// movedWith returns where the Unity Catalog object full is once the
+// objects renamed (old name to new) are: a volume of a renamed schema is
+// in the schema of the new name.
+func movedWith(renamed map[string]string, full string) string {
+	for old, n := range renamed {
+		if h := holder([]string{old}, full); h != "" {
+			return n + full[len(h):]
+		}
+	}
+	return full
+}
+
+// A caseless type's id is a Unity Catalog name, which compares regardless
+// of case.
+type caseless interface{ caseless() }
+
+// sameID reports whether a resource recorded as id is the one named name.
+func sameID(t resourceType, id, name string) bool {
+	if _, ok := t.(caseless); ok {
+		return sameName(id, name)
+	}
+	return id == name
+}
 
 // planResource decides the action for one resource from its recorded state.
 func planResource(st *remoteState, addr string, norm map[string]any, desiredACL []iam.AccessControlRequest, objectID string) (Action, []FieldChange) {

@@ -45,6 +45,9 @@ func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient)
 		if remote == nil {
 			continue
 		}
+		if a, ok := t.(remoteAligner); ok {
+			a.alignRemote(entry.State, remote)
+		}
 		var fields []FieldChange
 		diffPresent("", entry.State, remote, &fields)
 		if len(fields) > 0 {
@@ -52,6 +55,13 @@ func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient)
 		}
 	}
 	return nil
+}
+
+// A remoteAligner rewrites the settings read back from the workspace where
+// they spell what was deployed another way (a path without its /Workspace
+// prefix), before Refresh compares them.
+type remoteAligner interface {
+	alignRemote(deployed, remote map[string]any)
 }
 
 // driftedAddrs returns the addresses of the resources whose settings

@@ -72,6 +72,7 @@ func faultyServer(t testing.TB, cfg emulator.Config, wrap func(http.RoundTripper
 var (
 	timestampField = regexp.MustCompile(`"([a-z_]*timestamp)":\s*[0-9]+`)
 	loopbackURL    = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+	movedAside     = regexp.MustCompile(`-deleted-[0-9]+$`)
 )
 
 // convergedState renders what a deploy leaves in the workspace as
@@ -102,6 +103,15 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 	}
 	for name, e := range srv.Endpoints(testToken) {
 		labels = append(labels, idLabel{e.Id, "<endpoint:" + name + ">"})
+	}
+	for id, spec := range srv.Pipelines(testToken) {
+		labels = append(labels, idLabel{id, "<pipeline:" + spec.Name + ">"})
+	}
+	for name, e := range srv.Experiments(testToken) {
+		labels = append(labels, idLabel{e.ExperimentId, "<experiment:" + movedAside.ReplaceAllString(name, "-deleted") + ">"})
+	}
+	for name, m := range srv.Models(testToken) {
+		labels = append(labels, idLabel{m.Id, "<model:" + name + ">"})
 	}
 	// Longer ids first so that no id is replaced inside another.
 	sort.Slice(labels, func(i, k int) bool { return len(labels[i].id) > len(labels[k].id) })
@@ -172,6 +182,44 @@ func convergedState(t testing.TB, srv *emulator.Server) map[string]string {
 	}
 	for key, acl := range srv.Permissions(testToken) {
 		out["permissions "+norm(key)] = asJSON(acl)
+	}
+	for name, v := range srv.Schemas(testToken) {
+		out["schema "+name] = asJSON(v)
+	}
+	for name, v := range srv.Volumes(testToken) {
+		out["volume "+name] = asJSON(v)
+	}
+	for name, v := range srv.RegisteredModels(testToken) {
+		out["registered model "+name] = asJSON(v)
+	}
+	for key, v := range srv.Grants(testToken) {
+		out["grants "+key] = asJSON(v)
+	}
+	byName := map[string][]string{}
+	for _, spec := range srv.Pipelines(testToken) {
+		byName[spec.Name] = append(byName[spec.Name], asJSON(spec))
+	}
+	for name, list := range byName {
+		if len(list) != 1 {
+			out["pipeline "+name] = fmt.Sprintf("%d pipelines share this name", len(list))
+			continue
+		}
+		out["pipeline "+name] = list[0]
+	}
+	for name, e := range srv.Experiments(testToken) {
+		// The name a replace moves a deleted experiment aside to holds
+		// its id.
+		out["experiment "+movedAside.ReplaceAllString(name, "-deleted")] = asJSON(e)
+	}
+	for name, m := range srv.Models(testToken) {
+		out["model "+name] = asJSON(m)
+	}
+	for table, m := range srv.Monitors(testToken) {
+		// A monitor adopted after an interruption is updated once more
+		// than a clean deploy updates it; its dashboard id is the
+		// workspace's to assign and its status follows the clock.
+		m.MonitorVersion, m.DashboardId, m.Status = 0, "", ""
+		out["monitor "+table] = asJSON(m)
 	}
 	return out
 }

@@ -16,7 +16,8 @@ import (
 // waits until the endpoint is no longer updating, bounded by
 // Options.EndpointTimeout. A new name, description, route optimisation or
 // inference table location replaces the endpoint; its served entities,
-// traffic and capture settings are updated in place.
+// traffic and capture settings are updated in place. It is created after
+// the bundle's registered models it serves.
 type endpointsType struct{}
 
 func (endpointsType) group() string                { return "model_serving_endpoints" }
@@ -32,6 +33,28 @@ func (endpointsType) of(b *bundle.Bundle) []*bundle.Resource {
 }
 func (endpointsType) label(_, id string) string {
 	return "serving endpoint " + id
+}
+
+// catalogUses are the Unity Catalog models the endpoint serves and the
+// schema its inference tables go to: a registered model of the bundle is
+// created before the endpoint that serves it.
+func (endpointsType) catalogUses(cfg map[string]any) []string {
+	var out []string
+	for _, list := range []struct{ field, name string }{{"served_entities", "entity_name"}, {"served_models", "model_name"}} {
+		entities, _ := fieldAt(cfg, "config."+list.field).([]any)
+		for _, e := range entities {
+			m, _ := e.(map[string]any)
+			if name, _ := m[list.name].(string); schemaOf(name) != "" {
+				out = append(out, name)
+			}
+		}
+	}
+	if capture, ok := fieldAt(cfg, "config.auto_capture_config").(map[string]any); ok {
+		if s := fullName(capture, "catalog_name", "schema_name"); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (endpointsType) desired(_ *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {
@@ -113,23 +136,6 @@ func (endpointsType) catalogNames(cfg map[string]any) []string {
 		return []string{t + "." + prefix + "_payload"}
 	}
 	return nil
-}
-
-// catalogUses are the models the endpoint serves.
-func (endpointsType) catalogUses(cfg map[string]any) []string {
-	var out []string
-	for _, list := range []string{"served_entities", "served_models"} {
-		items, _ := fieldAt(cfg, "config."+list).([]any)
-		for _, it := range items {
-			m, _ := it.(map[string]any)
-			for _, k := range []string{"entity_name", "model_name"} {
-				if n, _ := m[k].(string); n != "" {
-					out = append(out, n)
-				}
-			}
-		}
-	}
-	return out
 }
 
 func (endpointsType) objectType() string              { return "serving-endpoints" }

@@ -2,10 +2,10 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
@@ -19,7 +19,9 @@ import (
 // first. A deleted experiment holding the name (experiments are deleted
 // softly, and the name stays taken) is restored rather than duplicated.
 // A new name renames it and its tags are set in place; a new artifact
-// location replaces it.
+// location replaces it: the old one is renamed to <name>-deleted-<id> and
+// deleted, as a deleted experiment keeps its name taken. The workspace answers names without the /Workspace prefix, which
+// is no change.
 type experimentsType struct{}
 
 func (experimentsType) group() string { return "experiments" }
@@ -53,14 +55,20 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 	if err == nil {
 		return resp.ExperimentId, nil, nil
 	}
-	if !errors.Is(err, apierr.ErrResourceAlreadyExists) {
+	if !isExists(err) {
 		return "", nil, err
 	}
 	got, gerr := d.w.Experiments.GetByName(ctx, ml.GetByNameRequest{ExperimentName: c.Name})
+	if gerr != nil && !isNotFound(gerr) {
+		return "", nil, fmt.Errorf("failed to look up the experiment holding the name %q: %w", c.Name, gerr)
+	}
 	if gerr != nil || got.Experiment == nil || got.Experiment.LifecycleStage != "deleted" {
 		return "", nil, fmt.Errorf("%w; an experiment with this name exists already and no deployment of this bundle recorded it: delete it or choose another name", err)
 	}
 	id := got.Experiment.ExperimentId
+	if c.ArtifactLocation != "" && got.Experiment.ArtifactLocation != c.ArtifactLocation {
+		return "", nil, fmt.Errorf("%w; the deleted experiment %s holding the name keeps its artifacts in %q, not %q, which cannot change: restore it and delete it under another name, or choose another name", err, id, got.Experiment.ArtifactLocation, c.ArtifactLocation)
+	}
 	if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
 		return "", nil, fmt.Errorf("failed to restore the deleted experiment %s holding the name: %w", id, err)
 	}
@@ -71,13 +79,54 @@ func (experimentsType) create(ctx context.Context, d *deployer, req any) (string
 	return id, nil, nil
 }
 
+// removeToReplace deletes an experiment that is replaced, renaming it to
+// <name>-deleted-<id> first: a deleted experiment keeps its name taken,
+// which the new one needs. Each step is skipped when done already, so a
+// replace interrupted half-way is finished by the next deploy.
+func (experimentsType) removeToReplace(ctx context.Context, d *deployer, id string) error {
+	got, err := d.w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
+	if err != nil {
+		return err
+	}
+	e := got.Experiment
+	suffix := "-deleted-" + id
+	if strings.HasSuffix(e.Name, suffix) && e.LifecycleStage == "deleted" {
+		return nil
+	}
+	if e.LifecycleStage == "deleted" {
+		// MLflow renames only active experiments.
+		if err := d.w.Experiments.RestoreExperiment(ctx, ml.RestoreExperiment{ExperimentId: id}); err != nil {
+			return fmt.Errorf("failed to restore the deleted experiment %s to rename it: %w", id, err)
+		}
+	}
+	if !strings.HasSuffix(e.Name, suffix) {
+		if err := d.w.Experiments.UpdateExperiment(ctx, ml.UpdateExperiment{ExperimentId: id, NewName: e.Name + suffix}); err != nil {
+			return fmt.Errorf("failed to rename experiment %s to %q before deleting it: %w", id, e.Name+suffix, err)
+		}
+	}
+	return d.w.Experiments.DeleteExperiment(ctx, ml.DeleteExperiment{ExperimentId: id})
+}
+
+// sameExperimentName reports whether two experiment names are one
+// workspace path: the workspace answers them without the /Workspace prefix
+// a bundle may give.
+func sameExperimentName(a, b string) bool {
+	strip := func(s string) string {
+		if rest, ok := strings.CutPrefix(s, "/Workspace/"); ok {
+			return "/" + rest
+		}
+		return s
+	}
+	return strip(a) == strip(b)
+}
+
 func (experimentsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
 	c := req.(*ml.CreateExperiment)
 	got, err := d.w.Experiments.GetExperiment(ctx, ml.GetExperimentRequest{ExperimentId: id})
 	if err != nil {
 		return "", nil, err
 	}
-	if got.Experiment.Name != c.Name {
+	if !sameExperimentName(got.Experiment.Name, c.Name) {
 		if err := d.w.Workspace.MkdirsByPath(ctx, path.Dir(c.Name)); err != nil {
 			return "", nil, fmt.Errorf("failed to create the folder of experiment %q: %w", c.Name, err)
 		}
@@ -120,7 +169,25 @@ func (experimentsType) read(ctx context.Context, w *databricks.WorkspaceClient, 
 	if got.Experiment == nil || got.Experiment.LifecycleStage == "deleted" {
 		return nil, fmt.Errorf("experiment %s is deleted: %w", id, apierr.ErrNotFound)
 	}
-	return normalise(ml.CreateExperiment{Name: got.Experiment.Name, ArtifactLocation: got.Experiment.ArtifactLocation, Tags: got.Experiment.Tags})
+	// The tags MLflow sets itself (mlflow.ownerId, ...) are not the bundle's.
+	var tags []ml.ExperimentTag
+	for _, t := range got.Experiment.Tags {
+		if !strings.HasPrefix(t.Key, "mlflow.") {
+			tags = append(tags, t)
+		}
+	}
+	return normalise(ml.CreateExperiment{Name: got.Experiment.Name, ArtifactLocation: got.Experiment.ArtifactLocation, Tags: tags})
+}
+
+// alignRemote gives the name read back the bundle's form when both name
+// the same path, so that a refresh does not report the /Workspace prefix
+// the workspace drops as a change.
+func (experimentsType) alignRemote(deployed, remote map[string]any) {
+	d, _ := deployed["name"].(string)
+	r, _ := remote["name"].(string)
+	if sameExperimentName(d, r) {
+		remote["name"] = d
+	}
 }
 
 func (experimentsType) find(ctx context.Context, d *deployer, name string) (string, error) {

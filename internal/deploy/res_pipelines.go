@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 
 	"github.com/brickci/brickci/internal/bundle"
@@ -16,7 +17,9 @@ import (
 // one created by an interrupted deploy is found by name and stamp. An
 // update replaces the whole specification (the API's edit); a new storage
 // location, or a new connection or gateway of an ingestion pipeline,
-// replaces the pipeline, as the Databricks CLI does.
+// replaces the pipeline, as the Databricks CLI does. The CLI's defaults
+// (edition, channel) are set where the bundle leaves them unset, so that a
+// deploy by either tool is a no-change deploy for the other.
 type pipelinesType struct{}
 
 func (pipelinesType) group() string { return "pipelines" }
@@ -43,7 +46,9 @@ func (pipelinesType) catalogUses(cfg map[string]any) []string {
 }
 
 func (pipelinesType) desired(b *bundle.Bundle, r *bundle.Resource, ids map[string]string) (any, map[string]any, error) {
-	req, _, err := settingsOf[pipelines.CreatePipeline](r, ids, "pipeline")
+	cfg := resolveRefs(r.Config, ids).(map[string]any)
+	applyDefaults("pipelines", cfg)
+	req, _, err := settingsOf[pipelines.CreatePipeline](&bundle.Resource{Type: r.Type, Key: r.Key, Config: cfg}, nil, "pipeline")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,6 +89,7 @@ var pipelineRecreate = []string{
 	"ingestion_definition.connection_name", "ingestion_definition.ingestion_gateway_id",
 	"gateway_definition.connection_id", "gateway_definition.connection_name",
 	"gateway_definition.gateway_storage_catalog", "gateway_definition.gateway_storage_schema",
+	"ingestion_definition.ingest_from_uc_foreign_catalog",
 }
 
 func (pipelinesType) replaces(_ string, old, norm map[string]any) bool {
@@ -98,7 +104,27 @@ func (pipelinesType) read(ctx context.Context, w *databricks.WorkspaceClient, id
 	if got.Spec == nil {
 		return map[string]any{}, nil
 	}
-	return normalise(got.Spec)
+	m, err := normalise(got.Spec)
+	if err != nil {
+		return nil, err
+	}
+	// What the create request carries outside the spec comes back beside it.
+	extra, err := normalise(pipelines.CreatePipeline{RunAs: got.RunAs, Parameters: got.Parameters})
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(m, extra)
+	return m, nil
+}
+
+// alignRemote: the flags of the create request alone (allow_duplicate_names,
+// dry_run) are never read back.
+func (pipelinesType) alignRemote(deployed, remote map[string]any) {
+	for _, f := range []string{"allow_duplicate_names", "dry_run"} {
+		if v, ok := deployed[f]; ok {
+			remote[f] = v
+		}
+	}
 }
 
 // find looks for a pipeline with the name and this deployment's stamp.

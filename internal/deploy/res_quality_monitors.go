@@ -27,6 +27,7 @@ func (qualityMonitorsType) name(s map[string]any) string {
 	return name
 }
 func (qualityMonitorsType) idIsName() {}
+func (qualityMonitorsType) caseless() {}
 
 func (qualityMonitorsType) catalogNames(map[string]any) []string { return nil }
 
@@ -78,7 +79,7 @@ func (qualityMonitorsType) remove(ctx context.Context, d *deployer, id string) e
 }
 
 func (t qualityMonitorsType) replaces(id string, old, norm map[string]any) bool {
-	return id != t.name(norm) || fieldsDiffer(old, norm, []string{"assets_dir"})
+	return !sameName(id, t.name(norm)) || fieldsDiffer(old, norm, []string{"assets_dir"})
 }
 
 func (qualityMonitorsType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {
@@ -87,6 +88,17 @@ func (qualityMonitorsType) read(ctx context.Context, w *databricks.WorkspaceClie
 		return nil, err
 	}
 	return normalise(info)
+}
+
+// alignRemote: the create request's warehouse_id and skip_builtin_dashboard
+// are never read back, and the table's name comes back in lower case.
+func (qualityMonitorsType) alignRemote(deployed, remote map[string]any) {
+	for _, f := range []string{"warehouse_id", "skip_builtin_dashboard"} {
+		if v, ok := deployed[f]; ok {
+			remote[f] = v
+		}
+	}
+	alignNames(deployed, remote, "table_name", "output_schema_name")
 }
 
 func (qualityMonitorsType) find(ctx context.Context, d *deployer, table string) (string, error) {

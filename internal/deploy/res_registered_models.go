@@ -25,6 +25,7 @@ func (registeredModelsType) name(s map[string]any) string {
 	return fullName(s, "catalog_name", "schema_name", "name")
 }
 func (registeredModelsType) idIsName()         {}
+func (registeredModelsType) caseless()         {}
 func (registeredModelsType) securable() string { return "function" }
 
 func (t registeredModelsType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
@@ -51,7 +52,7 @@ func (registeredModelsType) create(ctx context.Context, d *deployer, req any) (s
 func (registeredModelsType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
 	c := req.(*catalog.CreateRegisteredModelRequest)
 	u := catalog.UpdateRegisteredModelRequest{FullName: id, Comment: c.Comment, ForceSendFields: []string{"Comment"}}
-	if want := c.CatalogName + "." + c.SchemaName + "." + c.Name; want != id {
+	if want := c.CatalogName + "." + c.SchemaName + "." + c.Name; !sameName(want, id) {
 		u.NewName = c.Name
 	}
 	info, err := d.w.RegisteredModels.Update(ctx, u)
@@ -66,8 +67,18 @@ func (registeredModelsType) remove(ctx context.Context, d *deployer, id string) 
 }
 
 func (registeredModelsType) replaces(id string, old, norm map[string]any) bool {
-	return schemaOf(id) != fullName(norm, "catalog_name", "schema_name") ||
+	return !sameName(schemaOf(id), fullName(norm, "catalog_name", "schema_name")) ||
 		fieldsDiffer(old, norm, []string{"storage_location"})
+}
+
+// alignRemote: Unity Catalog answers names in lower case.
+func (registeredModelsType) alignRemote(deployed, remote map[string]any) {
+	alignNames(deployed, remote, "catalog_name", "schema_name", "name")
+	// A read without include_aliases answers no aliases; they are set on
+	// model versions.
+	if v, ok := deployed["aliases"]; ok {
+		remote["aliases"] = v
+	}
 }
 
 func (registeredModelsType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {

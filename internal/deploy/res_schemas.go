@@ -10,10 +10,13 @@ import (
 )
 
 // schemasType deploys Unity Catalog schemas. A schema's id is its full
-// name, catalog.schema. Its comment and properties are updated and its
-// name changed in place (its tables stay); a new catalog or storage root
-// replaces it. A destroy deletes it
-// with what it holds (force), as the Databricks CLI does.
+// name, catalog.schema, in lower case as Unity Catalog answers it (names
+// are compared regardless of case). Its comment and properties are updated
+// and its name changed in place (its tables stay); a new catalog or
+// storage root replaces it. A destroy or a replace deletes it with what it
+// holds (force), as the Databricks CLI does; a replace therefore replaces
+// the bundle's volumes, registered models and monitors in it too (see
+// computePlan).
 type schemasType struct{}
 
 func (schemasType) group() string { return "schemas" }
@@ -26,6 +29,7 @@ func (schemasType) name(s map[string]any) string {
 	return fullName(s, "catalog_name", "name")
 }
 func (schemasType) idIsName()         {}
+func (schemasType) caseless()         {}
 func (schemasType) securable() string { return "schema" }
 
 func (t schemasType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
@@ -56,7 +60,7 @@ func (schemasType) update(ctx context.Context, d *deployer, id string, _, _ map[
 		CustomMaxRetentionHours: c.CustomMaxRetentionHours,
 		ForceSendFields:         []string{"Comment"},
 	}
-	if c.CatalogName+"."+c.Name != id {
+	if !sameName(c.CatalogName+"."+c.Name, id) {
 		u.NewName = c.Name
 	}
 	info, err := d.w.Schemas.Update(ctx, u)
@@ -72,7 +76,13 @@ func (schemasType) remove(ctx context.Context, d *deployer, id string) error {
 
 func (schemasType) replaces(id string, old, norm map[string]any) bool {
 	catalogName, _, _ := strings.Cut(id, ".")
-	return catalogName != norm["catalog_name"] || fieldsDiffer(old, norm, []string{"storage_root"})
+	want, _ := norm["catalog_name"].(string)
+	return !sameName(catalogName, want) || fieldsDiffer(old, norm, []string{"storage_root"})
+}
+
+// alignRemote: Unity Catalog answers names in lower case.
+func (schemasType) alignRemote(deployed, remote map[string]any) {
+	alignNames(deployed, remote, "catalog_name", "name")
 }
 
 func (schemasType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {
@@ -116,6 +126,23 @@ func foundBy[T any](info *T, err error) (string, error) {
 	}
 	name, _ := m["full_name"].(string)
 	return name, nil
+}
+
+// sameName reports whether two Unity Catalog names are the same: Unity
+// Catalog stores names in lower case and compares them regardless of case.
+func sameName(a, b string) bool { return strings.EqualFold(a, b) }
+
+// alignNames gives the name fields read back from Unity Catalog, in lower
+// case, the bundle's spelling when they name the same object, so that a
+// refresh reports no change.
+func alignNames(deployed, remote map[string]any, fields ...string) {
+	for _, f := range fields {
+		d, _ := deployed[f].(string)
+		r, _ := remote[f].(string)
+		if d != r && sameName(d, r) {
+			remote[f] = d
+		}
+	}
 }
 
 // schemaOf is the schema holding a catalog.schema.object name.

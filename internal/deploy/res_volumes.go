@@ -24,6 +24,7 @@ func (volumesType) name(s map[string]any) string {
 	return fullName(s, "catalog_name", "schema_name", "name")
 }
 func (volumesType) idIsName()         {}
+func (volumesType) caseless()         {}
 func (volumesType) securable() string { return "volume" }
 
 func (t volumesType) catalogNames(cfg map[string]any) []string { return []string{t.name(cfg)} }
@@ -56,7 +57,7 @@ func (volumesType) create(ctx context.Context, d *deployer, req any) (string, an
 func (volumesType) update(ctx context.Context, d *deployer, id string, _, _ map[string]any, req any) (string, any, error) {
 	c := req.(*catalog.CreateVolumeRequestContent)
 	u := catalog.UpdateVolumeRequestContent{Name: id, Comment: c.Comment, ForceSendFields: []string{"Comment"}}
-	if want := c.CatalogName + "." + c.SchemaName + "." + c.Name; want != id {
+	if want := c.CatalogName + "." + c.SchemaName + "." + c.Name; !sameName(want, id) {
 		u.NewName = c.Name
 	}
 	info, err := d.w.Volumes.Update(ctx, u)
@@ -71,8 +72,13 @@ func (volumesType) remove(ctx context.Context, d *deployer, id string) error {
 }
 
 func (volumesType) replaces(id string, old, norm map[string]any) bool {
-	return schemaOf(id) != fullName(norm, "catalog_name", "schema_name") ||
+	return !sameName(schemaOf(id), fullName(norm, "catalog_name", "schema_name")) ||
 		fieldsDiffer(old, norm, []string{"volume_type", "storage_location"})
+}
+
+// alignRemote: Unity Catalog answers names in lower case.
+func (volumesType) alignRemote(deployed, remote map[string]any) {
+	alignNames(deployed, remote, "catalog_name", "schema_name", "name")
 }
 
 func (volumesType) read(ctx context.Context, w *databricks.WorkspaceClient, id string) (map[string]any, error) {

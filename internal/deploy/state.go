@@ -332,11 +332,15 @@ func writeDeployment(ctx context.Context, fs workspaceFS, statePath string, st *
 
 // permDependsOn is the dependency of a permissions entry on its resource:
 // the field of the resource the object id is made of (a serving endpoint's
-// internal endpoint_id, any other resource's id).
+// internal endpoint_id, a workspace model's model_id, any other resource's
+// id), as the Databricks CLI names them.
 func permDependsOn(addr string) []DependsOn {
 	field := "id"
-	if strings.HasPrefix(addr, "resources.model_serving_endpoints.") {
+	switch {
+	case strings.HasPrefix(addr, "resources.model_serving_endpoints."):
 		field = "endpoint_id"
+	case strings.HasPrefix(addr, "resources.models."):
+		field = "model_id"
 	}
 	return []DependsOn{{Node: addr, Label: "${" + addr + "." + field + "}"}}
 }
@@ -356,8 +360,22 @@ type statePermission struct {
 	GroupName            string `json:"group_name,omitempty"`
 }
 
-// MarshalJSON writes an entry; a permissions state is written in the CLI's
-// field order, any other state as its map.
+// grantsState and stateGrant give a grants entry the field order the CLI
+// writes (bundle/direct/dresources.GrantsState and
+// catalog.PrivilegeAssignment).
+type grantsState struct {
+	SecurableType string       `json:"securable_type"`
+	FullName      string       `json:"full_name"`
+	Embed         []stateGrant `json:"__embed__,omitempty"`
+}
+
+type stateGrant struct {
+	Principal  string   `json:"principal,omitempty"`
+	Privileges []string `json:"privileges,omitempty"`
+}
+
+// MarshalJSON writes an entry; a permissions or grants state is written in
+// the CLI's field order, any other state as its map.
 func (e ResourceEntry) MarshalJSON() ([]byte, error) {
 	type plain ResourceEntry
 	if ps, ok := asPermissionsState(e.State); ok {
@@ -367,7 +385,57 @@ func (e ResourceEntry) MarshalJSON() ([]byte, error) {
 			DependsOn []DependsOn      `json:"depends_on,omitempty"`
 		}{e.ID, ps, e.DependsOn})
 	}
+	if gs, ok := asGrantsState(e.State); ok {
+		return json.Marshal(struct {
+			ID        string      `json:"__id__"`
+			State     grantsState `json:"state"`
+			DependsOn []DependsOn `json:"depends_on,omitempty"`
+		}{e.ID, gs, e.DependsOn})
+	}
 	return json.Marshal(plain(e))
+}
+
+// asGrantsState converts a state holding exactly securable_type, full_name
+// and __embed__ (principals with their privileges) into grantsState.
+func asGrantsState(m map[string]any) (grantsState, bool) {
+	typ, okType := m["securable_type"].(string)
+	name, okName := m["full_name"].(string)
+	list, okList := m[permsKey].([]any)
+	if !okType || !okName || len(m) != 2+btoi(okList) {
+		return grantsState{}, false
+	}
+	gs := grantsState{SecurableType: typ, FullName: name}
+	for _, g := range list {
+		gm, ok := g.(map[string]any)
+		if !ok {
+			return grantsState{}, false
+		}
+		var sg stateGrant
+		for k, v := range gm {
+			switch k {
+			case "principal":
+				if sg.Principal, ok = v.(string); !ok {
+					return grantsState{}, false
+				}
+			case "privileges":
+				privs, ok := v.([]any)
+				if !ok {
+					return grantsState{}, false
+				}
+				for _, p := range privs {
+					s, ok := p.(string)
+					if !ok {
+						return grantsState{}, false
+					}
+					sg.Privileges = append(sg.Privileges, s)
+				}
+			default:
+				return grantsState{}, false
+			}
+		}
+		gs.Embed = append(gs.Embed, sg)
+	}
+	return gs, true
 }
 
 // asPermissionsState converts a state holding exactly object_id and
