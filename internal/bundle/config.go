@@ -480,6 +480,8 @@ var objectLevels = map[string]struct {
 	"models": {"model", []string{"CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE"},
 		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
 	"pipelines": {"pipeline", []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "IS_OWNER"}, nil},
+	"clusters": {"cluster", []string{"CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_ATTACH_TO", "CAN_RUN": "CAN_RESTART"}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

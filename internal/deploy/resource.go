@@ -113,6 +113,7 @@ var types = []resourceType{
 	registeredModelsType{},
 	volumesType{},
 	schemasType{},
+	clustersType{},
 }
 
 // typeOf returns the resource type of a group, or nil.

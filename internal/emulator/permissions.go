@@ -53,6 +53,11 @@ var permissionTypes = map[string]permType{
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanRun, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
 		exists: func(ws *workspace, id string) bool { _, ok := ws.pipelines[id]; return ok },
 	},
+	"clusters": {
+		urlType: "clusters", objectType: "cluster",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanAttachTo, iam.PermissionLevelCanRestart, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.clusters[id]; return ok },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

@@ -106,6 +106,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/2.0/pipelines/{id}/updates/{update}", handler: handlePipelineGetUpdate},
 		{pattern: "POST /api/2.0/pipelines/{id}/stop", handler: handlePipelineStop},
 		{pattern: "GET /api/2.0/pipelines/{id}/events", handler: handlePipelineEvents},
+
+		{pattern: "POST /api/2.1/clusters/create", handler: handleClusterCreate},
+		{pattern: "GET /api/2.1/clusters/get", handler: handleClusterGet},
+		{pattern: "GET /api/2.1/clusters/list", handler: handleClusterList},
+		{pattern: "POST /api/2.1/clusters/edit", handler: handleClusterEdit},
+		{pattern: "POST /api/2.1/clusters/start", handler: handleClusterStart},
+		{pattern: "POST /api/2.1/clusters/delete", handler: handleClusterDelete},
+		{pattern: "POST /api/2.1/clusters/permanent-delete", handler: handleClusterPermanentDelete},
 	}
 }
 

@@ -27,6 +27,8 @@ type workspace struct {
 	monitors map[string]*monitor
 	// pipelines are keyed by pipeline id.
 	pipelines map[string]*pipeline
+	// clusters are keyed by cluster id.
+	clusters map[string]*cluster
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -46,6 +48,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		registry:    map[string]*registeredModel{},
 		monitors:    map[string]*monitor{},
 		pipelines:   map[string]*pipeline{},
+		clusters:    map[string]*cluster{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
