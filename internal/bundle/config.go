@@ -482,6 +482,8 @@ var objectLevels = map[string]struct {
 	"pipelines": {"pipeline", []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "IS_OWNER"}, nil},
 	"clusters": {"cluster", []string{"CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"},
 		map[string]string{"CAN_VIEW": "CAN_ATTACH_TO", "CAN_RUN": "CAN_RESTART"}},
+	"sql_warehouses": {"SQL warehouse", []string{"CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_MANAGE", "IS_OWNER"},
+		map[string]string{"CAN_RUN": "CAN_MONITOR"}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

@@ -114,6 +114,7 @@ var types = []resourceType{
 	volumesType{},
 	schemasType{},
 	clustersType{},
+	sqlWarehousesType{},
 }
 
 // typeOf returns the resource type of a group, or nil.

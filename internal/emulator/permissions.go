@@ -58,6 +58,11 @@ var permissionTypes = map[string]permType{
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanAttachTo, iam.PermissionLevelCanRestart, iam.PermissionLevelCanManage},
 		exists: func(ws *workspace, id string) bool { _, ok := ws.clusters[id]; return ok },
 	},
+	"warehouses": {
+		urlType: "warehouses", objectType: "warehouses",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanMonitor, iam.PermissionLevelCanUse, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.warehouses[id]; return ok },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

@@ -114,6 +114,14 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/2.1/clusters/start", handler: handleClusterStart},
 		{pattern: "POST /api/2.1/clusters/delete", handler: handleClusterDelete},
 		{pattern: "POST /api/2.1/clusters/permanent-delete", handler: handleClusterPermanentDelete},
+
+		{pattern: "POST /api/2.0/sql/warehouses", handler: handleWarehouseCreate},
+		{pattern: "GET /api/2.0/sql/warehouses", handler: handleWarehouseList},
+		{pattern: "GET /api/2.0/sql/warehouses/{id}", handler: handleWarehouseGet},
+		{pattern: "POST /api/2.0/sql/warehouses/{id}/edit", handler: handleWarehouseEdit},
+		{pattern: "POST /api/2.0/sql/warehouses/{id}/start", handler: handleWarehouseStart},
+		{pattern: "POST /api/2.0/sql/warehouses/{id}/stop", handler: handleWarehouseStop},
+		{pattern: "DELETE /api/2.0/sql/warehouses/{id}", handler: handleWarehouseDelete},
 	}
 }
 

@@ -29,6 +29,8 @@ type workspace struct {
 	pipelines map[string]*pipeline
 	// clusters are keyed by cluster id.
 	clusters map[string]*cluster
+	// warehouses are the SQL warehouses, keyed by id.
+	warehouses map[string]*warehouse
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -49,6 +51,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		monitors:    map[string]*monitor{},
 		pipelines:   map[string]*pipeline{},
 		clusters:    map[string]*cluster{},
+		warehouses:  map[string]*warehouse{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
