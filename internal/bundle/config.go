@@ -484,6 +484,8 @@ var objectLevels = map[string]struct {
 		map[string]string{"CAN_VIEW": "CAN_ATTACH_TO", "CAN_RUN": "CAN_RESTART"}},
 	"sql_warehouses": {"SQL warehouse", []string{"CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_MANAGE", "IS_OWNER"},
 		map[string]string{"CAN_RUN": "CAN_MONITOR"}},
+	"secret_scopes": {"secret scope", []string{"READ", "WRITE", "MANAGE"},
+		map[string]string{"CAN_VIEW": "READ", "CAN_MANAGE": "MANAGE", "CAN_RUN": ""}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

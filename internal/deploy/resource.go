@@ -115,6 +115,7 @@ var types = []resourceType{
 	schemasType{},
 	clustersType{},
 	sqlWarehousesType{},
+	secretScopesType{},
 }
 
 // typeOf returns the resource type of a group, or nil.

@@ -122,6 +122,14 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/2.0/sql/warehouses/{id}/start", handler: handleWarehouseStart},
 		{pattern: "POST /api/2.0/sql/warehouses/{id}/stop", handler: handleWarehouseStop},
 		{pattern: "DELETE /api/2.0/sql/warehouses/{id}", handler: handleWarehouseDelete},
+
+		{pattern: "POST /api/2.0/secrets/scopes/create", handler: handleScopeCreate},
+		{pattern: "GET /api/2.0/secrets/scopes/list", handler: handleScopeList},
+		{pattern: "POST /api/2.0/secrets/scopes/delete", handler: handleScopeDelete},
+		{pattern: "POST /api/2.0/secrets/acls/put", handler: handleACLPut},
+		{pattern: "POST /api/2.0/secrets/acls/delete", handler: handleACLDelete},
+		{pattern: "GET /api/2.0/secrets/acls/get", handler: handleACLGet},
+		{pattern: "GET /api/2.0/secrets/acls/list", handler: handleACLList},
 	}
 }
 

@@ -31,6 +31,8 @@ type workspace struct {
 	clusters map[string]*cluster
 	// warehouses are the SQL warehouses, keyed by id.
 	warehouses map[string]*warehouse
+	// secretScopes are keyed by scope name.
+	secretScopes map[string]*secretScope
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -52,6 +54,8 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		pipelines:   map[string]*pipeline{},
 		clusters:    map[string]*cluster{},
 		warehouses:  map[string]*warehouse{},
+
+		secretScopes: map[string]*secretScope{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
