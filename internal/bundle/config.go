@@ -486,6 +486,8 @@ var objectLevels = map[string]struct {
 		map[string]string{"CAN_RUN": "CAN_MONITOR"}},
 	"secret_scopes": {"secret scope", []string{"READ", "WRITE", "MANAGE"},
 		map[string]string{"CAN_VIEW": "READ", "CAN_MANAGE": "MANAGE", "CAN_RUN": ""}},
+	"dashboards": {"dashboard", []string{"CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

@@ -113,6 +113,7 @@ var types = []resourceType{
 	registeredModelsType{},
 	volumesType{},
 	schemasType{},
+	dashboardsType{},
 	clustersType{},
 	sqlWarehousesType{},
 	secretScopesType{},

@@ -63,6 +63,11 @@ var permissionTypes = map[string]permType{
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanMonitor, iam.PermissionLevelCanUse, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
 		exists: func(ws *workspace, id string) bool { _, ok := ws.warehouses[id]; return ok },
 	},
+	"dashboards": {
+		urlType: "dashboards", objectType: "dashboard",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, err := ws.dashboard(id, true); return err == nil },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

@@ -130,6 +130,14 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/2.0/secrets/acls/delete", handler: handleACLDelete},
 		{pattern: "GET /api/2.0/secrets/acls/get", handler: handleACLGet},
 		{pattern: "GET /api/2.0/secrets/acls/list", handler: handleACLList},
+
+		{pattern: "POST /api/2.0/lakeview/dashboards", handler: handleDashboardCreate},
+		{pattern: "GET /api/2.0/lakeview/dashboards", handler: handleDashboardList},
+		{pattern: "GET /api/2.0/lakeview/dashboards/{id}", handler: handleDashboardGet},
+		{pattern: "PATCH /api/2.0/lakeview/dashboards/{id}", handler: handleDashboardUpdate},
+		{pattern: "DELETE /api/2.0/lakeview/dashboards/{id}", handler: handleDashboardTrash},
+		{pattern: "POST /api/2.0/lakeview/dashboards/{id}/published", handler: handleDashboardPublish},
+		{pattern: "GET /api/2.0/lakeview/dashboards/{id}/published", handler: handleDashboardGetPublished},
 	}
 }
 

@@ -33,6 +33,8 @@ type workspace struct {
 	warehouses map[string]*warehouse
 	// secretScopes are keyed by scope name.
 	secretScopes map[string]*secretScope
+	// dashboards are the Lakeview dashboards, keyed by id.
+	dashboards map[string]*dashboard
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -56,6 +58,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		warehouses:  map[string]*warehouse{},
 
 		secretScopes: map[string]*secretScope{},
+		dashboards:   map[string]*dashboard{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
