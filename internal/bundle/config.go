@@ -488,6 +488,8 @@ var objectLevels = map[string]struct {
 		map[string]string{"CAN_VIEW": "READ", "CAN_MANAGE": "MANAGE", "CAN_RUN": ""}},
 	"dashboards": {"dashboard", []string{"CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"},
 		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
+	"apps": {"app", []string{"CAN_USE", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_USE", "CAN_RUN": ""}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

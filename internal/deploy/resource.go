@@ -104,6 +104,7 @@ type catalogObject interface {
 // types after it (a job a pipeline, an endpoint a registered model, a
 // volume its schema), never those before.
 var types = []resourceType{
+	appsType{},
 	jobsType{},
 	endpointsType{},
 	pipelinesType{},

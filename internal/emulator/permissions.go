@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/databricks/databricks-sdk-go/service/apps"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 )
 
@@ -67,6 +68,14 @@ var permissionTypes = map[string]permType{
 		urlType: "dashboards", objectType: "dashboard",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
 		exists: func(ws *workspace, id string) bool { _, err := ws.dashboard(id, true); return err == nil },
+	},
+	"apps": {
+		urlType: "apps", objectType: "apps",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanUse, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool {
+			a, ok := ws.apps[id]
+			return ok && (a.info.ComputeStatus == nil || a.info.ComputeStatus.State != apps.ComputeStateDeleting)
+		},
 	},
 	"directories": {
 		urlType: "directories", objectType: "directory",

@@ -138,6 +138,13 @@ func (s *Server) routes() []route {
 		{pattern: "DELETE /api/2.0/lakeview/dashboards/{id}", handler: handleDashboardTrash},
 		{pattern: "POST /api/2.0/lakeview/dashboards/{id}/published", handler: handleDashboardPublish},
 		{pattern: "GET /api/2.0/lakeview/dashboards/{id}/published", handler: handleDashboardGetPublished},
+
+		{pattern: "POST /api/2.0/apps", handler: handleAppCreate},
+		{pattern: "GET /api/2.0/apps", handler: handleAppList},
+		{pattern: "GET /api/2.0/apps/{name}", handler: handleAppGet},
+		{pattern: "DELETE /api/2.0/apps/{name}", handler: handleAppDelete},
+		{pattern: "POST /api/2.0/apps/{name}/update", handler: handleAppUpdate},
+		{pattern: "GET /api/2.0/apps/{name}/update", handler: handleAppGetUpdate},
 	}
 }
 

@@ -35,6 +35,8 @@ type workspace struct {
 	secretScopes map[string]*secretScope
 	// dashboards are the Lakeview dashboards, keyed by id.
 	dashboards map[string]*dashboard
+	// apps are keyed by app name.
+	apps map[string]*app
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -59,6 +61,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 
 		secretScopes: map[string]*secretScope{},
 		dashboards:   map[string]*dashboard{},
+		apps:         map[string]*app{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
