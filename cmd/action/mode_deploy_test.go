@@ -56,7 +56,7 @@ func TestDeployModes(t *testing.T) {
 // --skip-unsupported it deploys the rest and its summary names what was
 // left out.
 // deployedTypes are the types deploy handles, as its messages list them.
-const deployedTypes = "apps, clusters, dashboards, experiments, jobs, model_serving_endpoints, models, pipelines, quality_monitors, registered_models, schemas, secret_scopes, sql_warehouses and volumes"
+const deployedTypes = "alerts, apps, clusters, dashboards, experiments, jobs, model_serving_endpoints, models, pipelines, quality_monitors, registered_models, schemas, secret_scopes, sql_warehouses and volumes"
 
 func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	t.Parallel()

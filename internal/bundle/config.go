@@ -490,6 +490,8 @@ var objectLevels = map[string]struct {
 		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
 	"apps": {"app", []string{"CAN_USE", "CAN_MANAGE"},
 		map[string]string{"CAN_VIEW": "CAN_USE", "CAN_RUN": ""}},
+	"alerts": {"alert", []string{"CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ"}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

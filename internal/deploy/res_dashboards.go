@@ -92,28 +92,14 @@ func (dashboardsType) desired(b *bundle.Bundle, r *bundle.Resource, ids map[stri
 		s.SerializedDashboard = string(out)
 	}
 	if c.FilePath != "" && c.Serialized == nil {
-		p := c.FilePath
-		if !filepath.IsAbs(p) {
-			dir := b.Dir
-			if f := r.Location.File; f != "" {
-				if !filepath.IsAbs(f) {
-					f = filepath.Join(b.Dir, f)
-				}
-				dir = filepath.Dir(f)
-			}
-			p = filepath.Join(dir, filepath.FromSlash(p))
-		}
-		content, err := os.ReadFile(p)
+		content, err := os.ReadFile(localPath(b, r, c.FilePath))
 		if err != nil {
 			return nil, nil, fmt.Errorf("failed to read the file_path of dashboard %q: %w", r.Key, err)
 		}
 		s.SerializedDashboard = string(content)
 	}
 	if s.ParentPath == "" {
-		s.ParentPath = b.Workspace.ResourcePath
-		if s.ParentPath == "" {
-			s.ParentPath = b.Workspace.RootPath + "/resources"
-		}
+		s.ParentPath = defaultParent(b)
 	}
 	s.ParentPath = withWorkspacePrefix(path.Clean(s.ParentPath))
 	norm, err := normalise(s)
@@ -121,6 +107,31 @@ func (dashboardsType) desired(b *bundle.Bundle, r *bundle.Resource, ids map[stri
 		return nil, nil, fmt.Errorf("failed to encode dashboard %q: %w", r.Key, err)
 	}
 	return &s, norm, nil
+}
+
+// localPath is where a file a resource names (a file_path) is: relative to
+// the configuration file that defines the resource.
+func localPath(b *bundle.Bundle, r *bundle.Resource, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	dir := b.Dir
+	if f := r.Location.File; f != "" {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(b.Dir, f)
+		}
+		dir = filepath.Dir(f)
+	}
+	return filepath.Join(dir, filepath.FromSlash(p))
+}
+
+// defaultParent is the parent_path of a dashboard or alert that names
+// none: workspace.resource_path.
+func defaultParent(b *bundle.Bundle) string {
+	if b.Workspace.ResourcePath != "" {
+		return b.Workspace.ResourcePath
+	}
+	return b.Workspace.RootPath + "/resources"
 }
 
 func (s *dashboardState) draft() dashboards.Dashboard {

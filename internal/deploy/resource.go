@@ -115,6 +115,7 @@ var types = []resourceType{
 	volumesType{},
 	schemasType{},
 	dashboardsType{},
+	alertsType{},
 	clustersType{},
 	sqlWarehousesType{},
 	secretScopesType{},

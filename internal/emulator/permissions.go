@@ -77,6 +77,11 @@ var permissionTypes = map[string]permType{
 			return ok && (a.info.ComputeStatus == nil || a.info.ComputeStatus.State != apps.ComputeStateDeleting)
 		},
 	},
+	"alertsv2": {
+		urlType: "alertsv2", objectType: "alertv2",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, err := ws.alert(id, true); return err == nil },
+	},
 	"directories": {
 		urlType: "directories", objectType: "directory",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},

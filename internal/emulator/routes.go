@@ -145,6 +145,12 @@ func (s *Server) routes() []route {
 		{pattern: "DELETE /api/2.0/apps/{name}", handler: handleAppDelete},
 		{pattern: "POST /api/2.0/apps/{name}/update", handler: handleAppUpdate},
 		{pattern: "GET /api/2.0/apps/{name}/update", handler: handleAppGetUpdate},
+
+		{pattern: "POST /api/2.0/alerts", handler: handleAlertCreate},
+		{pattern: "GET /api/2.0/alerts", handler: handleAlertList},
+		{pattern: "GET /api/2.0/alerts/{id}", handler: handleAlertGet},
+		{pattern: "PATCH /api/2.0/alerts/{id}", handler: handleAlertUpdate},
+		{pattern: "DELETE /api/2.0/alerts/{id}", handler: handleAlertTrash},
 	}
 }
 

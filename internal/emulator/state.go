@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/sql"
 )
 
 // workspace is the state behind one bearer token (or one OAuth client id).
@@ -37,6 +38,8 @@ type workspace struct {
 	dashboards map[string]*dashboard
 	// apps are keyed by app name.
 	apps map[string]*app
+	// alerts are the SQL alerts (v2), keyed by id.
+	alerts map[string]*sql.AlertV2
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -62,6 +65,7 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		secretScopes: map[string]*secretScope{},
 		dashboards:   map[string]*dashboard{},
 		apps:         map[string]*app{},
+		alerts:       map[string]*sql.AlertV2{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
