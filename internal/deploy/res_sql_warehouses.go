@@ -18,7 +18,9 @@ import (
 // new warehouse to start nor for an edited one to restart, and
 // lifecycle.started is not applied, as for clusters. The CLI's defaults
 // (auto_stop_mins 120, Photon, one cluster, cost-optimised spot
-// instances) are deployed too.
+// instances) are deployed too. Permissions are set at
+// /permissions/warehouses/<id>, the SDK's path for the ACL the Databricks
+// CLI sets at /permissions/sql/warehouses/<id>.
 type sqlWarehousesType struct{}
 
 func (sqlWarehousesType) group() string { return "sql_warehouses" }
