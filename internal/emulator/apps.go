@@ -23,6 +23,10 @@ type app struct {
 	update        *apps.AppUpdate
 	updateUntil   time.Time
 	deletingUntil time.Time
+	// deployments are the app's deployments by id; the pending one
+	// succeeds at deployUntil.
+	deployments map[string]*apps.AppDeployment
+	deployUntil time.Time
 }
 
 var appName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,28}[a-z0-9]$`)
@@ -39,9 +43,25 @@ func (a *app) settle(now time.Time) {
 		}
 		a.computeNext = ""
 	}
+	if d := a.info.PendingDeployment; d != nil && !now.Before(a.deployUntil) {
+		st := a.deployments[d.DeploymentId]
+		st.Status = &apps.AppDeploymentStatus{State: apps.AppDeploymentStateSucceeded, Message: "App started successfully."}
+		st.UpdateTime = rfc3339(a.deployUntil)
+		done := *st
+		a.info.ActiveDeployment, a.info.PendingDeployment = &done, nil
+		a.info.DefaultSourceCodePath = done.SourceCodePath
+		a.info.AppStatus = &apps.ApplicationStatus{State: apps.ApplicationStateRunning, Message: "App has status: App is running"}
+	}
 	if a.update != nil && a.update.Status.State == apps.AppUpdateUpdateStatusUpdateStateInProgress && !now.Before(a.updateUntil) {
 		a.update.Status = &apps.AppUpdateUpdateStatus{State: apps.AppUpdateUpdateStatusUpdateStateSucceeded, Message: "App updated successfully."}
 	}
+}
+
+func (a *app) computeState() apps.ComputeState {
+	if a.info.ComputeStatus == nil {
+		return apps.ComputeStateStopped
+	}
+	return a.info.ComputeStatus.State
 }
 
 func (a *app) deleted(now time.Time) bool {
@@ -215,6 +235,99 @@ func handleAppDelete(s *Server, c *call) (any, error) {
 	a.computeNext = ""
 	a.deletingUntil = c.now.Add(s.taskDurationLocked())
 	delete(c.ws.acls, aclKey("apps", a.info.Name))
+	return a.info, nil
+}
+
+// handleAppDeploy deploys the app's code: the deployment is IN_PROGRESS
+// (the app DEPLOYING), then SUCCEEDED and the app's active deployment
+// (RUNNING). The app's compute must be active.
+func handleAppDeploy(s *Server, c *call) (any, error) {
+	var req apps.AppDeployment
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	a, err := c.ws.appNamed(c.r.PathValue("name"), c.now)
+	if err != nil {
+		return nil, err
+	}
+	if st := a.computeState(); st != apps.ComputeStateActive {
+		return nil, errInvalidParameter("App %s cannot be deployed: its compute is %s; start the app first", a.info.Name, st)
+	}
+	if a.info.PendingDeployment != nil {
+		return nil, errConflict("App %s has a deployment in progress (%s).", a.info.Name, a.info.PendingDeployment.DeploymentId)
+	}
+	if req.SourceCodePath == "" && req.GitSource == nil {
+		return nil, errInvalidParameter("source_code_path or git_source is required")
+	}
+	if req.SourceCodePath != "" {
+		p, err := cleanPath(req.SourceCodePath)
+		if err != nil {
+			return nil, err
+		}
+		if o, ok := c.ws.objects[p]; !ok || o.kind != kindDirectory {
+			return nil, errDoesNotExist("Source code path %s does not exist.", req.SourceCodePath)
+		}
+	}
+	n := c.ws.newID()
+	req.DeploymentId = fmt.Sprintf("%032x", n)
+	req.Creator, req.CreateTime, req.UpdateTime = c.who.userName, rfc3339(c.now), rfc3339(c.now)
+	if req.Mode == "" {
+		req.Mode = apps.AppDeploymentModeSnapshot
+	}
+	req.Status = &apps.AppDeploymentStatus{State: apps.AppDeploymentStateInProgress, Message: "App deployment is in progress."}
+	if a.deployments == nil {
+		a.deployments = map[string]*apps.AppDeployment{}
+	}
+	a.deployments[req.DeploymentId] = &req
+	pending := req
+	a.info.PendingDeployment, a.deployUntil = &pending, c.now.Add(s.taskDurationLocked())
+	a.info.AppStatus = &apps.ApplicationStatus{State: apps.ApplicationStateDeploying, Message: "App is being deployed."}
+	return req, nil
+}
+
+func handleAppGetDeployment(s *Server, c *call) (any, error) {
+	a, err := c.ws.appNamed(c.r.PathValue("name"), c.now)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := a.deployments[c.r.PathValue("deployment")]
+	if !ok {
+		return nil, errDoesNotExist("Deployment %s of app %s does not exist.", c.r.PathValue("deployment"), a.info.Name)
+	}
+	return *d, nil
+}
+
+// handleAppStart starts a stopped app's compute (STARTING, then ACTIVE).
+func handleAppStart(s *Server, c *call) (any, error) {
+	a, err := c.ws.appNamed(c.r.PathValue("name"), c.now)
+	if err != nil {
+		return nil, err
+	}
+	switch a.computeState() {
+	case apps.ComputeStateStopped, apps.ComputeStateError:
+		a.info.ComputeStatus = &apps.ComputeStatus{State: apps.ComputeStateStarting, Message: "App compute is starting."}
+		a.computeNext, a.computeUntil = apps.ComputeStateActive, c.now.Add(s.taskDurationLocked())
+	case apps.ComputeStateDeleting:
+		return nil, errAppMissing(a.info.Name)
+	}
+	return a.info, nil
+}
+
+// handleAppStop stops the app's compute (STOPPING, then STOPPED); the app
+// is then unavailable.
+func handleAppStop(s *Server, c *call) (any, error) {
+	a, err := c.ws.appNamed(c.r.PathValue("name"), c.now)
+	if err != nil {
+		return nil, err
+	}
+	switch a.computeState() {
+	case apps.ComputeStateActive, apps.ComputeStateStarting:
+		a.info.ComputeStatus = &apps.ComputeStatus{State: apps.ComputeStateStopping, Message: "App compute is stopping."}
+		a.computeNext, a.computeUntil = apps.ComputeStateStopped, c.now.Add(s.taskDurationLocked())
+		a.info.AppStatus = &apps.ApplicationStatus{State: apps.ApplicationStateUnavailable, Message: "App is stopped."}
+	case apps.ComputeStateDeleting:
+		return nil, errAppMissing(a.info.Name)
+	}
 	return a.info, nil
 }
 

@@ -99,3 +99,65 @@ func TestAppLifecycle(t *testing.T) {
 		t.Errorf("list = %+v, %v", list, err)
 	}
 }
+
+// TestAppStartDeployStop starts an app created without compute, deploys
+// its code and stops it, the states following the clock.
+func TestAppStartDeployStop(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := emulator.NewWithOptions(emulator.Options{Clock: clock.Now, Config: emulator.Config{TaskDuration: time.Minute}})
+	w, _ := newClient(t, srv, "t")
+	ctx := context.Background()
+	code := "/Workspace/Users/" + emulator.DefaultUserName + "/chat"
+	if err := w.Workspace.MkdirsByPath(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Apps.Create(ctx, apps.CreateAppRequest{App: apps.App{Name: "chat"}, NoCompute: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.Apps.Deploy(ctx, apps.CreateAppDeploymentRequest{AppName: "chat", AppDeployment: apps.AppDeployment{SourceCodePath: code}})
+	wantAPIError(t, "deploy with the compute stopped", err, 400, "INVALID_PARAMETER_VALUE")
+
+	if _, err := w.Apps.Start(ctx, apps.StartAppRequest{Name: "chat"}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if got := srv.Apps("t")["chat"]; got.ComputeStatus.State != apps.ComputeStateStarting {
+		t.Errorf("right after start: %+v", got.ComputeStatus)
+	}
+	clock.now = clock.now.Add(time.Minute)
+	_, err = w.Apps.Deploy(ctx, apps.CreateAppDeploymentRequest{AppName: "chat", AppDeployment: apps.AppDeployment{SourceCodePath: code + "/missing"}})
+	wantAPIError(t, "deploy code that is not there", err, 404, "RESOURCE_DOES_NOT_EXIST")
+	wait, err := w.Apps.Deploy(ctx, apps.CreateAppDeploymentRequest{AppName: "chat", AppDeployment: apps.AppDeployment{SourceCodePath: code}})
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	d := wait.Response
+	if d.DeploymentId == "" || d.Status == nil || d.Status.State != apps.AppDeploymentStateInProgress || d.Mode != apps.AppDeploymentModeSnapshot {
+		t.Errorf("deployment = %+v", d)
+	}
+	if got := srv.Apps("t")["chat"]; got.AppStatus.State != apps.ApplicationStateDeploying || got.PendingDeployment == nil {
+		t.Errorf("app while deploying = %+v", got)
+	}
+	_, err = w.Apps.Deploy(ctx, apps.CreateAppDeploymentRequest{AppName: "chat", AppDeployment: apps.AppDeployment{SourceCodePath: code}})
+	wantAPIError(t, "a second deployment while one runs", err, 409, "RESOURCE_CONFLICT")
+	clock.now = clock.now.Add(time.Minute)
+	got, err := w.Apps.GetDeployment(ctx, apps.GetAppDeploymentRequest{AppName: "chat", DeploymentId: d.DeploymentId})
+	if err != nil || got.Status.State != apps.AppDeploymentStateSucceeded {
+		t.Errorf("deployment after a minute = %+v, %v", got, err)
+	}
+	app := srv.Apps("t")["chat"]
+	if app.AppStatus.State != apps.ApplicationStateRunning || app.ActiveDeployment == nil || app.ActiveDeployment.DeploymentId != d.DeploymentId ||
+		app.PendingDeployment != nil || app.DefaultSourceCodePath != code {
+		t.Errorf("deployed app = %+v", app)
+	}
+
+	if _, err := w.Apps.Stop(ctx, apps.StopAppRequest{Name: "chat"}); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	clock.now = clock.now.Add(time.Minute)
+	if got := srv.Apps("t")["chat"]; got.ComputeStatus.State != apps.ComputeStateStopped || got.AppStatus.State != apps.ApplicationStateUnavailable {
+		t.Errorf("stopped app = %+v %+v", got.ComputeStatus, got.AppStatus)
+	}
+	_, err = w.Apps.GetDeployment(ctx, apps.GetAppDeploymentRequest{AppName: "chat", DeploymentId: "nope"})
+	wantAPIError(t, "unknown deployment", err, 404, "RESOURCE_DOES_NOT_EXIST")
+}

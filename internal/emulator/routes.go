@@ -145,6 +145,10 @@ func (s *Server) routes() []route {
 		{pattern: "DELETE /api/2.0/apps/{name}", handler: handleAppDelete},
 		{pattern: "POST /api/2.0/apps/{name}/update", handler: handleAppUpdate},
 		{pattern: "GET /api/2.0/apps/{name}/update", handler: handleAppGetUpdate},
+		{pattern: "POST /api/2.0/apps/{name}/deployments", handler: handleAppDeploy},
+		{pattern: "GET /api/2.0/apps/{name}/deployments/{deployment}", handler: handleAppGetDeployment},
+		{pattern: "POST /api/2.0/apps/{name}/start", handler: handleAppStart},
+		{pattern: "POST /api/2.0/apps/{name}/stop", handler: handleAppStop},
 
 		{pattern: "POST /api/2.0/alerts", handler: handleAlertCreate},
 		{pattern: "GET /api/2.0/alerts", handler: handleAlertList},
