@@ -56,22 +56,22 @@ func TestDeployModes(t *testing.T) {
 // --skip-unsupported it deploys the rest and its summary names what was
 // left out.
 // deployedTypes are the types deploy handles, as its messages list them.
-const deployedTypes = "experiments, jobs, model_serving_endpoints, models, pipelines, quality_monitors, registered_models, schemas and volumes"
+const deployedTypes = "alerts, apps, clusters, dashboards, experiments, jobs, model_serving_endpoints, models, pipelines, quality_monitors, registered_models, schemas, secret_scopes, sql_warehouses and volumes"
 
 func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	t.Parallel()
 	srv, url := serveEmulator(t, emulator.Config{})
-	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  secret_scopes:\n    raw:\n      name: raw\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
+	dir := writeBundle(t, "bundle:\n  name: demo\ntargets:\n  dev:\n    default: true\nresources:\n  vector_search_endpoints:\n    raw:\n      name: raw\n  jobs:\n    hello:\n      name: hello\n      tasks:\n        - task_key: main\n          notebook_task:\n            notebook_path: ./nb.py\n")
 	at := filepath.Join(dir, "databricks.yml") + ":8:5: "
 	env := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok"}
 
 	code, out, errOut := runMain(env, "plan", "-t", "dev", "--bundle", dir)
-	if want := at + `warning: secret_scopes "raw" is not deployed by brickci, which deploys ` + deployedTypes + `; a deploy fails on it unless --skip-unsupported secret_scopes is given [unsupported-resource]`; code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "create job hello") {
+	if want := at + `warning: vector_search_endpoints "raw" is not deployed by brickci, which deploys ` + deployedTypes + `; a deploy fails on it unless --skip-unsupported vector_search_endpoints is given [unsupported-resource]`; code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "create job hello") {
 		t.Errorf("plan: exit %d, want 0 with\n%s\n%s%s", code, want, out, errOut)
 	}
 
 	code, _, errOut = runMain(env, "deploy", "-t", "dev", "--bundle", dir)
-	if want := at + `secret_scopes "raw" is not deployed by brickci, which deploys ` + deployedTypes + `; the deploy stops before changing anything: deploy it with the Databricks CLI and pass --skip-unsupported secret_scopes [unsupported-resource]`; code != exitFailed || !strings.Contains(errOut, want) {
+	if want := at + `vector_search_endpoints "raw" is not deployed by brickci, which deploys ` + deployedTypes + `; the deploy stops before changing anything: deploy it with the Databricks CLI and pass --skip-unsupported vector_search_endpoints [unsupported-resource]`; code != exitFailed || !strings.Contains(errOut, want) {
 		t.Errorf("deploy: exit %d, want %d with\n%s\n%s", code, exitFailed, want, errOut)
 	}
 	for _, r := range srv.Requests() {
@@ -82,7 +82,7 @@ func TestDeployRefusesUnsupportedResources(t *testing.T) {
 
 	for _, c := range []struct{ skip, want string }{
 		{"jobs", `"jobs" is deployed by brickci and cannot be skipped`},
-		{"secret_scope", `unknown resource type "secret_scope" in --skip-unsupported; did you mean "secret_scopes"?`},
+		{"vector_search_endpoint", `unknown resource type "vector_search_endpoint" in --skip-unsupported; did you mean "vector_search_endpoints"?`},
 	} {
 		if code, _, errOut := runMain(env, "deploy", "-t", "dev", "--bundle", dir, "--skip-unsupported", c.skip); code != exitBadCall || !strings.Contains(errOut, c.want) {
 			t.Errorf("--skip-unsupported %s: exit %d, want %d with %q\n%s", c.skip, code, exitBadCall, c.want, errOut)
@@ -91,8 +91,8 @@ func TestDeployRefusesUnsupportedResources(t *testing.T) {
 
 	summary := filepath.Join(t.TempDir(), "summary.md")
 	aenv := map[string]string{"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": "tok", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
-		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "INPUT_MODE": "deploy", "INPUT_TARGET": "dev", "INPUT_BUNDLE": dir, "INPUT_SKIP_UNSUPPORTED": "secret_scopes"}
-	if code, _, errOut := runMain(aenv); code != 0 || !strings.Contains(errOut, `secret_scopes "raw" is skipped (--skip-unsupported secret_scopes)`) {
+		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "INPUT_MODE": "deploy", "INPUT_TARGET": "dev", "INPUT_BUNDLE": dir, "INPUT_SKIP_UNSUPPORTED": "vector_search_endpoints"}
+	if code, _, errOut := runMain(aenv); code != 0 || !strings.Contains(errOut, `vector_search_endpoints "raw" is skipped (--skip-unsupported vector_search_endpoints)`) {
 		t.Fatalf("deploy with skip_unsupported: exit %d\n%s", code, errOut)
 	}
 	if len(srv.Jobs("tok")) != 1 {
@@ -102,8 +102,8 @@ func TestDeployRefusesUnsupportedResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "**Not deployed** (`--skip-unsupported`)") || !strings.Contains(string(md), "- secret\\_scopes `raw`") {
-		t.Errorf("summary does not name the skipped secret scope:\n%s", md)
+	if !strings.Contains(string(md), "**Not deployed** (`--skip-unsupported`)") || !strings.Contains(string(md), "- vector\\_search\\_endpoints `raw`") {
+		t.Errorf("summary does not name the skipped vector search endpoint:\n%s", md)
 	}
 }
 

@@ -268,7 +268,7 @@ func TestValidateChecksSpecSkips(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	bundleYML := "bundle:\n  name: demo\ntargets:\n  staging:\n    default: true\n  prod: {}\n"
-	specYML := "project: demo\nbundle: .\naction: ./\nskip-unsupported: [dashboards, jobs, dashbords]\n" +
+	specYML := "project: demo\nbundle: .\naction: ./\nskip-unsupported: [genie_spaces, jobs, genie_spacs]\n" +
 		"targets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"
 	for name, content := range map[string]string{"databricks.yml": bundleYML, "pipeline.yaml": specYML} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -279,15 +279,15 @@ func TestValidateChecksSpecSkips(t *testing.T) {
 	code, out, errOut := runMain(map[string]string{}, "validate", "--offline", "--format", "text", "--bundle", dir, "--spec", spec, "-t", "staging")
 	got := out + errOut
 	for _, want := range []string{
-		spec + `:4:32: "jobs" is deployed by brickci and cannot be skipped; --skip-unsupported takes types it does not deploy [pipeline-skip]`,
-		spec + `:4:38: unknown resource type "dashbords" in --skip-unsupported; did you mean "dashboards"? [pipeline-skip]`,
+		spec + `:4:34: "jobs" is deployed by brickci and cannot be skipped; --skip-unsupported takes types it does not deploy [pipeline-skip]`,
+		spec + `:4:40: unknown resource type "genie_spacs" in --skip-unsupported; did you mean "genie_spaces"? [pipeline-skip]`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("validate output lacks\n%s\n%s", want, got)
 		}
 	}
 	if strings.Contains(got, ":4:20:") {
-		t.Errorf("dashboards is a valid entry but was reported:\n%s", got)
+		t.Errorf("genie_spaces is a valid entry but was reported:\n%s", got)
 	}
 	if code != exitFailed {
 		t.Errorf("exit %d, want %d", code, exitFailed)

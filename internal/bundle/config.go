@@ -482,6 +482,18 @@ var objectLevels = map[string]struct {
 	"models": {"model", []string{"CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS", "CAN_MANAGE"},
 		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
 	"pipelines": {"pipeline", []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "IS_OWNER"}, nil},
+	"clusters": {"cluster", []string{"CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_ATTACH_TO", "CAN_RUN": "CAN_RESTART"}},
+	"sql_warehouses": {"SQL warehouse", []string{"CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_MANAGE", "IS_OWNER"},
+		map[string]string{"CAN_RUN": "CAN_MONITOR"}},
+	"secret_scopes": {"secret scope", []string{"READ", "WRITE", "MANAGE"},
+		map[string]string{"CAN_VIEW": "READ", "CAN_MANAGE": "MANAGE", "CAN_RUN": ""}},
+	"dashboards": {"dashboard", []string{"CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ", "CAN_RUN": ""}},
+	"apps": {"app", []string{"CAN_USE", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_USE", "CAN_RUN": ""}},
+	"alerts": {"alert", []string{"CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"},
+		map[string]string{"CAN_VIEW": "CAN_READ"}},
 }
 
 // ResourceTypes are the resource types the Databricks CLI accepts under

@@ -244,6 +244,7 @@ func (l *loader) load() (*Bundle, error) {
 		FilePath:     str(get(ws, "file_path")),
 		StatePath:    str(get(ws, "state_path")),
 		ArtifactPath: str(get(ws, "artifact_path")),
+		ResourcePath: str(get(ws, "resource_path")),
 	}
 	if ra := get(root, "run_as"); ra != nil && !isNull(ra) {
 		b.RunAs = &RunAs{UserName: str(get(ra, "user_name")), ServicePrincipalName: str(get(ra, "service_principal_name"))}

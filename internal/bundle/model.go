@@ -140,6 +140,9 @@ type Workspace struct {
 	StatePath string // default <RootPath>/state
 	// ArtifactPath is where built artifacts go; default <RootPath>/artifacts.
 	ArtifactPath string
+	// ResourcePath is where dashboards and alerts go unless they name a
+	// parent_path; default <RootPath>/resources.
+	ResourcePath string
 }
 
 // RunAs is the resolved `run_as` block; exactly one field is set.

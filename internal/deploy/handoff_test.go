@@ -277,8 +277,8 @@ func TestReadsStateVersion1(t *testing.T) {
 	if got.StateVersion != 2 || perms["permissions"] != nil || perms[permsKey] == nil {
 		t.Errorf("state after a write: version %d, permissions entry %v; want version 2 with __embed__", got.StateVersion, perms)
 	}
-	if e := got.State["resources.apps.etl"]; e.ID != "etl" || e.State["compute_size"] != "MEDIUM" {
-		t.Errorf("the app the CLI deployed (a type brickci does not deploy) was not kept in state: %+v", e)
+	if e := got.State["resources.vector_search_endpoints.etl"]; e.ID != "etl" || e.State["endpoint_type"] != "STANDARD" {
+		t.Errorf("the vector search endpoint the CLI deployed (a type brickci does not deploy) was not kept in state: %+v", e)
 	}
 }
 

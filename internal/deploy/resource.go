@@ -104,6 +104,7 @@ type catalogObject interface {
 // types after it (a job a pipeline, an endpoint a registered model, a
 // volume its schema), never those before.
 var types = []resourceType{
+	appsType{},
 	jobsType{},
 	endpointsType{},
 	pipelinesType{},
@@ -113,6 +114,11 @@ var types = []resourceType{
 	registeredModelsType{},
 	volumesType{},
 	schemasType{},
+	dashboardsType{},
+	alertsType{},
+	clustersType{},
+	sqlWarehousesType{},
+	secretScopesType{},
 }
 
 // typeOf returns the resource type of a group, or nil.

@@ -4,7 +4,9 @@
 // lifecycle, object permissions, model serving endpoints, Unity Catalog
 // (catalogs, schemas, volumes, registered models, seeded tables, grants and
 // quality monitors), MLflow experiments, the workspace model registry,
-// pipelines with their update lifecycle and event log, and the OAuth token
+// pipelines with their update lifecycle and event log, clusters and SQL
+// warehouses with their start and stop lifecycles, secret scopes and their
+// ACLs, Lakeview dashboards, apps, SQL alerts (v2), and the OAuth token
 // endpoints for machine-to-machine and OIDC token federation.
 //
 // A [Server] is an [http.Handler]; serve it on loopback (httptest.NewServer or
@@ -22,6 +24,6 @@
 // The package owns only emulated state. It never touches the real filesystem,
 // the real environment or any network other than the listener it is served on,
 // and it starts no goroutines that outlive a request: run, serving endpoint,
-// quality monitor and pipeline update lifecycles are computed from timestamps
-// of an injectable clock.
+// quality monitor, pipeline update, cluster, warehouse and app lifecycles are
+// computed from timestamps of an injectable clock.
 package emulator

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/databricks/databricks-sdk-go/service/apps"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 )
 
@@ -53,6 +54,34 @@ var permissionTypes = map[string]permType{
 		urlType: "pipelines", objectType: "pipelines",
 		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanRun, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
 		exists: func(ws *workspace, id string) bool { _, ok := ws.pipelines[id]; return ok },
+	},
+	"clusters": {
+		urlType: "clusters", objectType: "cluster",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanAttachTo, iam.PermissionLevelCanRestart, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.clusters[id]; return ok },
+	},
+	"warehouses": {
+		urlType: "warehouses", objectType: "warehouses",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanView, iam.PermissionLevelCanMonitor, iam.PermissionLevelCanUse, iam.PermissionLevelCanManage, iam.PermissionLevelIsOwner},
+		exists: func(ws *workspace, id string) bool { _, ok := ws.warehouses[id]; return ok },
+	},
+	"dashboards": {
+		urlType: "dashboards", objectType: "dashboard",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, err := ws.dashboard(id, true); return err == nil },
+	},
+	"apps": {
+		urlType: "apps", objectType: "apps",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanUse, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool {
+			a, ok := ws.apps[id]
+			return ok && (a.info.ComputeStatus == nil || a.info.ComputeStatus.State != apps.ComputeStateDeleting)
+		},
+	},
+	"alertsv2": {
+		urlType: "alertsv2", objectType: "alertv2",
+		levels: []iam.PermissionLevel{iam.PermissionLevelCanRead, iam.PermissionLevelCanRun, iam.PermissionLevelCanEdit, iam.PermissionLevelCanManage},
+		exists: func(ws *workspace, id string) bool { _, err := ws.alert(id, true); return err == nil },
 	},
 	"directories": {
 		urlType: "directories", objectType: "directory",

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/jobs"
+	"github.com/databricks/databricks-sdk-go/service/sql"
 )
 
 // workspace is the state behind one bearer token (or one OAuth client id).
@@ -27,6 +28,18 @@ type workspace struct {
 	monitors map[string]*monitor
 	// pipelines are keyed by pipeline id.
 	pipelines map[string]*pipeline
+	// clusters are keyed by cluster id.
+	clusters map[string]*cluster
+	// warehouses are the SQL warehouses, keyed by id.
+	warehouses map[string]*warehouse
+	// secretScopes are keyed by scope name.
+	secretScopes map[string]*secretScope
+	// dashboards are the Lakeview dashboards, keyed by id.
+	dashboards map[string]*dashboard
+	// apps are keyed by app name.
+	apps map[string]*app
+	// alerts are the SQL alerts (v2), keyed by id.
+	alerts map[string]*sql.AlertV2
 }
 
 func newWorkspace(who principal, now time.Time) *workspace {
@@ -46,6 +59,13 @@ func newWorkspace(who principal, now time.Time) *workspace {
 		registry:    map[string]*registeredModel{},
 		monitors:    map[string]*monitor{},
 		pipelines:   map[string]*pipeline{},
+		clusters:    map[string]*cluster{},
+		warehouses:  map[string]*warehouse{},
+
+		secretScopes: map[string]*secretScope{},
+		dashboards:   map[string]*dashboard{},
+		apps:         map[string]*app{},
+		alerts:       map[string]*sql.AlertV2{},
 	}
 	for _, dir := range []string{"/", "/Users", "/Shared", "/Users/" + who.userName} {
 		ws.objects[dir] = &object{path: dir, kind: kindDirectory, id: ws.newID(), created: now, modified: now}
