@@ -107,7 +107,7 @@ type loadRequest struct {
 // skipFlag declares --skip-unsupported, shared by plan, deploy and test so
 // that they agree on what a deploy leaves out.
 func skipFlag(fs *flag.FlagSet) *string {
-	return fs.String("skip-unsupported", "", "resource types brickci does not deploy to leave out of the deploy instead of failing, comma separated (e.g. clusters,dashboards)")
+	return fs.String("skip-unsupported", "", "resource types brickci does not deploy to leave out of the deploy instead of failing, comma separated (e.g. genie_spaces,vector_search_endpoints)")
 }
 
 // skipTypes parses --skip-unsupported; a bad type is a bad invocation.

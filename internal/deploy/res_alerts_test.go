@@ -65,7 +65,7 @@ func TestAlertLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, aclOf(srv, "alertsv2/"+a.Id)); diff != "" {
 		t.Errorf("alert permissions (-want +got):\n%s", diff)
 	}
-	e, ok := stateEntries(t, srv)["resources.alerts.errors"]
+	e, ok := recordedState(t, srv)["resources.alerts.errors"]
 	if !ok || e.ID != a.Id || e.State["display_name"] != "errors" || e.State["parent_path"] != testRoot+"/resources" || e.State["id"] != nil {
 		t.Errorf("state entry resources.alerts.errors = %+v, %v", e, ok)
 	}
@@ -105,7 +105,7 @@ func TestAlertLifecycle(t *testing.T) {
 	if got := srv.Alerts(testToken); len(got) != 0 {
 		t.Errorf("alerts left: %+v", got)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.alerts.") {
 			t.Errorf("state still holds %s", a)
 		}

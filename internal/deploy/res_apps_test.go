@@ -68,7 +68,7 @@ func TestAppLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, aclOf(srv, "apps/chat")); diff != "" {
 		t.Errorf("app permissions (-want +got):\n%s", diff)
 	}
-	e, ok := stateEntries(t, srv)["resources.apps.chat"]
+	e, ok := recordedState(t, srv)["resources.apps.chat"]
 	if !ok || e.ID != "chat" || e.State["source_code_path"] != testRoot+"/files/app" || e.State["config"] == nil {
 		t.Errorf("state entry resources.apps.chat = %+v, %v; want the name and the code settings", e, ok)
 	}
@@ -100,7 +100,7 @@ func TestAppLifecycle(t *testing.T) {
 	if n := len(writesTo(reqs, "/api/2.0/apps")); n != 0 {
 		t.Errorf("a code change sent %d app requests", n)
 	}
-	if got := stateEntries(t, srv)["resources.apps.chat"].State["config"]; !strings.Contains(fmt.Sprint(got), "streamlit") {
+	if got := recordedState(t, srv)["resources.apps.chat"].State["config"]; !strings.Contains(fmt.Sprint(got), "streamlit") {
 		t.Errorf("recorded config = %v, want the new command", got)
 	}
 
@@ -125,7 +125,7 @@ func TestAppLifecycle(t *testing.T) {
 	if n := countWrites(reqs, "DELETE", "/api/2.0/apps/chat2"); n != 1 {
 		t.Errorf("sent %d app deletes, want 1", n)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.apps.") {
 			t.Errorf("state still holds %s", a)
 		}

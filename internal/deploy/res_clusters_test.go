@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -66,21 +65,6 @@ func countWrites(reqs []emulator.Request, method, suffix string) int {
 		}
 	}
 	return n
-}
-
-// stateEntries reads resources.json from the emulated workspace.
-func stateEntries(t *testing.T, srv *emulator.Server) map[string]ResourceEntry {
-	t.Helper()
-	p := strings.TrimPrefix(testRoot, "/Workspace") + "/state/" + resourcesFile
-	raw, ok := srv.Files(testToken)[p]
-	if !ok {
-		return nil
-	}
-	var st ResourcesState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("resources.json: %v", err)
-	}
-	return st.State
 }
 
 // aclOf returns principal → direct permission level of an object, admins
@@ -154,7 +138,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, aclOf(srv, "clusters/"+c.ClusterId)); diff != "" {
 		t.Errorf("cluster permissions (-want +got):\n%s", diff)
 	}
-	st := stateEntries(t, srv)
+	st := recordedState(t, srv)
 	e, ok := st["resources.clusters.etl"]
 	if !ok || e.ID != c.ClusterId || e.State["cluster_name"] != "etl" || e.State["spark_version"] != "15.4.x-scala2.12" {
 		t.Errorf("state entry resources.clusters.etl = %+v, %v; want __id__ %s and the settings", e, ok, c.ClusterId)
@@ -199,7 +183,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if got := srv.Clusters(testToken); len(got) != 0 {
 		t.Errorf("clusters left: %+v", got)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.clusters.") {
 			t.Errorf("state still holds %s", a)
 		}
@@ -232,7 +216,7 @@ func TestClusterGoneIsDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	typeDeploy(t, srv, w, resourceBundle(dir))
-	if _, ok := stateEntries(t, srv)["resources.clusters.etl"]; ok {
+	if _, ok := recordedState(t, srv)["resources.clusters.etl"]; ok {
 		t.Error("state still records the deleted cluster")
 	}
 }

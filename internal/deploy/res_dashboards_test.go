@@ -84,7 +84,7 @@ func TestDashboardLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, aclOf(srv, "dashboards/"+d.DashboardId)); diff != "" {
 		t.Errorf("dashboard permissions (-want +got):\n%s", diff)
 	}
-	st := stateEntries(t, srv)
+	st := recordedState(t, srv)
 	e, ok := st["resources.dashboards.sales"]
 	if !ok || e.ID != d.DashboardId || e.State["display_name"] != "sales" || e.State["parent_path"] != testRoot+"/resources" || e.State["warehouse_id"] != whID {
 		t.Errorf("state entry resources.dashboards.sales = %+v, %v", e, ok)
@@ -144,7 +144,7 @@ func TestDashboardLifecycle(t *testing.T) {
 	if got := activeDashboards(srv); len(got) != 0 {
 		t.Errorf("dashboards left: %+v", got)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.dashboards.") {
 			t.Errorf("state still holds %s", a)
 		}

@@ -44,7 +44,7 @@ func TestSecretScopeLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, sc.ACLs); diff != "" {
 		t.Errorf("scope ACLs (-want +got):\n%s", diff)
 	}
-	e, ok := stateEntries(t, srv)["resources.secret_scopes.app"]
+	e, ok := recordedState(t, srv)["resources.secret_scopes.app"]
 	if !ok || e.ID != "app-secrets" || e.State["scope"] != "app-secrets" || e.State["scope_backend_type"] != "DATABRICKS" {
 		t.Errorf("state entry resources.secret_scopes.app = %+v, %v", e, ok)
 	}
@@ -87,7 +87,7 @@ func TestSecretScopeLifecycle(t *testing.T) {
 	if _, old := scopes["app-secrets"]; old || len(scopes) != 1 || scopes["app-secrets-2"].ACLs["users"] != workspace.AclPermissionManage {
 		t.Errorf("scopes after a rename = %+v, want only app-secrets-2 with its ACLs", scopes)
 	}
-	if e := stateEntries(t, srv)["resources.secret_scopes.app"]; e.ID != "app-secrets-2" {
+	if e := recordedState(t, srv)["resources.secret_scopes.app"]; e.ID != "app-secrets-2" {
 		t.Errorf("state records %q, want app-secrets-2", e.ID)
 	}
 
@@ -99,7 +99,7 @@ func TestSecretScopeLifecycle(t *testing.T) {
 	if got := srv.SecretScopes(testToken); len(got) != 0 {
 		t.Errorf("scopes left: %+v", got)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.secret_scopes.") {
 			t.Errorf("state still holds %s", a)
 		}

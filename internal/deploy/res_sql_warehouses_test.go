@@ -58,7 +58,7 @@ func TestSQLWarehouseLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, aclOf(srv, "warehouses/"+wh.Id)); diff != "" {
 		t.Errorf("warehouse permissions (-want +got):\n%s", diff)
 	}
-	st := stateEntries(t, srv)
+	st := recordedState(t, srv)
 	if e, ok := st["resources.sql_warehouses.bi"]; !ok || e.ID != wh.Id || e.State["name"] != "bi" || e.State["cluster_size"] != "Small" {
 		t.Errorf("state entry resources.sql_warehouses.bi = %+v, %v; want __id__ %s and the settings", e, ok, wh.Id)
 	}
@@ -101,7 +101,7 @@ func TestSQLWarehouseLifecycle(t *testing.T) {
 	if got := srv.Warehouses(testToken); len(got) != 0 {
 		t.Errorf("warehouses left: %+v", got)
 	}
-	for a := range stateEntries(t, srv) {
+	for a := range recordedState(t, srv) {
 		if strings.HasPrefix(a, "resources.sql_warehouses.") {
 			t.Errorf("state still holds %s", a)
 		}

@@ -56,7 +56,7 @@ func TestComputeTypesConvergeUnderFaults(t *testing.T) {
 					t.Errorf("%d %s, want 1", n, what)
 				}
 			}
-			st := stateEntries(t, srv)
+			st := recordedState(t, srv)
 			for _, a := range []string{"resources.apps.chat", "resources.dashboards.sales", "resources.alerts.errors",
 				"resources.clusters.etl", "resources.sql_warehouses.bi", "resources.secret_scopes.app"} {
 				if e, ok := st[a]; !ok || e.ID == "" {

@@ -132,6 +132,17 @@ func stateEntries(t testing.TB, srv *emulator.Server) (ResourcesState, []byte) {
 	return rs, data
 }
 
+// recordedState returns the entries of resources.json, none when the file
+// does not exist (before a first deploy, after a destroy).
+func recordedState(t testing.TB, srv *emulator.Server) map[string]ResourceEntry {
+	t.Helper()
+	if _, ok := srv.Files(testToken)[strings.TrimPrefix(testRoot, "/Workspace")+"/state/"+resourcesFile]; !ok {
+		return nil
+	}
+	rs, _ := stateEntries(t, srv)
+	return rs.State
+}
+
 // grantsOf returns principal → privileges of one securable in the
 // emulator, keyed as Server.Grants keys them.
 func grantsOf(srv *emulator.Server, key string) map[string][]string {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -89,7 +90,7 @@ func handleAlertGet(s *Server, c *call) (any, error) {
 
 func handleAlertList(s *Server, c *call) (any, error) {
 	resp := sql.ListAlertsV2Response{}
-	for _, id := range sortedKeys(c.ws.alerts) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.alerts)) {
 		if a := c.ws.alerts[id]; a.LifecycleState != sql.AlertLifecycleStateDeleted {
 			resp.Alerts = append(resp.Alerts, *a)
 		}

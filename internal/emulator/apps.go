@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -139,7 +140,7 @@ func handleAppGet(s *Server, c *call) (any, error) {
 
 func handleAppList(s *Server, c *call) (any, error) {
 	resp := apps.ListAppsResponse{}
-	for _, name := range sortedKeys(c.ws.apps) {
+	for _, name := range slices.Sorted(maps.Keys(c.ws.apps)) {
 		if a, err := c.ws.appNamed(name, c.now); err == nil {
 			resp.Apps = append(resp.Apps, a.info)
 		}

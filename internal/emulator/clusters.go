@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/compute"
@@ -149,7 +151,7 @@ func handleClusterGet(s *Server, c *call) (any, error) {
 
 func handleClusterList(s *Server, c *call) (any, error) {
 	resp := compute.ListClustersResponse{}
-	for _, id := range sortedKeys(c.ws.clusters) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.clusters)) {
 		resp.Clusters = append(resp.Clusters, c.ws.clusters[id].view(c.now))
 	}
 	return resp, nil

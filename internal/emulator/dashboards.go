@@ -3,7 +3,9 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/databricks/databricks-sdk-go/service/dashboards"
@@ -108,7 +110,7 @@ func handleDashboardGet(s *Server, c *call) (any, error) {
 func handleDashboardList(s *Server, c *call) (any, error) {
 	trashed := c.query("show_trashed") == "true"
 	resp := dashboards.ListDashboardsResponse{}
-	for _, id := range sortedKeys(c.ws.dashboards) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.dashboards)) {
 		d := c.ws.dashboards[id]
 		if d.info.LifecycleState == dashboards.LifecycleStateTrashed && !trashed {
 			continue

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 
@@ -81,7 +82,7 @@ func handleScopeCreate(s *Server, c *call) (any, error) {
 
 func handleScopeList(s *Server, c *call) (any, error) {
 	resp := wsapi.ListScopesResponse{}
-	for _, name := range sortedKeys(c.ws.secretScopes) {
+	for _, name := range slices.Sorted(maps.Keys(c.ws.secretScopes)) {
 		resp.Scopes = append(resp.Scopes, c.ws.secretScopes[name].info)
 	}
 	return resp, nil
@@ -155,7 +156,7 @@ func handleACLList(s *Server, c *call) (any, error) {
 		return nil, err
 	}
 	resp := wsapi.ListAclsResponse{}
-	for _, p := range sortedKeys(sc.acls) {
+	for _, p := range slices.Sorted(maps.Keys(sc.acls)) {
 		resp.Items = append(resp.Items, wsapi.AclItem{Principal: p, Permission: sc.acls[p]})
 	}
 	return resp, nil

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -157,7 +158,7 @@ func handleWarehouseGet(s *Server, c *call) (any, error) {
 
 func handleWarehouseList(s *Server, c *call) (any, error) {
 	resp := sql.ListWarehousesResponse{}
-	for _, id := range sortedKeys(c.ws.warehouses) {
+	for _, id := range slices.Sorted(maps.Keys(c.ws.warehouses)) {
 		var e sql.EndpointInfo
 		if err := convert(c.ws.warehouses[id].view(c.now), &e); err != nil {
 			return nil, err
