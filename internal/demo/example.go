@@ -1,7 +1,8 @@
 package demo
 
 // This file prepares what the demo plays on: a copy of the repository's
-// pipeline (its spec, workflows, action and example bundle) in a directory
+// pipeline (its spec, workflows, action, the example bundle it plays and the
+// other directories the spec names) in a directory
 // of its own, as a runner's checkout, so that a demo never builds into the
 // repository. Without Python's wheel build it packs the example's wheel
 // itself, so that every stage still runs.
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/brickci/brickci/internal/emulator"
+	"github.com/brickci/brickci/internal/spec"
 )
 
 // ExampleSeed is what a workspace admin makes before the example's first
@@ -125,7 +127,50 @@ func checkout(root, bundle, tmp string, prebuilt bool) (string, error) {
 	if err := copyBundle(filepath.Join(root, bundle), filepath.Join(dst, bundle)); err != nil {
 		return "", fmt.Errorf("failed to copy %s: %w", bundle, err)
 	}
+	// The spec's check of the workflows reads every project's bundle and
+	// the directories they depend on, so a checkout holds them all; only
+	// the played bundle is built.
+	others, err := specDirs(root)
+	if err != nil {
+		return "", err
+	}
+	for _, dir := range others {
+		if filepath.Clean(dir) == filepath.Clean(bundle) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dst, dir)); err == nil {
+			continue
+		}
+		if err := CopyExample(filepath.Join(root, dir), filepath.Join(dst, dir)); err != nil {
+			return "", fmt.Errorf("failed to copy %s: %w", dir, err)
+		}
+	}
 	return dst, nil
+}
+
+// specDirs lists the directories the repository's pipeline spec names
+// besides its files: each project's bundle and the directories it depends
+// on. A spec that is missing or does not parse names none; the pipeline's
+// own check reports it.
+func specDirs(root string) ([]string, error) {
+	path := filepath.Join(root, ".github", "pipeline.yaml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	s, _, err := spec.Load(path)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, p := range s.Projects {
+		if p.Bundle != "." {
+			dirs = append(dirs, filepath.FromSlash(p.Bundle))
+		}
+		for _, d := range p.DependsOn {
+			dirs = append(dirs, filepath.FromSlash(d.Name))
+		}
+	}
+	return dirs, nil
 }
 
 // copyTree copies the regular files under src to dst, leaving out the

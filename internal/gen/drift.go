@@ -37,8 +37,8 @@ const (
 	EditedByHand
 	// Missing: the spec yields the file but it does not exist.
 	Missing
-	// Stale: the file carries the generated header but the spec no longer
-	// yields it.
+	// Stale: the file carries the generated header naming the same spec
+	// but the spec no longer yields it.
 	Stale
 )
 
@@ -241,9 +241,19 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// staleFiles lists the files in dir that carry the generated header but
-// are not among files.
+// staleFiles lists the files in dir that carry the generated header, name
+// the same spec as files do, and are not among files: the workflows of a
+// project removed from the spec, or of tests it no longer has. A file
+// without the header was written by hand, and one generated from another
+// spec belongs to that spec: neither is ever stale.
 func staleFiles(files map[string][]byte, dir string) ([]string, error) {
+	source, known := "", false
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		if h, ok := workflow.ParseHeader(files[n]); ok {
+			source, known = h.Source, true
+			break
+		}
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -264,7 +274,7 @@ func staleFiles(files map[string][]byte, dir string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read workflow %q: %w", n, err)
 		}
-		if _, ok := workflow.ParseHeader(data); ok {
+		if h, ok := workflow.ParseHeader(data); ok && (!known || h.Source == source) {
 			out = append(out, n)
 		}
 	}

@@ -21,43 +21,73 @@ const (
 )
 
 // FileNames returns the names of the files Generate yields for s, in the
-// order of the pipeline: generate, lint, CI, tests, staging, prod. The
-// project name is used as written, underscores included, as the MLOps
-// Stacks template names its files.
+// order of the pipeline: generate, lint, then for each project in turn its
+// CI, tests, staging and prod. The project name is used as written,
+// underscores included, as the MLOps Stacks template names its files.
 func FileNames(s *spec.Spec) []string {
-	names := []string{DeployCICDFile, LintFile, s.Project + "-bundle-ci.yml"}
-	if s.Tests.Unit != nil || s.Tests.Integration != nil {
-		names = append(names, s.Project+"-run-tests.yml")
+	names := []string{DeployCICDFile, LintFile}
+	for i := range s.Projects {
+		names = append(names, projectFiles(&s.Projects[i])...)
 	}
-	return append(names, s.Project+"-bundle-cd-staging.yml", s.Project+"-bundle-cd-prod.yml")
+	return names
 }
 
-// Generate renders the workflows of s. specPath is the spec's path
-// relative to the repository root; it is written into each file's header
-// and into the path filters. The map is keyed by file name.
+// projectFiles are the names of one project's bundle workflows.
+func projectFiles(p *spec.Project) []string {
+	names := []string{p.Name + "-bundle-ci.yml"}
+	if hasTests(p) {
+		names = append(names, p.Name+"-run-tests.yml")
+	}
+	return append(names, p.Name+"-bundle-cd-staging.yml", p.Name+"-bundle-cd-prod.yml")
+}
+
+func hasTests(p *spec.Project) bool {
+	return p.Tests.Unit != nil || p.Tests.Integration != nil
+}
+
+// Generate renders the workflows of s: one lint and one deploy-cicd
+// workflow for the repository and the bundle workflows of each project.
+// specPath is the spec's path relative to the repository root; it is
+// written into each file's header and into the path filters. The map is
+// keyed by file name.
 func Generate(s *spec.Spec, specPath string) (map[string][]byte, error) {
 	if s == nil {
 		return nil, errors.New("failed to generate workflows: no spec")
 	}
-	for _, req := range spec.RequiredTargets {
-		if _, ok := s.Target(req); !ok {
-			return nil, fmt.Errorf("failed to generate workflows: target %q is not defined", req)
-		}
+	if len(s.Projects) == 0 {
+		return nil, errors.New("failed to generate workflows: the spec has no project")
 	}
 	g := &generator{s: s, specPath: path.Clean(strings.ReplaceAll(specPath, "\\", "/"))}
 	wfs := map[string]*workflow.Workflow{
-		DeployCICDFile:                       g.deployCICD(),
-		LintFile:                             g.lint(),
-		s.Project + "-bundle-ci.yml":         g.bundleCI(),
-		s.Project + "-bundle-cd-staging.yml": g.deploy("staging", s.Branches.Default, nil),
-		s.Project + "-bundle-cd-prod.yml":    g.deploy("prod", s.Branches.Release, s.Release.Run),
+		DeployCICDFile: g.deployCICD(),
+		LintFile:       g.lint(),
 	}
-	if s.Tests.Unit != nil || s.Tests.Integration != nil {
-		tests, err := g.runTests()
-		if err != nil {
-			return nil, err
+	for i := range s.Projects {
+		p := &s.Projects[i]
+		for _, req := range spec.RequiredTargets {
+			if _, ok := p.Target(req); !ok {
+				return nil, fmt.Errorf("failed to generate workflows: target %q of project %q is not defined", req, p.Name)
+			}
 		}
-		wfs[s.Project+"-run-tests.yml"] = tests
+		pg := &generator{s: s, p: p, specPath: g.specPath}
+		files := map[string]*workflow.Workflow{
+			p.Name + "-bundle-ci.yml":         pg.bundleCI(),
+			p.Name + "-bundle-cd-staging.yml": pg.deploy("staging", s.Branches.Default, nil),
+			p.Name + "-bundle-cd-prod.yml":    pg.deploy("prod", s.Branches.Release, p.Release.Run),
+		}
+		if hasTests(p) {
+			tests, err := pg.runTests()
+			if err != nil {
+				return nil, err
+			}
+			files[p.Name+"-run-tests.yml"] = tests
+		}
+		for name, wf := range files {
+			if _, dup := wfs[name]; dup {
+				return nil, fmt.Errorf("failed to generate workflows: project %q yields %s, which another file already has", p.Name, name)
+			}
+			wfs[name] = wf
+		}
 	}
 	header := &workflow.Header{Source: g.specPath, SHA256: s.SHA256}
 	out := make(map[string][]byte, len(wfs))
@@ -71,8 +101,12 @@ func Generate(s *spec.Spec, specPath string) (map[string][]byte, error) {
 	return out, nil
 }
 
+// generator renders the workflows of one spec; p is the project whose
+// bundle workflows it renders, nil for the repository's own (lint,
+// deploy-cicd).
 type generator struct {
 	s        *spec.Spec
+	p        *spec.Project
 	specPath string
 }
 
@@ -94,7 +128,7 @@ func (g *generator) prConcurrency() *workflow.Concurrency {
 // deployConcurrency is shared by everything that changes a target's
 // workspace, and is never cancelled by a newer run.
 func (g *generator) deployConcurrency(target string) *workflow.Concurrency {
-	return &workflow.Concurrency{Group: g.s.Project + "-deploy-" + target, CancelInProgress: false}
+	return &workflow.Concurrency{Group: g.p.Name + "-deploy-" + target, CancelInProgress: false}
 }
 
 func (g *generator) branches() []string {
@@ -105,16 +139,21 @@ func (g *generator) branches() []string {
 	return b
 }
 
-// bundlePaths are the path filters of the workflows that act on the bundle.
+// bundlePaths are the path filters of the workflows that act on the
+// project's bundle: its directory, the workflow itself, the spec, the
+// shared directories it depends on and its extra paths.
 func (g *generator) bundlePaths(file string) []string {
 	var p []string
-	if g.s.Bundle == "." {
+	if g.p.Bundle == "." {
 		p = append(p, "**")
 	} else {
-		p = append(p, g.s.Bundle+"/**")
+		p = append(p, g.p.Bundle+"/**")
 	}
 	p = append(p, WorkflowsDir+"/"+file, g.specPath)
-	return dedupe(append(p, g.s.Paths...))
+	for _, d := range g.p.DependsOn {
+		p = append(p, d.Name+"/**")
+	}
+	return dedupe(append(p, g.p.Paths...))
 }
 
 func dedupe(in []string) []string {
@@ -214,7 +253,7 @@ func (g *generator) deployCICD() *workflow.Workflow {
 		Name:        "Deploy CI/CD workflows",
 		On:          workflow.Triggers{WorkflowDispatch: true},
 		Permissions: map[string]string{},
-		Concurrency: &workflow.Concurrency{Group: s.Project + "-deploy-cicd", CancelInProgress: false},
+		Concurrency: &workflow.Concurrency{Group: g.cicdGroup(), CancelInProgress: false},
 		Jobs: []workflow.Job{{
 			ID:             "generate",
 			Name:           "Regenerate workflows from the pipeline spec",
@@ -230,6 +269,16 @@ func (g *generator) deployCICD() *workflow.Workflow {
 			},
 		}},
 	}
+}
+
+// cicdGroup is the concurrency group of deploy-cicd.yml: named after the
+// project in a single-project repository, as it always was, and one group
+// for the repository's spec when it holds projects:.
+func (g *generator) cicdGroup() string {
+	if g.s.MultiProject {
+		return "deploy-cicd"
+	}
+	return g.s.Projects[0].Name + "-deploy-cicd"
 }
 
 func (g *generator) lint() *workflow.Workflow {
@@ -275,8 +324,8 @@ func (g *generator) lint() *workflow.Workflow {
 }
 
 func (g *generator) bundleCI() *workflow.Workflow {
-	s := g.s
-	file := s.Project + "-bundle-ci.yml"
+	s, p := g.s, g.p
+	file := p.Name + "-bundle-ci.yml"
 	// The three jobs write one pull-request comment, each its own section,
 	// so they run one after another: validate, then plan-staging, then
 	// plan-prod (also when plan-staging failed, so its result is shown).
@@ -285,23 +334,23 @@ func (g *generator) bundleCI() *workflow.Workflow {
 		Name:           "Validate bundle",
 		RunsOn:         s.Runner,
 		Permissions:    map[string]string{"contents": "read", "pull-requests": "write"},
-		TimeoutMinutes: s.Timeouts.CI,
+		TimeoutMinutes: p.Timeouts.CI,
 		Steps: []workflow.Step{
 			checkout(false),
 			// Offline, so it needs no secrets and also runs for forks
 			// (whose read-only token puts the result in the step summary).
 			g.brickci("Validate staging and prod",
-				kv("mode", "validate"), kv("target", "staging,prod"), kv("bundle", s.Bundle), kv("offline", "true"), kv("comment", "true")),
+				kv("mode", "validate"), kv("target", "staging,prod"), kv("bundle", p.Bundle), kv("offline", "true"), kv("comment", "true")),
 		},
 	}}
 	previous := ""
 	for _, name := range spec.RequiredTargets {
-		t, _ := s.Target(name)
+		t, _ := p.Target(name)
 		if !t.Plan {
 			continue
 		}
 		plan := g.brickci("Plan the "+name+" deploy",
-			append([]workflow.KV{kv("mode", "plan"), kv("target", name), kv("bundle", s.Bundle), kv("comment", "true")}, g.skipInput()...)...)
+			append([]workflow.KV{kv("mode", "plan"), kv("target", name), kv("bundle", p.Bundle), kv("comment", "true")}, g.skipInput()...)...)
 		// The same secret names as the deploy, resolved in the plan
 		// environment: its read-only credential overrides any repository
 		// secret of that name, and the deploy environment's is never seen.
@@ -323,12 +372,12 @@ func (g *generator) bundleCI() *workflow.Workflow {
 			// would hold or block every pull request.
 			Environment:    t.PlanEnvironment,
 			Permissions:    targetPerms(t, "pull-requests", "write"),
-			TimeoutMinutes: s.Timeouts.CI,
+			TimeoutMinutes: p.Timeouts.CI,
 			Steps:          g.buildingSteps(plan),
 		})
 	}
 	return &workflow.Workflow{
-		Name:        s.Project + " bundle CI",
+		Name:        p.Name + " bundle CI",
 		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: g.bundlePaths(file)}, WorkflowDispatch: true},
 		Permissions: map[string]string{},
 		Concurrency: g.prConcurrency(),
@@ -337,10 +386,10 @@ func (g *generator) bundleCI() *workflow.Workflow {
 }
 
 func (g *generator) runTests() (*workflow.Workflow, error) {
-	s := g.s
-	file := s.Project + "-run-tests.yml"
+	s, p := g.s, g.p
+	file := p.Name + "-run-tests.yml"
 	var jobs []workflow.Job
-	if u := s.Tests.Unit; u != nil {
+	if u := p.Tests.Unit; u != nil {
 		steps := []workflow.Step{
 			checkout(false),
 			{Name: "Set up Python", Uses: SetupPython.Uses(), UsesComment: SetupPython.Version, With: []workflow.KV{kv("python-version", u.Python)}},
@@ -348,24 +397,24 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 		if u.Requirements != "" {
 			steps = append(steps, workflow.Step{
 				Name:             "Install requirements",
-				WorkingDirectory: s.Bundle,
+				WorkingDirectory: p.Bundle,
 				Env:              []workflow.KV{kv("REQUIREMENTS", u.Requirements)},
 				Run:              "python -m pip install --upgrade pip\npython -m pip install -r \"$REQUIREMENTS\"\n",
 			})
 		}
 		steps = append(steps, g.brickci("Run unit tests",
-			kv("mode", "test"), kv("unit", "true"), kv("bundle", s.Bundle), kv("command", u.Command), kv("junit", u.JUnit)))
+			kv("mode", "test"), kv("unit", "true"), kv("bundle", p.Bundle), kv("command", u.Command), kv("junit", u.JUnit)))
 		jobs = append(jobs, workflow.Job{
 			ID:             "unit-tests",
 			Name:           "Unit tests",
 			RunsOn:         s.Runner,
 			Permissions:    map[string]string{"contents": "read"},
-			TimeoutMinutes: s.Timeouts.Unit,
+			TimeoutMinutes: p.Timeouts.Unit,
 			Steps:          steps,
 		})
 	}
-	if in := s.Tests.Integration; in != nil {
-		t, ok := s.Target(in.Target)
+	if in := p.Tests.Integration; in != nil {
+		t, ok := p.Target(in.Target)
 		if !ok {
 			return nil, fmt.Errorf("failed to generate %s: integration target %q is not defined", file, in.Target)
 		}
@@ -374,7 +423,7 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			names = append(names, j.Name)
 		}
 		step := g.brickci("Deploy to "+t.Name+" and run jobs",
-			append([]workflow.KV{kv("mode", "test"), kv("integration", "true"), kv("target", t.Name), kv("bundle", s.Bundle),
+			append([]workflow.KV{kv("mode", "test"), kv("integration", "true"), kv("target", t.Name), kv("bundle", p.Bundle),
 				kv("jobs", strings.Join(names, ",")), kv("cleanup", strconv.FormatBool(in.Cleanup))}, g.skipInput()...)...)
 		step.Env = authEnv(t)
 		job := workflow.Job{
@@ -390,17 +439,17 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 			// lock there, so pull requests neither queue behind nor cancel
 			// each other, and a newer push to the same pull request waits
 			// for the older run's cleanup.
-			Concurrency:    &workflow.Concurrency{Group: s.Project + "-integration-" + t.Name + "-" + integrationKey, CancelInProgress: false},
-			TimeoutMinutes: s.Timeouts.Integration,
+			Concurrency:    &workflow.Concurrency{Group: p.Name + "-integration-" + t.Name + "-" + integrationKey, CancelInProgress: false},
+			TimeoutMinutes: p.Timeouts.Integration,
 			Steps:          g.buildingSteps(step),
 		}
-		if s.Tests.Unit != nil {
+		if p.Tests.Unit != nil {
 			job.Needs = []string{"unit-tests"}
 		}
 		jobs = append(jobs, job)
 	}
 	return &workflow.Workflow{
-		Name:        s.Project + " tests",
+		Name:        p.Name + " tests",
 		On:          workflow.Triggers{PullRequest: &workflow.Filter{Branches: g.branches(), Paths: g.bundlePaths(file)}, WorkflowDispatch: true},
 		Permissions: map[string]string{},
 		Concurrency: g.prConcurrency(),
@@ -411,11 +460,11 @@ func (g *generator) runTests() (*workflow.Workflow, error) {
 // skipInput is the skip_unsupported input of the steps that deploy or
 // plan, or nothing when the spec skips no resource type.
 func (g *generator) skipInput() []workflow.KV {
-	if len(g.s.SkipUnsupported) == 0 {
+	if len(g.p.SkipUnsupported) == 0 {
 		return nil
 	}
-	names := make([]string, len(g.s.SkipUnsupported))
-	for i, r := range g.s.SkipUnsupported {
+	names := make([]string, len(g.p.SkipUnsupported))
+	for i, r := range g.p.SkipUnsupported {
 		names[i] = r.Name
 	}
 	return []workflow.KV{kv("skip_unsupported", strings.Join(names, ","))}
@@ -426,7 +475,7 @@ func (g *generator) skipInput() []workflow.KV {
 // none without a build block. The package names are checked by the spec
 // and quoted here, so they are never shell syntax.
 func (g *generator) buildSteps() []workflow.Step {
-	b := g.s.Build
+	b := g.p.Build
 	if b == nil {
 		return nil
 	}
@@ -454,33 +503,33 @@ func (g *generator) buildingSteps(steps ...workflow.Step) []workflow.Step {
 // prod, run the release jobs, all in one job so that an environment that
 // requires approval asks once.
 func (g *generator) deploy(target, branch string, run []spec.JobRef) *workflow.Workflow {
-	s := g.s
-	t, _ := s.Target(target)
-	file := s.Project + "-bundle-cd-" + target + ".yml"
+	s, p := g.s, g.p
+	t, _ := p.Target(target)
+	file := p.Name + "-bundle-cd-" + target + ".yml"
 	env := authEnv(t)
-	validate := g.brickci("Validate "+target, kv("mode", "validate"), kv("target", target), kv("bundle", s.Bundle))
+	validate := g.brickci("Validate "+target, kv("mode", "validate"), kv("target", target), kv("bundle", p.Bundle))
 	validate.Env = env
-	deploy := g.brickci("Deploy to "+target, append([]workflow.KV{kv("mode", "deploy"), kv("target", target), kv("bundle", s.Bundle)}, g.skipInput()...)...)
+	deploy := g.brickci("Deploy to "+target, append([]workflow.KV{kv("mode", "deploy"), kv("target", target), kv("bundle", p.Bundle)}, g.skipInput()...)...)
 	deploy.Env = env
 	steps := g.buildingSteps(validate, deploy)
-	timeout := s.Timeouts.Deploy
+	timeout := p.Timeouts.Deploy
 	name := "Deploy to " + target
 	if len(run) > 0 {
 		var names []string
 		for _, j := range run {
 			names = append(names, j.Name)
 		}
-		r := g.brickci("Run release jobs", kv("mode", "run"), kv("target", target), kv("bundle", s.Bundle),
-			kv("jobs", strings.Join(names, ",")), kv("timeout", strconv.Itoa(s.Timeouts.Run)+"m"))
+		r := g.brickci("Run release jobs", kv("mode", "run"), kv("target", target), kv("bundle", p.Bundle),
+			kv("jobs", strings.Join(names, ",")), kv("timeout", strconv.Itoa(p.Timeouts.Run)+"m"))
 		r.Env = env
 		steps = append(steps, r)
 		// The job outlives the run's own timeout, so brickci cancels the
 		// runs itself and reports every task before GitHub stops the job.
-		timeout += s.Timeouts.Run + 5
+		timeout += p.Timeouts.Run + 5
 		name = "Deploy to " + target + " and run release jobs"
 	}
 	return &workflow.Workflow{
-		Name: s.Project + " bundle CD " + target,
+		Name: p.Name + " bundle CD " + target,
 		On: workflow.Triggers{
 			Push:             &workflow.Filter{Branches: []string{branch}, Paths: g.bundlePaths(file)},
 			WorkflowDispatch: true,

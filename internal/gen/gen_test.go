@@ -158,6 +158,18 @@ func TestVariants(t *testing.T) {
 			absent: map[string][]string{"lint-cicd-workflow-files.yml": {"skip_unsupported"}},
 		},
 		{
+			name:  "one project depending on a shared directory",
+			spec:  "project: p\nbundle: b\naction: ./\ndepends-on: [libs/common]\npaths: [\"conf/**\"]\n" + targetsOIDCPATM2M,
+			files: 5,
+			contains: map[string][]string{
+				"p-bundle-ci.yml":         {"      - b/**\n      - .github/workflows/p-bundle-ci.yml\n      - .github/pipeline.yaml\n      - libs/common/**\n      - conf/**\n"},
+				"p-bundle-cd-staging.yml": {"      - libs/common/**\n"},
+				"p-bundle-cd-prod.yml":    {"      - libs/common/**\n"},
+				"deploy-cicd.yml":         {"group: p-deploy-cicd\n"},
+			},
+			absent: map[string][]string{"lint-cicd-workflow-files.yml": {"libs/common"}},
+		},
+		{
 			name:  "tag-pinned remote action",
 			spec:  "project: p\nbundle: b\naction: acme/brickci@v1.4.0\n" + targetsOIDCPATM2M,
 			files: 5,

@@ -15,7 +15,7 @@ var resourceTypeRe = regexp.MustCompile(`^[a-z][a-z_]*$`)
 var packageRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$`)
 
 // build reads the build block: the Python that artifact builds need.
-func (p *parser) build(f field, s *Spec) {
+func (p *parser) build(f field, s *Project) {
 	m := p.fields(f.val, "build", buildKeys)
 	if m == nil {
 		return
@@ -41,7 +41,7 @@ func (p *parser) build(f field, s *Spec) {
 // plans, integration tests and deploys leave out. Whether brickci deploys
 // a type is for the binary to say (validate checks it); here only the
 // shape is checked, since the value reaches a step's input.
-func (p *parser) skipUnsupported(f field, s *Spec) {
+func (p *parser) skipUnsupported(f field, s *Project) {
 	seen := map[string]bool{}
 	for _, r := range p.list(f, "skip-unsupported") {
 		at := &yaml.Node{Line: r.Line, Column: r.Column}

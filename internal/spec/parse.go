@@ -36,6 +36,12 @@ const (
 	// RuleExpression reports a ${{ }} expression other than vars.* or
 	// secrets.* in a value that becomes a step's env or input.
 	RuleExpression = "spec-expression"
+	// RuleScope reports a key at the wrong level of a spec with projects:
+	// a project's key at the top, or a repository-wide key in a project.
+	RuleScope = "spec-scope"
+	// RuleDependsOn reports a depends-on entry that is not a directory of
+	// the repository.
+	RuleDependsOn = "spec-depends-on"
 )
 
 // RequiredTargets must be defined by every spec: the CD workflows deploy to them.
@@ -164,11 +170,24 @@ func (p *parser) fields(n *yaml.Node, what string, known []string) map[string]fi
 		return nil
 	}
 	out := map[string]field{}
-	p.collect(n, what, known, out, true, 0)
+	p.collect(n, what, known, nil, out, true, 0)
 	return out
 }
 
-func (p *parser) collect(n *yaml.Node, what string, known []string, out map[string]field, explicit bool, depth int) {
+// fieldsElsewhere is fields for a mapping that may also hold the keys
+// elsewhere, which belong at another level: they are returned for the
+// caller to report where they go, and never suggested for a typo.
+func (p *parser) fieldsElsewhere(n *yaml.Node, what string, known, elsewhere []string) map[string]field {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return p.fields(n, what, known)
+	}
+	out := map[string]field{}
+	p.collect(n, what, known, elsewhere, out, true, 0)
+	return out
+}
+
+func (p *parser) collect(n *yaml.Node, what string, known, elsewhere []string, out map[string]field, explicit bool, depth int) {
 	if depth > 10 {
 		return
 	}
@@ -183,7 +202,7 @@ func (p *parser) collect(n *yaml.Node, what string, known []string, out map[stri
 			merges = append(merges, v)
 			continue
 		}
-		if known != nil && !contains(known, k.Value) {
+		if known != nil && !contains(known, k.Value) && !contains(elsewhere, k.Value) {
 			p.errorf(RuleUnknownKey, k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, known))
 			continue
 		}
@@ -210,7 +229,7 @@ func (p *parser) collect(n *yaml.Node, what string, known []string, out map[stri
 			}
 		}
 		for _, mm := range maps {
-			p.collect(mm, what, known, out, false, depth+1)
+			p.collect(mm, what, known, elsewhere, out, false, depth+1)
 		}
 	}
 }

@@ -11,47 +11,45 @@ import (
 )
 
 var (
-	topKeys         = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint", "build", "skip-unsupported"}
-	branchKeys      = []string{"default", "release"}
-	targetKeys      = []string{"environment", "plan-environment", "plan", "auth", "host"}
-	authKeys        = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
-	testsKeys       = []string{"unit", "integration"}
-	unitKeys        = []string{"python", "requirements", "command", "junit"}
-	integrationKeys = []string{"target", "jobs", "cleanup"}
-	releaseKeys     = []string{"run"}
-	timeoutKeys     = []string{"lint", "ci", "unit", "integration", "deploy", "run", "generate"}
-	generateKeys    = []string{"token-secret"}
-	lintKeys        = []string{"code-scanning"}
-	buildKeys       = []string{"python", "packages"}
-	authTypes       = []string{string(AuthPAT), string(AuthOAuthM2M), string(AuthAzureSP), string(AuthGitHubOIDC)}
+	topKeys = []string{"project", "bundle", "branches", "action", "runner", "targets", "tests", "release", "paths", "timeout-minutes", "generate", "lint", "build", "skip-unsupported", "depends-on", "projects"}
+	// projectOnlyKeys describe one project: at the top of a spec without
+	// projects:, or in each entry of projects:.
+	projectOnlyKeys = []string{"project", "bundle", "tests", "release", "paths", "depends-on", "build", "skip-unsupported"}
+	// projectKeys are the keys of an entry of projects:.
+	projectKeys = append([]string{"targets", "timeout-minutes"}, projectOnlyKeys...)
+	// repositoryKeys are set once, at the top: they shape the repository's
+	// own workflows (lint, deploy-cicd) or hold for every project alike.
+	repositoryKeys = []string{"branches", "action", "runner", "generate", "lint", "projects"}
+	// repositoryTimeouts are the timeouts of the repository's own workflows.
+	repositoryTimeouts = []string{"lint", "generate"}
+	branchKeys         = []string{"default", "release"}
+	targetKeys         = []string{"environment", "plan-environment", "plan", "auth", "host"}
+	authKeys           = []string{"type", "token-secret", "client-id", "client-id-secret", "client-secret-secret", "tenant-id-secret", "audience"}
+	testsKeys          = []string{"unit", "integration"}
+	unitKeys           = []string{"python", "requirements", "command", "junit"}
+	integrationKeys    = []string{"target", "jobs", "cleanup"}
+	releaseKeys        = []string{"run"}
+	timeoutKeys        = []string{"lint", "ci", "unit", "integration", "deploy", "run", "generate"}
+	generateKeys       = []string{"token-secret"}
+	lintKeys           = []string{"code-scanning"}
+	buildKeys          = []string{"python", "packages"}
+	authTypes          = []string{string(AuthPAT), string(AuthOAuthM2M), string(AuthAzureSP), string(AuthGitHubOIDC)}
 )
+
+// inherited is what a project of projects: takes from the top level
+// unless it sets its own.
+type inherited struct {
+	targets []Target
+	// targetsKey is the top level's targets key, nil without one.
+	targetsKey *yaml.Node
+	timeouts   Timeouts
+}
 
 func (p *parser) spec(root *yaml.Node, s *Spec) {
 	m := p.fields(root, "the pipeline spec", topKeys)
 	if m == nil {
 		return
 	}
-	if v, at := p.required(m, "project", "the project name", root); v != "" && !projectRe.MatchString(v) {
-		p.errorf(RuleProject, at, "project name %q may only hold letters, digits, '.', '_' and '-' and must start with a letter or digit", v)
-	} else {
-		s.Project = v
-	}
-
-	s.Bundle = "."
-	if f, ok := m["bundle"]; ok {
-		at := pos(f)
-		s.BundleLine, s.BundleColumn = at.Line, at.Column
-		if v := p.str(f, "bundle"); v != "" {
-			clean := path.Clean(strings.ReplaceAll(v, "\\", "/"))
-			switch {
-			case path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../"):
-				p.errorf(RuleBundle, at, "bundle directory %q must be relative to the repository root and stay inside it", v)
-			default:
-				s.Bundle = clean
-			}
-		}
-	}
-
 	s.Branches = Branches{Default: "main", Release: "release"}
 	if f, ok := m["branches"]; ok {
 		p.branches(f, &s.Branches)
@@ -71,35 +69,9 @@ func (p *parser) spec(root *yaml.Node, s *Spec) {
 			s.Runner = v
 		}
 	}
-
-	if f, ok := m["targets"]; ok {
-		p.targets(f, s)
-	} else {
-		p.errorf(RuleTargetMissing, root, "targets are missing; define at least %q", RequiredTargets)
-	}
-
-	if f, ok := m["tests"]; ok {
-		p.tests(f, s)
-	}
-	if f, ok := m["release"]; ok {
-		if rm := p.fields(f.val, "release", releaseKeys); rm != nil {
-			if rf, ok := rm["run"]; ok {
-				s.Release.Run = p.jobs(rf, "release.run")
-			}
-		}
-	}
-	if f, ok := m["paths"]; ok {
-		for _, r := range p.list(f, "paths") {
-			if strings.TrimSpace(r.Name) == "" || strings.HasPrefix(r.Name, "/") {
-				p.errorf(RuleValue, &yaml.Node{Line: r.Line, Column: r.Column}, "path filter %q must be a non-empty pattern relative to the repository root", r.Name)
-				continue
-			}
-			s.Paths = append(s.Paths, r.Name)
-		}
-	}
 	s.Timeouts = DefaultTimeouts
 	if f, ok := m["timeout-minutes"]; ok {
-		p.timeouts(f, &s.Timeouts)
+		p.timeouts(f, &s.Timeouts, false)
 	}
 	s.Generate.Line, s.Generate.Column = root.Line, root.Column
 	if len(root.Content) > 0 {
@@ -120,13 +92,248 @@ func (p *parser) spec(root *yaml.Node, s *Spec) {
 			}
 		}
 	}
+
+	pf, multi := m["projects"]
+	if !multi {
+		pr := Project{Timeouts: s.Timeouts}
+		p.project(m, root, nil, &pr)
+		s.Projects = []Project{pr}
+		s.Project, s.Bundle, s.BundleLine, s.BundleColumn = pr.Name, pr.Bundle, pr.BundleLine, pr.BundleColumn
+		s.Targets, s.Tests, s.Release, s.Paths, s.DependsOn = pr.Targets, pr.Tests, pr.Release, pr.Paths, pr.DependsOn
+		s.Build, s.SkipUnsupported = pr.Build, pr.SkipUnsupported
+		return
+	}
+	s.MultiProject = true
+	for _, k := range projectOnlyKeys {
+		if f, ok := m[k]; ok {
+			p.errorf(RuleScope, f.key, "%s is set per project in a spec with projects:; move it into the entries of projects: that need it", k)
+		}
+	}
+	inh := &inherited{timeouts: s.Timeouts}
+	if f, ok := m["targets"]; ok {
+		inh.targets, _ = p.targetList(f)
+		inh.targetsKey = f.key
+	}
+	p.projects(pf, s, inh)
+}
+
+// projects reads the entries of projects: and checks them against each
+// other: unique names, bundle directories that do not nest.
+func (p *parser) projects(f field, s *Spec, inh *inherited) {
+	v := deref(f.val)
+	if v == nil || v.Kind != yaml.SequenceNode {
+		p.errorf(RuleType, pos(f), "projects must be a list of mappings, each with project: and bundle:, got %s", yamlpos.Describe(v))
+		return
+	}
+	if len(v.Content) == 0 {
+		p.errorf(RuleProject, f.key, "projects is empty; list at least one project, or remove projects: and write the project's keys at the top")
+		return
+	}
+	names := map[string]int{}
+	for i, e := range v.Content {
+		what := fmt.Sprintf("entry %d of projects", i+1)
+		m := p.fieldsElsewhere(e, what, projectKeys, repositoryKeys)
+		if m == nil {
+			continue
+		}
+		at := orNode(deref(e), v)
+		for _, k := range repositoryKeys {
+			if kf, ok := m[k]; ok {
+				p.errorf(RuleScope, kf.key, "%s is repository-wide and set once at the top of the spec, not in a project; move it there", k)
+			}
+		}
+		pr := Project{Timeouts: inh.timeouts}
+		p.project(m, at, inh, &pr)
+		if tf, ok := m["timeout-minutes"]; ok {
+			p.timeouts(tf, &pr.Timeouts, true)
+		}
+		if pr.Name != "" {
+			if line, dup := names[pr.Name]; dup {
+				p.errorf(RuleProject, &yaml.Node{Line: pr.Line, Column: pr.Column}, "project %q is already defined at line %d; give each project a name of its own", pr.Name, line)
+			} else {
+				names[pr.Name] = pr.Line
+			}
+		}
+		s.Projects = append(s.Projects, pr)
+	}
+	p.nesting(s.Projects)
+}
+
+// nesting reports bundle directories that are the same as, or inside,
+// another project's: a change there would run both projects' workflows,
+// and each bundle's files would be deployed by the other.
+func (p *parser) nesting(projects []Project) {
+	for j := range projects {
+		b := &projects[j]
+		for i := range projects[:j] {
+			a := &projects[i]
+			if a.Name == "" || b.Name == "" {
+				continue
+			}
+			at := &yaml.Node{Line: b.BundleLine, Column: b.BundleColumn}
+			if b.BundleLine == 0 {
+				at = &yaml.Node{Line: b.Line, Column: b.Column}
+			}
+			msg := ""
+			switch {
+			case a.Bundle == b.Bundle:
+				msg = fmt.Sprintf("project %q uses bundle directory %q, as project %q does; give each project a directory of its own", b.Name, b.Bundle, a.Name)
+			case within(b.Bundle, a.Bundle):
+				msg = fmt.Sprintf("bundle directory %q of project %q is inside %q of project %q; bundles must not nest: give each project a directory of its own", b.Bundle, b.Name, a.Bundle, a.Name)
+			case within(a.Bundle, b.Bundle):
+				msg = fmt.Sprintf("bundle directory %q of project %q holds %q of project %q; bundles must not nest: give each project a directory of its own", b.Bundle, b.Name, a.Bundle, a.Name)
+			}
+			// One finding per project: the first it collides with.
+			if msg != "" {
+				p.errorf(RuleBundle, at, "%s", msg)
+				break
+			}
+		}
+	}
+}
+
+// project reads the keys of one project from m: the top level of a spec
+// without projects: (inh nil), or one entry of projects:. at is where
+// findings about missing keys point. Timeouts are the caller's: the top
+// level's are read once.
+func (p *parser) project(m map[string]field, at *yaml.Node, inh *inherited, pr *Project) {
+	pr.Line, pr.Column = at.Line, at.Column
+	if v, vat := p.required(m, "project", "the project name", at); v != "" && !projectRe.MatchString(v) {
+		p.errorf(RuleProject, vat, "project name %q may only hold letters, digits, '.', '_' and '-' and must start with a letter or digit", v)
+	} else {
+		pr.Name = v
+		if vat != nil {
+			pr.Line, pr.Column = vat.Line, vat.Column
+		}
+	}
+
+	pr.Bundle = "."
+	if f, ok := m["bundle"]; ok {
+		bat := pos(f)
+		pr.BundleLine, pr.BundleColumn = bat.Line, bat.Column
+		if v := p.str(f, "bundle"); v != "" {
+			clean := path.Clean(strings.ReplaceAll(v, "\\", "/"))
+			switch {
+			case path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../"):
+				p.errorf(RuleBundle, bat, "bundle directory %q must be relative to the repository root and stay inside it", v)
+			default:
+				pr.Bundle = clean
+			}
+		}
+	}
+
+	tf, hasTargets := m["targets"]
+	var seen map[string]int
+	if hasTargets {
+		pr.Targets, seen = p.targetList(tf)
+	}
+	switch {
+	case inh == nil && !hasTargets:
+		p.errorf(RuleTargetMissing, at, "targets are missing; define at least %q", RequiredTargets)
+	case inh == nil:
+		for _, req := range RequiredTargets {
+			if _, ok := seen[req]; !ok {
+				p.errorf(RuleTargetMissing, tf.key, "target %q is missing; the %s deploy needs it", req, req)
+			}
+		}
+	default:
+		pr.Targets = mergeTargets(inh.targets, pr.Targets)
+		where := at
+		if hasTargets {
+			where = tf.key
+		} else if inh.targetsKey == nil {
+			p.errorf(RuleTargetMissing, at, "project %q has no targets; define at least %q under targets: at the top of the spec or in the project", pr.Name, RequiredTargets)
+			break
+		}
+		for _, req := range RequiredTargets {
+			if _, ok := pr.Target(req); !ok {
+				p.errorf(RuleTargetMissing, where, "project %q has no target %q; the %s deploy needs it: define it under targets: at the top of the spec or in the project", pr.Name, req, req)
+			}
+		}
+	}
+
+	if f, ok := m["tests"]; ok {
+		p.tests(f, pr)
+	}
+	if f, ok := m["release"]; ok {
+		if rm := p.fields(f.val, "release", releaseKeys); rm != nil {
+			if rf, ok := rm["run"]; ok {
+				pr.Release.Run = p.jobs(rf, "release.run")
+			}
+		}
+	}
+	if f, ok := m["paths"]; ok {
+		for _, r := range p.list(f, "paths") {
+			if strings.TrimSpace(r.Name) == "" || strings.HasPrefix(r.Name, "/") {
+				p.errorf(RuleValue, &yaml.Node{Line: r.Line, Column: r.Column}, "path filter %q must be a non-empty pattern relative to the repository root", r.Name)
+				continue
+			}
+			pr.Paths = append(pr.Paths, r.Name)
+		}
+	}
+	if f, ok := m["depends-on"]; ok {
+		p.dependsOn(f, pr)
+	}
 	if f, ok := m["build"]; ok {
-		p.build(f, s)
+		p.build(f, pr)
 	}
 	if f, ok := m["skip-unsupported"]; ok {
-		p.skipUnsupported(f, s)
+		p.skipUnsupported(f, pr)
 	}
-	p.crossCheck(m, s)
+	if hasTargets || (inh != nil && inh.targetsKey != nil) {
+		p.crossCheck(pr)
+	}
+}
+
+// mergeTargets returns the top level's targets with a project's own in
+// place of those of the same name, then the project's other targets. A
+// project's target replaces the top level's whole, auth included.
+func mergeTargets(top, own []Target) []Target {
+	out := make([]Target, 0, len(top)+len(own))
+	used := map[string]bool{}
+	for _, t := range top {
+		for _, o := range own {
+			if o.Name == t.Name {
+				t = o
+				break
+			}
+		}
+		used[t.Name] = true
+		out = append(out, t)
+	}
+	for _, o := range own {
+		if !used[o.Name] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// dependsOn reads depends-on: shared directories of the repository whose
+// changes run the project's bundle workflows. They are directories, not
+// patterns (those go under paths), so that a reader can see what a
+// project depends on; whether they exist is Check's to say.
+func (p *parser) dependsOn(f field, pr *Project) {
+	seen := map[string]bool{}
+	for _, r := range p.list(f, "depends-on") {
+		at := &yaml.Node{Line: r.Line, Column: r.Column}
+		clean := path.Clean(strings.ReplaceAll(r.Name, "\\", "/"))
+		switch {
+		case strings.TrimSpace(r.Name) == "":
+			p.errorf(RuleDependsOn, at, "depends-on entry is empty; name a directory relative to the repository root, such as libs/common")
+		case path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../"):
+			p.errorf(RuleDependsOn, at, "depends-on directory %q must be relative to the repository root and stay inside it", r.Name)
+		case clean == ".":
+			p.errorf(RuleDependsOn, at, "depends-on directory %q is the whole repository; name the shared directory, such as libs/common", r.Name)
+		case strings.ContainsAny(clean, "*?[]{}!"):
+			p.errorf(RuleDependsOn, at, "depends-on entry %q is a pattern; name a directory, and put patterns under paths", r.Name)
+		case seen[clean]:
+			p.errorf(RuleDependsOn, at, "directory %q is listed twice in depends-on; remove one", r.Name)
+		default:
+			seen[clean] = true
+			pr.DependsOn = append(pr.DependsOn, JobRef{Name: clean, Line: r.Line, Column: r.Column})
+		}
+	}
 }
 
 func (p *parser) branches(f field, b *Branches) {
@@ -241,13 +448,17 @@ func (p *parser) secret(f field, what string) string {
 	return v
 }
 
-func (p *parser) targets(f field, s *Spec) {
+// targetList reads a targets mapping and returns its targets in order and
+// the line of each name. Whether staging and prod are there is for the
+// caller to say: a project may take them from the top level.
+func (p *parser) targetList(f field) ([]Target, map[string]int) {
+	seen := map[string]int{}
 	n := deref(f.val)
 	if n == nil || n.Kind != yaml.MappingNode {
 		p.errorf(RuleType, pos(f), "targets must be a mapping of target name to settings, got %s", yamlpos.Describe(n))
-		return
+		return nil, seen
 	}
-	seen := map[string]int{}
+	var out []Target
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := deref(n.Content[i])
 		if k == nil || k.Kind != yaml.ScalarNode || k.Value == "" {
@@ -273,13 +484,9 @@ func (p *parser) targets(f field, s *Spec) {
 		if t.PlanEnvironment == "" {
 			t.PlanEnvironment = t.Environment + PlanEnvironmentSuffix
 		}
-		s.Targets = append(s.Targets, t)
+		out = append(out, t)
 	}
-	for _, req := range RequiredTargets {
-		if _, ok := seen[req]; !ok {
-			p.errorf(RuleTargetMissing, f.key, "target %q is missing; the %s deploy needs it", req, req)
-		}
-	}
+	return out, seen
 }
 
 func (p *parser) target(f field, t *Target) {
@@ -429,7 +636,7 @@ func (p *parser) expr(f field, what string) string {
 	return v
 }
 
-func (p *parser) tests(f field, s *Spec) {
+func (p *parser) tests(f field, s *Project) {
 	m := p.fields(f.val, "tests", testsKeys)
 	if m == nil {
 		return
@@ -511,10 +718,21 @@ func (p *parser) jobs(f field, what string) []JobRef {
 	return out
 }
 
-func (p *parser) timeouts(f field, t *Timeouts) {
+// timeouts reads timeout-minutes into t. In a project (inProject) the
+// timeouts of the repository's own workflows are errors: they are set once,
+// at the top.
+func (p *parser) timeouts(f field, t *Timeouts, inProject bool) {
 	m := p.fields(f.val, "timeout-minutes", timeoutKeys)
 	if m == nil {
 		return
+	}
+	if inProject {
+		for _, k := range repositoryTimeouts {
+			if kf, ok := m[k]; ok {
+				p.errorf(RuleScope, kf.key, "timeout-minutes.%s is repository-wide and set once at the top of the spec, not in a project; move it there", k)
+				delete(m, k)
+			}
+		}
 	}
 	set := func(key string, dst *int) {
 		if tf, ok := m[key]; ok {
@@ -532,22 +750,11 @@ func (p *parser) timeouts(f field, t *Timeouts) {
 	set("generate", &t.Generate)
 }
 
-// crossCheck reports references to targets the spec does not define.
-func (p *parser) crossCheck(m map[string]field, s *Spec) {
-	if _, ok := m["targets"]; !ok {
-		return
-	}
+// crossCheck reports references to targets the project does not define.
+func (p *parser) crossCheck(s *Project) {
 	if in := s.Tests.Integration; in != nil {
 		if _, ok := s.Target(in.Target); !ok {
-			p.errorf(RuleTargetMissing, &yaml.Node{Line: in.TargetLine, Column: in.TargetColumn}, "integration target %q is not defined under targets; add it or pick one of %q", in.Target, s.targetNames())
+			p.errorf(RuleTargetMissing, &yaml.Node{Line: in.TargetLine, Column: in.TargetColumn}, "integration target %q is not defined under targets; add it or pick one of %q", in.Target, s.TargetNames())
 		}
 	}
-}
-
-func (s *Spec) targetNames() []string {
-	var out []string
-	for _, t := range s.Targets {
-		out = append(out, t.Name)
-	}
-	return out
 }

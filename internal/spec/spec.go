@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/yamllimit"
@@ -29,6 +31,21 @@ type Spec struct {
 	// record it so drift can tell a changed spec from a hand edit.
 	SHA256 string
 
+	// Projects are the spec's projects, in order: the one its top-level
+	// keys describe, or the entries of projects:. Every project carries
+	// its own values merged with the repository-wide defaults (targets,
+	// timeouts), so a caller never merges them itself.
+	Projects []Project
+	// MultiProject reports that the spec lists its projects under
+	// projects:. The workflows of each project are then named after it,
+	// and the top-level fields below that describe one project (Project
+	// to SkipUnsupported, except the repository-wide Branches, Action,
+	// ActionVersion, Runner, Generate and Lint) are empty: use Projects,
+	// ProjectNamed or ProjectFor.
+	MultiProject bool
+
+	// Project to SkipUnsupported describe the one project of a spec
+	// without projects:, the same values as Projects[0].
 	Project string
 	Bundle  string
 	// BundleLine and BundleColumn locate the bundle value (0 when defaulted).
@@ -46,7 +63,11 @@ type Spec struct {
 	Tests   Tests
 	Release Release
 	// Paths are extra path filters for the bundle workflows.
-	Paths    []string
+	Paths []string
+	// DependsOn are the shared directories the project depends on.
+	DependsOn []JobRef
+	// Timeouts are the timeouts of the top level: the repository-wide
+	// Lint and Generate, and the defaults of every project's others.
 	Timeouts Timeouts
 	Generate Generate
 	Lint     Lint
@@ -58,6 +79,91 @@ type Spec struct {
 	// (--skip-unsupported); without them such a bundle's deploy fails.
 	// Each entry carries where the spec writes it.
 	SkipUnsupported []JobRef
+}
+
+// Project is one bundle of the repository and what its four bundle
+// workflows (CI, tests, staging and prod deploys) need.
+type Project struct {
+	// Name names the project's workflow files and concurrency groups.
+	Name string
+	// Line and Column locate the project: its name's value, or the entry
+	// of projects: when it has none.
+	Line, Column int
+	Bundle       string
+	// BundleLine and BundleColumn locate the bundle value (0 when defaulted).
+	BundleLine, BundleColumn int
+	// Targets are the project's own targets and those of the top level it
+	// does not redefine, in the order the spec lists them (top level first).
+	Targets []Target
+	Tests   Tests
+	Release Release
+	// Paths are extra path filters for the project's bundle workflows.
+	Paths []string
+	// DependsOn are shared directories, relative to the repository root,
+	// whose changes also run the project's bundle workflows (depends-on).
+	// Each entry carries where the spec writes it.
+	DependsOn []JobRef
+	// Timeouts are the project's timeouts over the top level's.
+	Timeouts Timeouts
+	// Build, when set, prepares Python in every job that builds the
+	// bundle's artifacts (plans, integration tests, deploys).
+	Build *Build
+	// SkipUnsupported are resource types brickci does not deploy that the
+	// project's plans, integration tests and deploys leave to another tool.
+	SkipUnsupported []JobRef
+}
+
+// Target returns the project's target with the given name.
+func (p *Project) Target(name string) (Target, bool) {
+	for _, t := range p.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// TargetNames returns the names of the project's targets, in order.
+func (p *Project) TargetNames() []string {
+	var out []string
+	for _, t := range p.Targets {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// ProjectNamed returns the project with the given name.
+func (s *Spec) ProjectNamed(name string) (*Project, bool) {
+	for i := range s.Projects {
+		if s.Projects[i].Name == name {
+			return &s.Projects[i], true
+		}
+	}
+	return nil, false
+}
+
+// ProjectFor returns the project whose bundle directory is dir or holds
+// it; dir is relative to the repository root ("examples/rag-chatbot",
+// "examples/rag-chatbot/resources"). Bundles do not nest, so at most one
+// project matches, except a bundle at the root, which holds everything.
+func (s *Spec) ProjectFor(dir string) (*Project, bool) {
+	dir = path.Clean(strings.ReplaceAll(dir, "\\", "/"))
+	var best *Project
+	for i := range s.Projects {
+		p := &s.Projects[i]
+		if !within(dir, p.Bundle) {
+			continue
+		}
+		if best == nil || len(p.Bundle) > len(best.Bundle) {
+			best = p
+		}
+	}
+	return best, best != nil
+}
+
+// within reports whether the clean relative path dir is parent or inside it.
+func within(dir, parent string) bool {
+	return parent == "." || dir == parent || strings.HasPrefix(dir, parent+"/")
 }
 
 // Branches are the git branches the pipeline deploys from.
@@ -159,7 +265,6 @@ type Generate struct {
 	Line, Column int
 }
 
-// Lint configures the lint workflow.
 // Build is the Python a bundle's artifact builds need on the runner: the
 // version for actions/setup-python and the packages pip installs first.
 type Build struct {
@@ -173,6 +278,7 @@ type Build struct {
 // DefaultBuildPackages are installed when build.packages is not set.
 var DefaultBuildPackages = []string{"build", "setuptools", "wheel"}
 
+// Lint configures the lint workflow.
 type Lint struct {
 	// CodeScanning uploads lint's findings as SARIF to GitHub code
 	// scanning. It is off by default: the upload fails in a repository

@@ -88,8 +88,21 @@ func TestParseExample(t *testing.T) {
 		Release:  Release{Run: []JobRef{{Name: "model_workflow"}}},
 		Timeouts: DefaultTimeouts,
 	}
+	// A spec without projects: is one project, the same as its top-level
+	// fields.
+	if len(s.Projects) != 1 || s.MultiProject {
+		t.Fatalf("projects = %d, multi %v; want one", len(s.Projects), s.MultiProject)
+	}
+	pr := s.Projects[0]
+	flat := Project{Name: s.Project, Line: 3, Column: 10, Bundle: s.Bundle, BundleLine: s.BundleLine, BundleColumn: s.BundleColumn,
+		Targets: s.Targets, Tests: s.Tests, Release: s.Release, Paths: s.Paths, DependsOn: s.DependsOn, Timeouts: s.Timeouts,
+		Build: s.Build, SkipUnsupported: s.SkipUnsupported}
+	if diff := cmp.Diff(flat, pr); diff != "" {
+		t.Errorf("Projects[0] differs from the top-level fields (-flat +project):\n%s", diff)
+	}
 	// Positions are checked separately below.
 	got := *s
+	got.Projects = nil
 	got.BundleLine, got.BundleColumn = 0, 0
 	got.Generate.Line, got.Generate.Column = 0, 0
 	got.Targets = append([]Target(nil), s.Targets...)
@@ -262,4 +275,168 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseMonorepo reads a spec with projects: each project takes the
+// top level's targets and timeouts unless it sets its own, and the
+// repository-wide settings stay at the top.
+func TestParseMonorepo(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/good/monorepo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, findings := Parse("pipeline.yaml", data)
+	if len(findings) != 0 {
+		t.Fatalf("unexpected findings: %v", findings)
+	}
+	if !s.MultiProject || len(s.Projects) != 2 {
+		t.Fatalf("multi %v, %d projects; want two", s.MultiProject, len(s.Projects))
+	}
+	if s.Project != "" || s.Bundle != "" || len(s.Targets) != 0 {
+		t.Errorf("top-level project fields are set in a spec with projects: %q %q %v", s.Project, s.Bundle, s.Targets)
+	}
+	if s.Timeouts.Lint != 5 || s.Action != "./" || s.Branches.Release != "release" {
+		t.Errorf("repository-wide settings not read: %+v", s)
+	}
+	chat, scoring := s.Projects[0], s.Projects[1]
+	type summary struct {
+		Name, Bundle      string
+		Line, Column      int
+		Targets, Auth     []string
+		DependsOn         []JobRef
+		Deploy, Lint, Run int
+		Paths, Skip       []string
+		Build             string
+	}
+	sum := func(p Project) summary {
+		out := summary{Name: p.Name, Bundle: p.Bundle, Line: p.Line, Column: p.Column, DependsOn: p.DependsOn, Deploy: p.Timeouts.Deploy, Lint: p.Timeouts.Lint, Run: p.Timeouts.Run, Paths: p.Paths}
+		for _, tg := range p.Targets {
+			out.Targets = append(out.Targets, tg.Name+"@"+tg.Environment)
+			out.Auth = append(out.Auth, tg.Auth.TokenSecret+tg.Auth.ClientID)
+		}
+		for _, r := range p.SkipUnsupported {
+			out.Skip = append(out.Skip, r.Name)
+		}
+		if p.Build != nil {
+			out.Build = p.Build.Python
+		}
+		return out
+	}
+	want := []summary{
+		{
+			Name: "chatbot", Bundle: "bundles/chatbot", Line: 11, Column: 14,
+			// prod is the project's own, wholly; staging comes from the top.
+			Targets:   []string{"staging@staging", "prod@chatbot-prod", "test@test"},
+			Auth:      []string{"STAGING_TOKEN", "CHATBOT_PROD_TOKEN", "${{ vars.TEST_ID }}"},
+			DependsOn: []JobRef{{Name: "libs/common", Line: 13, Column: 18}},
+			Deploy:    40, Lint: 5, Run: 120,
+		},
+		{
+			Name: "scoring", Bundle: "bundles/scoring", Line: 23, Column: 14,
+			Targets:   []string{"staging@staging", "prod@prod"},
+			Auth:      []string{"STAGING_TOKEN", "PROD_TOKEN"},
+			DependsOn: []JobRef{{Name: "libs/common", Line: 25, Column: 17}},
+			Deploy:    15, Lint: 5, Run: 120,
+			Paths: []string{"config/scoring/**"}, Skip: []string{"experiments"}, Build: "3.12",
+		},
+	}
+	if diff := cmp.Diff(want, []summary{sum(chat), sum(scoring)}); diff != "" {
+		t.Errorf("projects (-want +got):\n%s", diff)
+	}
+	if in := chat.Tests.Integration; in == nil || in.Target != "test" || len(chat.Release.Run) != 1 || scoring.Tests.Integration != nil {
+		t.Errorf("tests and release not read per project: %+v %+v", chat, scoring)
+	}
+}
+
+func TestProjectAccessors(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/good/monorepo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := Parse("pipeline.yaml", data)
+	for name, want := range map[string]bool{"chatbot": true, "scoring": true, "other": false, "": false} {
+		p, ok := s.ProjectNamed(name)
+		if ok != want || (ok && p.Name != name) {
+			t.Errorf("ProjectNamed(%q) = %v, %v; want found %v", name, p, ok, want)
+		}
+	}
+	for dir, want := range map[string]string{
+		"bundles/chatbot":               "chatbot",
+		"bundles/chatbot/resources":     "chatbot",
+		"./bundles/scoring/":            "scoring",
+		"bundles\\scoring\\src":         "scoring",
+		"bundles/chatbot-v2":            "",
+		"bundles":                       "",
+		"libs/common":                   "",
+		".":                             "",
+		"bundles/chatbot/../scoring/nb": "scoring",
+	} {
+		p, ok := s.ProjectFor(dir)
+		got := ""
+		if ok {
+			got = p.Name
+		}
+		if got != want {
+			t.Errorf("ProjectFor(%q) = %q, want %q", dir, got, want)
+		}
+	}
+	// A project is returned by reference: callers see the spec's values.
+	if p, _ := s.ProjectNamed("chatbot"); p != &s.Projects[0] {
+		t.Error("ProjectNamed returned a copy")
+	}
+	// A single project at the root holds every directory.
+	single, _ := Parse("p.yaml", []byte("project: p\naction: ./\ntargets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n"))
+	if p, ok := single.ProjectFor("any/dir"); !ok || p.Name != "p" {
+		t.Errorf("ProjectFor in a root bundle = %v, %v", p, ok)
+	}
+}
+
+// Check looks for every project's databricks.yml and every directory a
+// project depends on.
+func TestCheckProjects(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/good/monorepo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := Parse("pipeline.yaml", data)
+	root := t.TempDir()
+	want := diag.List{
+		diag.Errorf(RuleBundle, "pipeline.yaml", 12, 13, `bundle directory "bundles/chatbot" has no databricks.yml; set bundle: to the directory that holds it`),
+		diag.Errorf(RuleDependsOn, "pipeline.yaml", 13, 18, `depends-on directory "libs/common" does not exist in the repository; name a directory relative to the repository root`),
+		diag.Errorf(RuleBundle, "pipeline.yaml", 24, 13, `bundle directory "bundles/scoring" has no databricks.yml; set bundle: to the directory that holds it`),
+		diag.Errorf(RuleDependsOn, "pipeline.yaml", 25, 17, `depends-on directory "libs/common" does not exist in the repository; name a directory relative to the repository root`),
+	}
+	if diff := cmp.Diff(want, s.Check(root)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, dir := range []string{"bundles/chatbot", "bundles/scoring"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dir, "databricks.yml"), []byte("bundle: {name: x}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A file is not a directory to depend on.
+	if err := os.MkdirAll(filepath.Join(root, "libs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "libs", "common"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Check(root); len(got) != 2 || got[0].Rule != RuleDependsOn {
+		t.Errorf("with a file at libs/common: %v", got)
+	}
+	if err := os.Remove(filepath.Join(root, "libs", "common")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "libs", "common"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Check(root); len(got) != 0 {
+		t.Errorf("unexpected findings: %v", got)
+	}
 }
