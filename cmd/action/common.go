@@ -8,6 +8,7 @@ import (
 
 	"github.com/brickci/brickci/internal/diag"
 	"github.com/brickci/brickci/internal/gha"
+	"github.com/brickci/brickci/internal/spec"
 	"github.com/brickci/brickci/internal/workspace"
 )
 
@@ -35,33 +36,117 @@ func bundleFlag(fs *flag.FlagSet) *string {
 	return fs.String("bundle", "", "`DIR` holding databricks.yml (default: the current directory when it holds one, else the bundle: of "+defaultSpecPath+")")
 }
 
+// projectFlag declares --project, the project of the pipeline spec whose
+// bundle a mode works on.
+func projectFlag(fs *flag.FlagSet) *string {
+	return fs.String("project", "", "the `NAME` of the project in "+defaultSpecPath+" whose bundle to use, for a spec with projects: (default: the bundle in the current directory)")
+}
+
 // bundleDir returns the bundle directory: dir when --bundle was given, else
-// the current directory when it holds databricks.yml, else the bundle: key
-// of the pipeline spec at the repository root, said in one note. Without
-// either it says how to name the bundle and returns exit code 2.
-func bundleDir(inv *invocation, dir string) (string, int) {
-	if dir != "" {
+// the bundle of --project in the pipeline spec, else the current directory
+// when it holds databricks.yml, else the bundle of the spec's one project,
+// said in one note. Otherwise it says how to name the bundle and returns
+// exit code 2.
+func bundleDir(inv *invocation, dir, project string) (string, int) {
+	if dir != "" && project == "" {
 		return dir, exitOK
 	}
-	for _, name := range []string{"databricks.yml", "databricks.yaml"} {
-		if _, err := os.Stat(name); err == nil {
-			return ".", exitOK
+	if project == "" {
+		for _, name := range []string{"databricks.yml", "databricks.yaml"} {
+			if _, err := os.Stat(name); err == nil {
+				return ".", exitOK
+			}
 		}
 	}
 	if _, err := os.Stat(defaultSpecPath); err != nil {
+		if project != "" {
+			return "", bad(inv, "--project %q names a project of %s, which does not exist here; run at the repository root, or pass --bundle DIR", project, defaultSpecPath)
+		}
 		return "", bad(inv, "no databricks.yml in the current directory and no %s naming the bundle: pass --bundle DIR, or run at the repository root of a project whose spec sets bundle: DIR", defaultSpecPath)
 	}
 	s, l, err := inv.loadSpec(defaultSpecPath)
 	if err != nil {
 		return "", bad(inv, "no databricks.yml in the current directory, and %v; pass --bundle DIR", err)
 	}
-	if s == nil || s.Bundle == "" {
+	if s == nil || len(s.Projects) == 0 || s.Projects[0].Bundle == "" {
 		l.Sort()
 		_ = diag.WriteText(inv.stderr, l)
 		return "", bad(inv, "no databricks.yml in the current directory, and %s names no bundle: directory; pass --bundle DIR or fix the spec", defaultSpecPath)
 	}
+	names := make([]string, 0, len(s.Projects))
+	for _, p := range s.Projects {
+		names = append(names, p.Name)
+	}
+	switch {
+	case project != "":
+		p, ok := s.ProjectNamed(project)
+		if !ok {
+			return "", bad(inv, "project %q is not in %s%s", project, defaultSpecPath, projectHint(project, names))
+		}
+		if dir != "" && !sameDir(dir, p.Bundle) {
+			return "", bad(inv, "--bundle %s is not the bundle of project %q (%s); pass one of --bundle and --project", dir, project, p.Bundle)
+		}
+		inv.note("brickci %s: using bundle %s (project %s in %s)", inv.mode, p.Bundle, p.Name, defaultSpecPath)
+		return p.Bundle, exitOK
+	case s.MultiProject:
+		return "", bad(inv, "no databricks.yml in the current directory, and %s lists several projects (%s); pass --project NAME, or --bundle DIR", defaultSpecPath, strings.Join(names, ", "))
+	}
 	inv.note("brickci %s: using bundle %s (bundle: in %s)", inv.mode, s.Bundle, defaultSpecPath)
 	return s.Bundle, exitOK
+}
+
+// commentProject names the spec project whose pull-request comment
+// sections a check of the bundle in dir keeps to itself: "" unless the
+// repository's spec lists several projects.
+func commentProject(inv *invocation, dir, project string) string {
+	if project != "" {
+		return project
+	}
+	if _, err := os.Stat(defaultSpecPath); err != nil {
+		return ""
+	}
+	s, _, err := inv.loadSpec(defaultSpecPath)
+	if err != nil || s == nil || !s.MultiProject {
+		return ""
+	}
+	if dir == "" {
+		dir = "."
+	}
+	if p := specProject(s, dir, "", false); p != nil {
+		return p.Name
+	}
+	return ""
+}
+
+// projectHint is a did-you-mean, or the list of the spec's projects.
+func projectHint(name string, names []string) string {
+	if h := diag.DidYouMean(name, names); h != "" {
+		return h
+	}
+	return "; its projects are " + strings.Join(names, ", ")
+}
+
+// specProject returns the project of the pipeline spec s that describes
+// the bundle in bdir: the one named, else the one whose bundle: is bdir,
+// else, for a spec named explicitly that holds one project, that one. Nil
+// means the spec describes other bundles, which are not cross-checked.
+func specProject(s *spec.Spec, bdir, named string, explicit bool) *spec.Project {
+	if s == nil {
+		return nil
+	}
+	if named != "" {
+		p, _ := s.ProjectNamed(named)
+		return p
+	}
+	for i := range s.Projects {
+		if sameDir(s.Projects[i].Bundle, bdir) {
+			return &s.Projects[i]
+		}
+	}
+	if explicit && len(s.Projects) == 1 {
+		return &s.Projects[0]
+	}
+	return nil
 }
 
 // targetFlags are the flags of every mode that resolves a bundle for a
@@ -69,6 +154,7 @@ func bundleDir(inv *invocation, dir string) (string, int) {
 type targetFlags struct {
 	targets *listFlag
 	dir     *string
+	project *string
 	vars    varFlag
 	wf      workspaceFlags
 }
@@ -76,7 +162,7 @@ type targetFlags struct {
 // declareTargetFlags declares the target flags; many makes -t repeatable
 // in the help (validate), the other modes work on one target.
 func declareTargetFlags(fs *flag.FlagSet, many bool) targetFlags {
-	tf := targetFlags{targets: targetFlag(fs, many), dir: bundleFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
+	tf := targetFlags{targets: targetFlag(fs, many), dir: bundleFlag(fs), project: projectFlag(fs), vars: varFlag{}, wf: declareWorkspaceFlags(fs)}
 	fs.Var(tf.vars, "var", "set a bundle variable: name=value (repeatable)")
 	return tf
 }

@@ -16,6 +16,7 @@ import (
 // integrationRequest is what test --integration deploys and runs.
 type integrationRequest struct {
 	dir, target string
+	project     string
 	vars        varFlag
 	isolate     string
 	cleanup     bool
@@ -36,7 +37,7 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	if isolate == "" {
 		isolate = defaultIsolation(inv)
 	}
-	dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: req.dir, target: req.target, vars: req.vars, isolate: &bundle.Isolation{Name: isolate}, files: true,
+	dt, _, code := loadForDeploy(ctx, inv, wf, loadRequest{dir: req.dir, project: req.project, target: req.target, vars: req.vars, isolate: &bundle.Isolation{Name: isolate}, files: true,
 		checkTypes: true, unsupported: diag.Error, skip: req.skip})
 	if dt == nil {
 		return outcome{code: code}

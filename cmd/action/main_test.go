@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -263,4 +264,66 @@ func serveComments(t *testing.T) (*fakeComments, string) {
 	ts := httptest.NewServer(api)
 	t.Cleanup(ts.Close)
 	return api, ts.URL
+}
+
+// TestProjectFromSpec runs the workspace modes at the root of a repository
+// whose spec lists two projects: without --project or --bundle they ask
+// for one, --project picks its bundle, and validate checks the spec's
+// project against its own bundle only. It changes the working directory,
+// so it cannot run in parallel.
+func TestProjectFromSpec(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"chat/databricks.yml":  "bundle:\n  name: chat\ntargets:\n  staging: {default: true}\n  prod: {}\nresources:\n  jobs:\n    model_workflow:\n      name: m\n      tasks:\n        - task_key: t\n          notebook_task: {notebook_path: /Shared/nb}\n",
+		"batch/databricks.yml": "bundle:\n  name: batch\ntargets:\n  staging: {default: true}\n  prod: {}\n",
+		".github/pipeline.yaml": "action: ./\ntargets:\n  staging: {auth: {type: pat, token-secret: S}}\n  prod: {auth: {type: pat, token-secret: P}}\n" +
+			"projects:\n  - project: chat\n    bundle: chat\n    targets:\n      test: {auth: {type: pat, token-secret: T}}\n    release: {run: [model_workflow]}\n" +
+			"  - project: batch\n    bundle: batch\n",
+	})
+	t.Chdir(root)
+
+	code, _, stderr := runMain(nil, "validate", "--offline")
+	if code != exitBadCall || !strings.Contains(stderr, "lists several projects (chat, batch); pass --project NAME") {
+		t.Errorf("no project: exit %d\n%s", code, stderr)
+	}
+	// Each project is checked against its own bundle: the chat bundle
+	// lacks the test target its project names; the batch bundle is
+	// complete, and the chat project's needs are not held against it.
+	code, stdout, stderr := runMain(nil, "validate", "--offline", "--format", "text", "--project", "chat", "-t", "staging")
+	if code != exitFailed || !strings.Contains(stdout+stderr, `"test"`) || !strings.Contains(stderr, "using bundle chat (project chat in .github/pipeline.yaml)") {
+		t.Errorf("--project chat: exit %d, want %d naming the missing test target\n%s%s", code, exitFailed, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(nil, "validate", "--offline", "--format", "text", "--project", "batch", "-t", "staging", "-t", "prod")
+	if code != exitOK || !strings.Contains(stdout, `bundle "batch"`) {
+		t.Errorf("--project batch: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(nil, "validate", "--offline", "--format", "text", "--bundle", "batch", "-t", "prod")
+	if code != exitOK || strings.Contains(stdout+stderr, "model_workflow") {
+		t.Errorf("--bundle batch: exit %d; the chat project's release job was checked against the batch bundle\n%s%s", code, stdout, stderr)
+	}
+	// The shared pull-request comment keeps one section per project.
+	api, url := serveComments(t)
+	env := prEnv(t, url)
+	for _, p := range []string{"chat", "batch"} {
+		runMain(env, "validate", "--offline", "--project", p, "-t", "staging", "--comment")
+	}
+	api.mu.Lock()
+	bodies := fmt.Sprint(api.comments)
+	api.mu.Unlock()
+	if len(api.comments) != 1 || !strings.Contains(bodies, "brickci-section:validate-chat") || !strings.Contains(bodies, "brickci-section:validate-batch") {
+		t.Errorf("want one comment with a validate section per project:\n%s", bodies)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "--offline", "--project", "chatt"}, `project "chatt" is not in .github/pipeline.yaml; did you mean "chat"?`},
+		{[]string{"validate", "--offline", "--project", "chat", "--bundle", "batch"}, `--bundle batch is not the bundle of project "chat" (chat)`},
+		{[]string{"plan", "-t", "nope", "--project", "batch"}, "batch/databricks.yml"},
+		{[]string{"deploy", "-t", "nope", "--project", "batch"}, "using bundle batch (project batch in .github/pipeline.yaml)"},
+	} {
+		if code, _, stderr := runMain(nil, c.args...); code != exitBadCall || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 with %q\n%s", c.args, code, c.want, stderr)
+		}
+	}
 }

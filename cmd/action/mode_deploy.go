@@ -39,7 +39,7 @@ func deployFlags(fs *flag.FlagSet) runFunc {
 		if code != exitOK {
 			return outcome{code: code}
 		}
-		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, project: *tf.project, target: t, vars: tf.vars, files: true, strict: *strict,
 			checkTypes: true, unsupported: diag.Error, skip: skipped})
 		if dt == nil {
 			return outcome{code: code}
@@ -89,7 +89,9 @@ type deployTarget struct {
 // loadRequest says which bundle target to load for a workspace mode.
 type loadRequest struct {
 	dir, target string
-	vars        varFlag
+	// project is --project: the spec's project whose bundle to load.
+	project string
+	vars    varFlag
 	// isolate makes the load a test deployment (see bundle.Isolation).
 	isolate *bundle.Isolation
 	// files lists the files to sync; only plan and deploy need them.
@@ -133,7 +135,7 @@ func strictFlag(fs *flag.FlagSet) *bool {
 // The findings of the load (also printed) come back for pull-request
 // comments.
 func loadForDeploy(ctx context.Context, inv *invocation, wf workspaceFlags, req loadRequest) (*deployTarget, diag.List, int) {
-	dir, code := bundleDir(inv, req.dir)
+	dir, code := bundleDir(inv, req.dir, req.project)
 	if code != exitOK {
 		return nil, nil, code
 	}

@@ -25,7 +25,7 @@ func destroyFlags(fs *flag.FlagSet) runFunc {
 			// as non-interactive.
 			return outcome{code: bad(inv, "refusing to destroy target %q without --auto-approve", t)}
 		}
-		req := loadRequest{dir: *tf.dir, target: t, vars: tf.vars}
+		req := loadRequest{dir: *tf.dir, project: *tf.project, target: t, vars: tf.vars}
 		if *isolate != "" {
 			req.isolate = &bundle.Isolation{Name: *isolate}
 		}

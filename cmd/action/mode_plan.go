@@ -36,11 +36,16 @@ func planFlags(fs *flag.FlagSet) runFunc {
 			if !*comment {
 				return nil
 			}
-			return &github.Comment{Check: "plan-" + t, Title: "brickci plan " + t, Status: status, Findings: relativize(findings), Sections: sections}
+			check, title := "plan-"+t, "brickci plan "+t
+			if p := commentProject(inv, *tf.dir, *tf.project); p != "" {
+				// One section per project and check.
+				check, title = "plan-"+p+"-"+t, "brickci plan "+p+" "+t
+			}
+			return &github.Comment{Check: check, Title: title, Status: status, Findings: relativize(findings), Sections: sections}
 		}
 		// A plan says what a deploy would leave out (a warning), and
 		// still shows the rest.
-		dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars, files: true, strict: *strict,
+		dt, findings, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, project: *tf.project, target: t, vars: tf.vars, files: true, strict: *strict,
 			checkTypes: true, unsupported: diag.Warning, skip: skipped})
 		if dt == nil {
 			return outcome{code: code, comment: commentOf(github.StatusFailure, findings,

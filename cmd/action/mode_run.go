@@ -26,7 +26,7 @@ func runFlags(fs *flag.FlagSet) runFunc {
 		if len(args) == 0 {
 			return outcome{code: bad(inv, "name the jobs to run: brickci run -t %s JOB_KEY...", t)}
 		}
-		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, target: t, vars: tf.vars})
+		dt, _, code := loadForDeploy(ctx, inv, tf.wf, loadRequest{dir: *tf.dir, project: *tf.project, target: t, vars: tf.vars})
 		if dt == nil {
 			return outcome{code: code}
 		}

@@ -43,14 +43,14 @@ func testFlags(fs *flag.FlagSet) runFunc {
 			if code != exitOK {
 				return outcome{code: code}
 			}
-			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args, skip: skipped})
+			return runIntegration(ctx, inv, tf.wf, rf, integrationRequest{dir: *bundle, project: *tf.project, target: t, vars: tf.vars, isolate: *isolate, cleanup: *cleanup, jobs: args, skip: skipped})
 		case !*unit:
 			return outcome{code: bad(inv, "nothing to run: pass --unit to run the unit tests or --integration to run jobs on a test target")}
 		}
 		if len(args) > 0 {
 			return outcome{code: bad(inv, "unexpected arguments %q: 'brickci test --unit' takes none; put test paths in --command", args)}
 		}
-		return runUnitTests(ctx, inv, *bundle, *command, *junit)
+		return runUnitTests(ctx, inv, *bundle, *tf.project, *command, *junit)
 	}
 }
 
@@ -58,8 +58,8 @@ func testFlags(fs *flag.FlagSet) runFunc {
 // reports the result: a text summary locally; inside Actions, annotations
 // at the failing lines, the markdown step summary and the outputs result,
 // passed, failed, errors and skipped.
-func runUnitTests(ctx context.Context, inv *invocation, bundle, command, junit string) outcome {
-	bundle, rc := bundleDir(inv, bundle)
+func runUnitTests(ctx context.Context, inv *invocation, bundle, project, command, junit string) outcome {
+	bundle, rc := bundleDir(inv, bundle, project)
 	if rc != exitOK {
 		return outcome{code: rc}
 	}

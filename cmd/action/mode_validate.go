@@ -69,7 +69,7 @@ func validateFlags(fs *flag.FlagSet) runFunc {
 		if len(names) == 0 {
 			names = []string{""}
 		}
-		bdir, rc := bundleDir(inv, *dir)
+		bdir, rc := bundleDir(inv, *dir, *tf.project)
 		if rc != exitOK {
 			return outcome{code: rc}
 		}
@@ -77,10 +77,9 @@ func validateFlags(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return outcome{code: bad(inv, "%v", err)}
 		}
-		if pipeline != nil && *specPath == defaultSpecPath && !sameDir(pipeline.Bundle, bdir) {
-			// The repository's spec describes its own bundle, not this one.
-			pipeline = nil
-		}
+		// Only the project that describes this bundle is checked against
+		// it: the repository's spec may describe other bundles too.
+		project := specProject(pipeline, bdir, *tf.project, *specPath != defaultSpecPath)
 		v := &validator{ctx: ctx, inv: inv, wf: wf, offline: *offline, vars: vars, strict: *strict}
 		resolved := map[string]any{}
 		var summaries []*bundle.Bundle
@@ -93,10 +92,10 @@ func validateFlags(fs *flag.FlagSet) runFunc {
 			if b != nil {
 				resolved[b.Target] = b.Resolved()
 				summaries = append(summaries, b)
-				all = append(all, bundle.CheckPipelineRefs(b, pipelineRefs(pipeline, b.Target))...)
+				all = append(all, bundle.CheckPipelineRefs(b, pipelineRefs(pipeline, project, b.Target))...)
 			}
 		}
-		all = append(all, checkSpecSkips(pipeline)...)
+		all = append(all, checkSpecSkips(pipeline, project)...)
 		all = relativize(uniq(all))
 		o := outcome{report: &report{list: all, format: format, failAt: failAt, json: map[string]any{"targets": resolved}}}
 		switch format {
@@ -122,6 +121,10 @@ func validateFlags(fs *flag.FlagSet) runFunc {
 		}
 		if *comment {
 			c := github.Comment{Check: "validate", Status: github.StatusOf(all, failAt), Findings: all}
+			if pipeline != nil && pipeline.MultiProject && project != nil {
+				// One section per project and check.
+				c.Check, c.Title = "validate-"+project.Name, "brickci validate "+project.Name
+			}
 			for _, b := range summaries {
 				var md strings.Builder
 				if err := bundle.WriteSummary(&md, b); err == nil {
@@ -257,12 +260,12 @@ func sameDir(a, b string) bool {
 // checkSpecSkips reports the skip-unsupported entries of the pipeline spec
 // that the deploy mode would refuse: types brickci deploys, or that no
 // bundle can hold.
-func checkSpecSkips(s *spec.Spec) diag.List {
-	if s == nil {
+func checkSpecSkips(s *spec.Spec, p *spec.Project) diag.List {
+	if p == nil {
 		return nil
 	}
 	var l diag.List
-	for _, r := range s.SkipUnsupported {
+	for _, r := range p.SkipUnsupported {
 		if err := deploy.CheckSkip([]string{r.Name}); err != nil {
 			l = append(l, diag.Errorf("pipeline-skip", s.File, r.Line, r.Column, "%v", err))
 		}
@@ -270,12 +273,12 @@ func checkSpecSkips(s *spec.Spec) diag.List {
 	return l
 }
 
-func pipelineRefs(s *spec.Spec, target string) []bundle.Ref {
-	if s == nil {
+func pipelineRefs(s *spec.Spec, p *spec.Project, target string) []bundle.Ref {
+	if p == nil {
 		return nil
 	}
 	var refs []bundle.Ref
-	for _, t := range s.Targets {
+	for _, t := range p.Targets {
 		refs = append(refs, bundle.Ref{Kind: "target", Name: t.Name, File: s.File, Line: t.Line, Column: t.Column})
 	}
 	jobs := func(list []spec.JobRef) {
@@ -283,13 +286,13 @@ func pipelineRefs(s *spec.Spec, target string) []bundle.Ref {
 			refs = append(refs, bundle.Ref{Kind: "job", Name: j.Name, File: s.File, Line: j.Line, Column: j.Column})
 		}
 	}
-	if in := s.Tests.Integration; in != nil && in.Target == target {
+	if in := p.Tests.Integration; in != nil && in.Target == target {
 		jobs(in.Jobs)
 	}
 	if target == "prod" {
-		jobs(s.Release.Run)
+		jobs(p.Release.Run)
 	}
-	if s.Build == nil {
+	if p.Build == nil {
 		refs = append(refs, bundle.Ref{Kind: "no-build-python", File: s.File, Line: 1, Column: 1})
 	}
 	return refs
