@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,22 +49,22 @@ func generateFlags(fs *flag.FlagSet) runFunc {
 			// compared or written.
 			return outcome{code: code}
 		}
-		rootFile, missing, err := missingTargets(*root, res.Spec)
+		lacking, err := missingTargets(*root, res.Spec)
 		if err != nil {
 			return outcome{code: bad(inv, "%v", err)}
 		}
 		if *check {
-			return reportDrift(inv, code, *root, *specPath, res.Drifts, rootFile, missing)
+			return reportDrift(inv, code, *root, *specPath, res.Drifts, lacking)
 		}
 		var extra []string
-		if len(missing) > 0 {
-			if _, err := bundle.AddTargets(rootFile, missing); err != nil {
+		for _, l := range lacking {
+			if _, err := bundle.AddTargets(l.rootFile, l.missing); err != nil {
 				return outcome{code: failed(inv, "%v", err)}
 			}
-			for _, t := range missing {
-				fmt.Fprintf(inv.stdout, "added target %q to %s\n", t.Name, relTo(*root, rootFile))
+			for _, t := range l.missing {
+				fmt.Fprintf(inv.stdout, "added target %q to %s\n", t.Name, relTo(*root, l.rootFile))
 			}
-			extra = append(extra, relTo(*root, rootFile))
+			extra = append(extra, relTo(*root, l.rootFile))
 		}
 		changed := append(append(append([]string{}, res.Changed...), res.Removed...), extra...)
 		for _, f := range res.Changed {
@@ -86,9 +87,13 @@ func generateFlags(fs *flag.FlagSet) runFunc {
 // spec and targets the bundle lacks, in the log and the step summary.
 // code is the generator's exit code for the check; targets the bundle
 // lacks fail it too.
-func reportDrift(inv *invocation, code int, root, specPath string, drifts []gen.Drift, rootFile string, missing []bundle.NewTarget) outcome {
-	for _, t := range missing {
-		fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(root, rootFile), t.Name)
+func reportDrift(inv *invocation, code int, root, specPath string, drifts []gen.Drift, lacking []lackingTargets) outcome {
+	missing := 0
+	for _, l := range lacking {
+		for _, t := range l.missing {
+			fmt.Fprintf(inv.stdout, "%s: the bundle does not define target %q, which the pipeline spec deploys to\n", relTo(root, l.rootFile), t.Name)
+			missing++
+		}
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Generated workflows\n\n")
@@ -103,15 +108,17 @@ func reportDrift(inv *invocation, code int, root, specPath string, drifts []gen.
 	if len(drifts) > 0 {
 		fmt.Fprintf(&md, "\nRegenerate with %s and commit the result.\n", regenerate)
 	}
-	for _, t := range missing {
-		fmt.Fprintf(&md, "- the bundle does not define target %s\n", diag.MarkdownCode(t.Name))
+	for _, l := range lacking {
+		for _, t := range l.missing {
+			fmt.Fprintf(&md, "- %s does not define target %s\n", diag.MarkdownCode(relTo(root, l.rootFile)), diag.MarkdownCode(t.Name))
+		}
 	}
-	o := outcome{summary: md.String(), outputs: []output{{"changed", fmt.Sprint(len(drifts)+len(missing) > 0)}}, code: exitFailed}
+	o := outcome{summary: md.String(), outputs: []output{{"changed", fmt.Sprint(len(drifts)+missing > 0)}}, code: exitFailed}
 	switch {
 	case code != exitOK:
 		o.say = fmt.Sprintf("%d workflow file(s) out of sync with %s; run %s", len(drifts), specPath, regenerate)
-	case len(missing) > 0:
-		o.say = fmt.Sprintf("the bundle lacks %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", len(missing))
+	case missing > 0:
+		o.say = fmt.Sprintf("the bundles lack %d target(s) the pipeline spec deploys to; run \"brickci generate\" to add them", missing)
 	default:
 		fmt.Fprintf(inv.stdout, "workflows are in sync with %s\n", specPath)
 		o.code = exitOK
@@ -205,24 +212,34 @@ func gitEnv(inv *invocation) []string {
 	return env
 }
 
-// missingTargets returns the bundle's root file and the spec's targets the
-// bundle does not define, with the spec's workspace host for each.
-func missingTargets(root string, s *spec.Spec) (string, []bundle.NewTarget, error) {
-	rootFile, names, err := bundle.TargetNames(filepath.Join(root, s.Bundle))
-	if err != nil {
-		return "", nil, err
-	}
-	have := map[string]bool{}
-	for _, n := range names {
-		have[n] = true
-	}
-	var missing []bundle.NewTarget
-	for _, t := range s.Targets {
-		if !have[t.Name] {
-			missing = append(missing, bundle.NewTarget{Name: t.Name, Host: t.Host})
+// lackingTargets is a bundle's root file and the targets of the pipeline
+// spec it does not define.
+type lackingTargets struct {
+	rootFile string
+	missing  []bundle.NewTarget
+}
+
+// missingTargets returns, for each project of the spec whose bundle lacks
+// some, the targets the spec deploys it to that the bundle does not define.
+func missingTargets(root string, s *spec.Spec) ([]lackingTargets, error) {
+	var out []lackingTargets
+	for _, p := range s.Projects {
+		rootFile, names, err := bundle.TargetNames(filepath.Join(root, p.Bundle))
+		if err != nil {
+			return nil, err
+		}
+		var l lackingTargets
+		for _, t := range p.Targets {
+			if !slices.Contains(names, t.Name) {
+				l.missing = append(l.missing, bundle.NewTarget{Name: t.Name, Host: t.Host})
+			}
+		}
+		if len(l.missing) > 0 {
+			l.rootFile = rootFile
+			out = append(out, l)
 		}
 	}
-	return rootFile, missing, nil
+	return out, nil
 }
 
 // relTo names path relative to root, with slashes, for messages and git.
