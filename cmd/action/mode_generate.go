@@ -159,7 +159,8 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	if err != nil {
 		return outcome{code: bad(inv, "%v", err)}
 	}
-	branch := github.RegenerateBranch(s.Project)
+	name := regenerateName(s)
+	branch := github.RegenerateBranch(name)
 	git := github.Git{Env: gitEnv(inv)}
 	push, err := git.CommitAndPush(ctx, root, branch, base, "Regenerate workflows from "+specPath, paths, remote, opts.Token, github.DefaultIdentity)
 	if err != nil {
@@ -181,7 +182,7 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	if actor := inv.getenv("GITHUB_ACTOR"); actor != "" {
 		reviewers = append(reviewers, actor)
 	}
-	url, created, err := client.EnsurePullRequest(ctx, repo, branch, base, "Regenerate "+s.Project+" workflows", body.String(), reviewers)
+	url, created, err := client.EnsurePullRequest(ctx, repo, branch, base, "Regenerate "+name+" workflows", body.String(), reviewers)
 	if err != nil && url == "" {
 		return outcome{code: failed(inv, "%v", err)}
 	}
@@ -198,6 +199,16 @@ func proposeChange(ctx context.Context, inv *invocation, res *gen.Result, root, 
 	fmt.Fprintf(inv.stdout, "%s pull request %s\n", verb, url)
 	return outcome{outputs: []output{{"changed", "true"}, {"pull_request_url", url}},
 		summary: fmt.Sprintf("## Workflows regenerated\n\nPull request %s: %s\n", verb, url)}
+}
+
+// regenerateName names the pull request of a regeneration and its branch:
+// the project of a single-project spec, or "all" for a spec with
+// projects:, whose one pull request holds every project's files.
+func regenerateName(s *spec.Spec) string {
+	if s.MultiProject {
+		return "all"
+	}
+	return s.Project
 }
 
 // gitEnv is the environment git runs with: the invocation's, so tests and

@@ -285,3 +285,75 @@ func TestGenerateAddsMissingTargetsToTheBundle(t *testing.T) {
 		t.Errorf("check after generate: exit %d\n%s", code, out)
 	}
 }
+
+// A spec with projects: has one pull request for the repository: it holds
+// every project's workflows, and the deletion of a removed project's.
+func TestGeneratePullRequestMonorepo(t *testing.T) {
+	t.Parallel()
+	api := &fakePulls{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	r := newGenRepo(t, srv.URL)
+	remoteFlag := "file://" + r.remote
+	const multi = `action: ./
+targets:
+  staging: {auth: {type: pat, token-secret: STAGING_TOKEN}}
+  prod: {auth: {type: pat, token-secret: PROD_TOKEN}}
+projects:
+  - project: demo
+    bundle: bundle
+  - project: other
+    bundle: other
+`
+	for rel, content := range map[string]string{
+		"other/databricks.yml":  "bundle:\n  name: other\ntargets:\n  staging: {}\n  prod: {}\n",
+		".github/pipeline.yaml": multi,
+	} {
+		p := filepath.Join(r.dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := r.main("generate", "--pull-request", "--remote", remoteFlag)
+	if code != 0 || !strings.Contains(out, "opened pull request https://github.example/o/r/pull/1") {
+		t.Fatalf("first run: %d\n%s\n%s", code, out, errOut)
+	}
+	head := r.remoteRef(t, "refs/heads/brickci/regenerate-all")
+	if head == "" {
+		t.Fatal("branch brickci/regenerate-all not pushed")
+	}
+	files := r.git(t, "", "--git-dir", r.remote, "ls-tree", "-r", "--name-only", head, ".github/workflows/")
+	for _, want := range []string{"demo-bundle-ci.yml", "demo-bundle-cd-prod.yml", "other-bundle-ci.yml", "other-bundle-cd-staging.yml", "deploy-cicd.yml"} {
+		if !strings.Contains(files, ".github/workflows/"+want) {
+			t.Errorf("the pull request lacks %s:\n%s", want, files)
+		}
+	}
+	if got := r.git(t, "", "--git-dir", r.remote, "show", head+":.github/workflows/deploy-cicd.yml"); !strings.Contains(got, "group: deploy-cicd\n") {
+		t.Errorf("deploy-cicd.yml keeps the project's group:\n%s", got)
+	}
+	api.mu.Lock()
+	title := api.prs[0]["title"]
+	api.mu.Unlock()
+	if title != "Regenerate all workflows" {
+		t.Errorf("title = %q", title)
+	}
+
+	// The pull request is merged; then, without the other project, its
+	// files' deletion goes in the same pull request.
+	r.git(t, r.dir, "add", "-A")
+	r.git(t, r.dir, "commit", "-q", "-m", "merge the regeneration")
+	r.git(t, r.dir, "push", "-q", r.remote, "main")
+	if err := os.WriteFile(filepath.Join(r.dir, ".github/pipeline.yaml"), []byte(strings.Split(multi, "  - project: other\n")[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = r.main("generate", "--pull-request", "--remote", remoteFlag)
+	if code != 0 || !strings.Contains(out, "updated pull request https://github.example/o/r/pull/1") {
+		t.Fatalf("second run: %d\n%s\n%s", code, out, errOut)
+	}
+	head = r.remoteRef(t, "refs/heads/brickci/regenerate-all")
+	files = r.git(t, "", "--git-dir", r.remote, "ls-tree", "-r", "--name-only", head, ".github/workflows/")
+	if strings.Contains(files, "other-") || !strings.Contains(files, "demo-bundle-ci.yml") {
+		t.Errorf("after removing a project the pull request holds:\n%s", files)
+	}
+}
