@@ -29,6 +29,10 @@ type Options struct {
 	Bundle string
 	// Jobs are the job keys run by the integration tests and the release.
 	Jobs []string
+	// Also are the repository's other projects, played after Bundle's
+	// pipeline: their CI, integration tests and deploys. Nil with the
+	// example's Bundle plays the example monorepo's batch_inference.
+	Also []Project
 	// ReportDir receives report.md, report.html and one directory per step.
 	ReportDir string
 	// Out receives progress.
@@ -59,6 +63,17 @@ func (r *Result) Failed() bool {
 	return false
 }
 
+// Project is another bundle of the repository that the demo plays.
+type Project struct {
+	// Name is the project's name in the pipeline spec, which prefixes its
+	// workflows.
+	Name string
+	// Bundle is the bundle directory relative to Root.
+	Bundle string
+	// Jobs are the job keys its integration tests run.
+	Jobs []string
+}
+
 // step is one workflow step to run.
 type step struct {
 	workflow string
@@ -77,7 +92,7 @@ type step struct {
 func steps(o Options) []step {
 	jobs := strings.Join(o.Jobs, ",")
 	b := o.Bundle
-	return []step{
+	out := []step{
 		{"lint-cicd-workflow-files", "workflows match the pipeline spec", "pull_request", map[string]string{"mode": "generate", "check": "true"}, false, ""},
 		{"lint-cicd-workflow-files", "lint workflows", "pull_request", map[string]string{"mode": "lint"}, false, ""},
 		{"bundle-ci", "validate staging and prod", "pull_request", map[string]string{"mode": "validate", "target": "staging,prod", "bundle": b, "offline": "true"}, false, ""},
@@ -91,6 +106,17 @@ func steps(o Options) []step {
 		{"bundle-cd-prod", "deploy prod", "push", map[string]string{"mode": "deploy", "target": "prod", "bundle": b}, true, ""},
 		{"bundle-cd-prod", "run release jobs on prod", "push", map[string]string{"mode": "run", "target": "prod", "bundle": b, "jobs": jobs, "timeout": "5m", "poll": "250ms", "heartbeat": "10s"}, true, ""},
 	}
+	for _, p := range o.Also {
+		b, jobs := p.Bundle, strings.Join(p.Jobs, ",")
+		out = append(out,
+			step{p.Name + "-bundle-ci", p.Name + ": validate staging and prod", "pull_request", map[string]string{"mode": "validate", "target": "staging,prod", "bundle": b, "offline": "true"}, false, ""},
+			step{p.Name + "-bundle-ci", p.Name + ": plan staging", "pull_request", map[string]string{"mode": "plan", "target": "staging", "bundle": b}, false, ""},
+			step{p.Name + "-run-tests", p.Name + ": integration tests on test", "pull_request", map[string]string{"mode": "test", "integration": "true", "target": "test", "bundle": b, "jobs": jobs, "cleanup": "true", "poll": "250ms", "heartbeat": "10s"}, true, ""},
+			step{p.Name + "-bundle-cd-staging", p.Name + ": deploy staging", "push", map[string]string{"mode": "deploy", "target": "staging", "bundle": b}, true, ""},
+			step{p.Name + "-bundle-cd-prod", p.Name + ": deploy prod", "push", map[string]string{"mode": "deploy", "target": "prod", "bundle": b}, true, ""},
+		)
+	}
+	return out
 }
 
 // Run plays the pipeline. It returns an error only when the demo itself
@@ -99,6 +125,10 @@ func steps(o Options) []step {
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Bundle == "" {
 		o.Bundle = "examples/rag-chatbot"
+	}
+	if o.Also == nil && o.Bundle == "examples/rag-chatbot" {
+		// The example monorepo's other project.
+		o.Also = []Project{{Name: "batch_inference", Bundle: "examples/batch-inference", Jobs: []string{"batch_inference"}}}
 	}
 	if len(o.Jobs) == 0 {
 		o.Jobs = []string{"model_workflow"}

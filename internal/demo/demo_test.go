@@ -55,7 +55,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("the demo built into the repository: %s exists", dist)
 	}
 	want := []string{"workflows match the pipeline spec", "lint workflows", "validate staging and prod", "plan staging", "plan prod",
-		"unit tests", "integration tests on test", "validate staging online", "deploy staging", "validate prod online", "deploy prod", "run release jobs on prod"}
+		"unit tests", "integration tests on test", "validate staging online", "deploy staging", "validate prod online", "deploy prod", "run release jobs on prod",
+		"batch_inference: validate staging and prod", "batch_inference: plan staging", "batch_inference: integration tests on test",
+		"batch_inference: deploy staging", "batch_inference: deploy prod"}
 	if len(res.Stages) != len(want) {
 		t.Fatalf("%d stages, want %d", len(res.Stages), len(want))
 	}

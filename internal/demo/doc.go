@@ -4,7 +4,9 @@
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, INPUT_* variables, a
 // pull_request or push event), interprets the workflow commands the steps
 // print (masks, groups, annotations, stop-commands) and gathers every step
-// summary into a report.
+// summary into a report. With the example's bundle it plays the example
+// monorepo: the chatbot's whole pipeline, then the batch-inference
+// project's CI, integration tests and deploys.
 //
 // It runs the built binaries as subprocesses, never the packages, so it
 // exercises brickci exactly as a workflow does, in a checkout of its own
