@@ -556,16 +556,7 @@ func TestMLOpsBundleLifecycle(t *testing.T) {
 	if len(exps) != 1 || exps[exp.Name].ExperimentId != exp.ExperimentId || exps[exp.Name].LifecycleStage != "active" {
 		t.Errorf("the deleted experiment was not restored: %+v", exps)
 	}
-	again, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := again.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if again.Changed() {
-		t.Errorf("after deploy --refresh the workspace still differs:\n%s", planText(t, again))
-	}
+	checkInSync(t, ctx, w, b, files(), "after deploy --refresh the workspace still differs")
 
 	// Fields that cannot be updated replace the resource.
 	resourceOf(t, b, "experiments", "chatbot").Config["artifact_location"] = "dbfs:/experiments/chatbot"
@@ -710,6 +701,23 @@ func planText(t *testing.T, p *PlanResult) string {
 	return buf.String()
 }
 
+// checkInSync plans b against the workspace with a refresh, reports any
+// difference it finds (saying why it expected none) and returns the plan.
+func checkInSync(t *testing.T, ctx context.Context, w *databricks.WorkspaceClient, b *bundle.Bundle, files []localFile, why string) *PlanResult {
+	t.Helper()
+	p, err := planLocal(ctx, w, b, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if p.Changed() {
+		t.Errorf("%s:\n%s", why, planText(t, p))
+	}
+	return p
+}
+
 type iamACL = iam.AccessControlResponse
 
 // TestDataBundleRefresh changes a schema's comment, deletes the volume and
@@ -777,16 +785,7 @@ func TestDataBundleRefresh(t *testing.T) {
 	if got := srv.Jobs(testToken)[first.JobIDs["refresh"]].Tasks[0].PipelineTask.PipelineId; got != newPipeline {
 		t.Errorf("job refresh runs pipeline %s, want the new %s", got, newPipeline)
 	}
-	again, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := again.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if again.Changed() {
-		t.Errorf("after deploy --refresh the workspace still differs:\n%s", planText(t, again))
-	}
+	checkInSync(t, ctx, w, b, files(), "after deploy --refresh the workspace still differs")
 }
 
 // TestUnityCatalogNamesIgnoreCase deploys a schema and a volume whose
@@ -816,16 +815,7 @@ func TestUnityCatalogNamesIgnoreCase(t *testing.T) {
 	if _, ok := srv.Volumes(testToken)[dataVolume]; !ok {
 		t.Fatalf("volume %s not created: %v", dataVolume, slices.Collect(maps.Keys(srv.Volumes(testToken))))
 	}
-	plan, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if plan.Changed() {
-		t.Errorf("a refresh right after the deploy finds changes:\n%s", planText(t, plan))
-	}
+	checkInSync(t, ctx, w, b, files(), "a refresh right after the deploy finds changes")
 	schema.Config["comment"], vol.Config["comment"] = "new", "new"
 	for _, c := range [][2]string{{"schema", "data"}, {"volume", "landing"}} {
 		if rc := planOf(t, w, b, files(), c[0], c[1]); rc.Action != Update || rc.Replace {
@@ -882,16 +872,7 @@ func TestReplacedSchemaTakesItsVolumes(t *testing.T) {
 	if diff := cmp.Diff(map[string][]string{"data-engineers": {"READ_VOLUME", "WRITE_VOLUME"}}, grantsOf(srv, "VOLUME/"+dataVolume)); diff != "" {
 		t.Errorf("grants of the volume created again (-want +got):\n%s", diff)
 	}
-	again, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := again.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if again.Changed() {
-		t.Errorf("after the replace the workspace differs from the bundle:\n%s", planText(t, again))
-	}
+	checkInSync(t, ctx, w, b, files(), "after the replace the workspace differs from the bundle")
 }
 
 // TestPipelineRefreshReadsWhatTheSpecLacks deploys a pipeline with
@@ -914,16 +895,7 @@ func TestPipelineRefreshReadsWhatTheSpecLacks(t *testing.T) {
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if plan.Changed() {
-		t.Errorf("a refresh right after the deploy finds changes:\n%s", planText(t, plan))
-	}
+	plan := checkInSync(t, ctx, w, b, files(), "a refresh right after the deploy finds changes")
 	id := plan.Resources[slices.IndexFunc(plan.Resources, func(r ResourceChange) bool { return r.Key == "etl" })].ID
 	got, err := w.Pipelines.GetByPipelineId(ctx, id)
 	if err != nil {
@@ -981,14 +953,5 @@ func TestRenamedSchemaKeepsItsVolumes(t *testing.T) {
 	if diff := cmp.Diff(map[string][]string{"data-engineers": {"READ_VOLUME", "WRITE_VOLUME"}}, grantsOf(srv, "VOLUME/main.curated.landing")); diff != "" {
 		t.Errorf("grants of the moved volume (-want +got):\n%s", diff)
 	}
-	plan, err := planLocal(ctx, w, b, files())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Refresh(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if plan.Changed() {
-		t.Errorf("after the rename the workspace differs from the bundle:\n%s", planText(t, plan))
-	}
+	checkInSync(t, ctx, w, b, files(), "after the rename the workspace differs from the bundle")
 }
