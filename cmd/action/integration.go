@@ -42,7 +42,7 @@ func runIntegration(ctx context.Context, inv *invocation, wf workspaceFlags, rf 
 	if dt == nil {
 		return outcome{code: code}
 	}
-	if code := checkJobs(inv, dt, req.jobs); code != exitOK {
+	if code := checkKeys(inv, dt, req.jobs); code != exitOK {
 		return outcome{code: code}
 	}
 	fmt.Fprintf(inv.stderr, "deploying %s to target %s under %s\n", dt.b.Name, dt.b.Target, dt.b.Workspace.RootPath)

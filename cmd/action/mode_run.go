@@ -59,7 +59,7 @@ func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []stri
 	if *rf.poll <= 0 || *rf.heartbeat <= 0 || *rf.timeout < 0 {
 		return outcome{code: bad(inv, "--poll and --heartbeat must be positive and --timeout not negative")}
 	}
-	refs, err := run.Resolve(keys, run.Defined{Bundle: dt.b.Name, Jobs: jobKeys(dt), Pipelines: pipelineKeys(dt)})
+	refs, err := run.Resolve(keys, defined(dt))
 	if err != nil {
 		return outcome{code: bad(inv, "%v", err)}
 	}
@@ -121,18 +121,18 @@ func runJobs(ctx context.Context, inv *invocation, dt *deployTarget, keys []stri
 	return o
 }
 
-// checkJobs returns exit code 2, having said so, when the bundle does not
-// define one of the jobs.
-func checkJobs(inv *invocation, dt *deployTarget, keys []string) int {
-	for _, k := range keys {
-		if _, ok := dt.b.Jobs[k]; !ok {
-			if hint := diag.DidYouMean(k, jobKeys(dt)); hint != "" {
-				return bad(inv, "job %q is not defined in bundle %q%s", k, dt.b.Name, hint)
-			}
-			return bad(inv, "job %q is not defined in bundle %q; its jobs are %s", k, dt.b.Name, strings.Join(jobKeys(dt), ", "))
-		}
+// checkKeys returns exit code 2, having said so, when the bundle defines
+// no job or pipeline of one of the keys.
+func checkKeys(inv *invocation, dt *deployTarget, keys []string) int {
+	if _, err := run.Resolve(keys, defined(dt)); err != nil {
+		return bad(inv, "%v", err)
 	}
 	return exitOK
+}
+
+// defined names the jobs and pipelines of the bundle, for run.Resolve.
+func defined(dt *deployTarget) run.Defined {
+	return run.Defined{Bundle: dt.b.Name, Jobs: jobKeys(dt), Pipelines: pipelineKeys(dt)}
 }
 
 func jobKeys(dt *deployTarget) []string {

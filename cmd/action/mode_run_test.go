@@ -493,3 +493,22 @@ func TestRunPipelineKeys(t *testing.T) {
 		t.Errorf("jobs.etl: exit %d, %d runs\n%s\n%s", code, len(w.em.Runs("tok")), out, errOut)
 	}
 }
+
+// TestIntegrationRunsPipelines runs a pipeline key in a test deployment:
+// the isolated pipeline gets its update, and the clean-up deletes it.
+func TestIntegrationRunsPipelines(t *testing.T) {
+	t.Parallel()
+	w := newWorkspace(t, emulator.Config{TaskDuration: time.Millisecond})
+	dir := pipelineBundle(t, t.TempDir(), "")
+	code, out, errOut := w.main("test", "--integration", "-t", "dev", "--bundle", dir, "--isolate", "pr-3", "--cleanup", "--poll", "10ms", "pipelines.etl")
+	if code != 0 || !strings.Contains(out, "etl: COMPLETED") {
+		t.Fatalf("exit %d, want 0 with the update completed\n%s\n%s", code, out, errOut)
+	}
+	if n := len(w.em.Pipelines("tok")); n != 0 {
+		t.Errorf("%d pipelines left after the clean-up", n)
+	}
+	code, _, errOut = w.main("test", "--integration", "-t", "dev", "--bundle", dir, "pipelines.etll")
+	if code != exitBadCall || strings.Contains(errOut, "deploying") {
+		t.Errorf("an unknown pipeline key: exit %d, want %d before any deploy\n%s", code, exitBadCall, errOut)
+	}
+}
