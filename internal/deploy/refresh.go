@@ -3,9 +3,11 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 
+	"github.com/brickci/brickci/internal/bundle"
 	"github.com/databricks/databricks-sdk-go"
 )
 
@@ -21,8 +23,9 @@ const (
 // deploy: a job setting edited in the UI, a resource deleted by hand. Only
 // settings the bundle sets are compared, so defaults the workspace fills
 // in are not reported; for types whose read returns no settings (serving
-// endpoints) only existence is checked. Apply with Options.Refresh puts
-// drifted resources back.
+// endpoints) only existence is checked. The Unity Catalog grants of the
+// principals the bundle names are compared too. Apply with
+// Options.Refresh puts drifted resources back.
 func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient) error {
 	p.Drift = nil
 	for _, r := range p.Resources {
@@ -42,19 +45,62 @@ func (p *PlanResult) Refresh(ctx context.Context, w *databricks.WorkspaceClient)
 		if err != nil {
 			return fmt.Errorf("failed to read %s: %w", t.label(r.Key, r.ID), err)
 		}
-		if remote == nil {
-			continue
-		}
-		if a, ok := t.(remoteAligner); ok {
-			a.alignRemote(entry.State, remote)
-		}
 		var fields []FieldChange
-		diffPresent("", entry.State, remote, &fields)
+		if remote != nil {
+			if a, ok := t.(remoteAligner); ok {
+				a.alignRemote(entry.State, remote)
+			}
+			diffPresent("", entry.State, remote, &fields)
+		}
+		if gt, ok := t.(grantType); ok {
+			f, err := p.refreshGrants(ctx, w, addrOf(r), gt.securable(), r.ID)
+			if err != nil {
+				return fmt.Errorf("failed to read the grants of %s: %w", t.label(r.Key, r.ID), err)
+			}
+			fields = append(fields, f...)
+		}
 		if len(fields) > 0 {
 			p.Drift = append(p.Drift, ResourceChange{Kind: r.Kind, Key: r.Key, Name: r.Name, ID: r.ID, Action: Drifted, Fields: fields})
 		}
 	}
 	return nil
+}
+
+// refreshGrants reads the grants on the Unity Catalog object at a and
+// returns, as the field "grants", how the privileges of the principals
+// recorded in state differ from those the workspace holds; grants to other
+// principals are not the deployment's. A difference is recorded in the
+// plan's state as what the workspace holds, so that a deploy with
+// --refresh adds and removes exactly what puts the bundle's grants back.
+func (p *PlanResult) refreshGrants(ctx context.Context, w *databricks.WorkspaceClient, a, securable, fullName string) ([]FieldChange, error) {
+	ge, ok := p.st.resources.State[grantAddr(a)]
+	if !ok {
+		return nil, nil
+	}
+	recorded := recordedGrants(ge.State)
+	got, err := w.Grants.GetBySecurableTypeAndFullName(ctx, securable, fullName)
+	if err != nil {
+		return nil, err
+	}
+	var held []bundle.Grant
+	for _, pa := range got.PrivilegeAssignments {
+		if _, ok := recorded[pa.Principal]; !ok {
+			continue
+		}
+		g := bundle.Grant{Principal: pa.Principal}
+		for _, v := range pa.Privileges {
+			g.Privileges = append(g.Privileges, string(v))
+		}
+		held = append(held, g)
+	}
+	old, now := normalisedAny(ge.State[permsKey]), normalisedAny(grantsEmbed(held))
+	if reflect.DeepEqual(old, now) {
+		return nil, nil
+	}
+	ge.State = maps.Clone(ge.State)
+	ge.State[permsKey] = now
+	p.st.resources.State[grantAddr(a)] = ge
+	return []FieldChange{{Path: "grants", Old: old, New: now}}, nil
 }
 
 // A remoteAligner rewrites the settings read back from the workspace where

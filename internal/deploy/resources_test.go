@@ -955,3 +955,52 @@ func TestRenamedSchemaKeepsItsVolumes(t *testing.T) {
 	}
 	checkInSync(t, ctx, w, b, files(), "after the rename the workspace differs from the bundle")
 }
+
+// TestGrantsRefresh revokes a privilege the bundle grants and adds one it
+// does not, both in the workspace: a refresh reports the schema's grants as
+// drifted, a deploy with --refresh puts them back as the bundle has them,
+// and grants to a principal the bundle never named are left alone.
+func TestGrantsRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, w := newServer(t, nil)
+	dir := t.TempDir()
+	writeTree(t, dir, demoFiles)
+	b := dataBundle(dir)
+	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	checkInSync(t, ctx, w, b, files(), "a refresh right after the deploy finds changes")
+	if _, err := w.Grants.Update(ctx, catalog.UpdatePermissions{SecurableType: "schema", FullName: dataSchema, Changes: []catalog.PermissionsChange{
+		{Principal: "data-engineers", Remove: []catalog.Privilege{"CREATE_TABLE"}},
+		{Principal: "analysts", Add: []catalog.Privilege{"CREATE_TABLE"}},
+		{Principal: "auditors", Add: []catalog.Privilege{"USE_SCHEMA"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := planLocal(ctx, w, b, files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Refresh(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Drift) != 1 || p.Drift[0].Key != "data" || len(p.Drift[0].Fields) != 1 || p.Drift[0].Fields[0].Path != "grants" {
+		t.Fatalf("drift %+v, want the schema's grants", p.Drift)
+	}
+	opts := testOptions()
+	opts.Refresh = true
+	if _, err := applyFiles(ctx, w, b, files(), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"analysts": {"USE_SCHEMA"}, "auditors": {"USE_SCHEMA"}, "data-engineers": {"CREATE_TABLE", "USE_SCHEMA"}}
+	got := grantsOf(srv, "SCHEMA/"+dataSchema)
+	for _, l := range got {
+		slices.Sort(l)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("grants after deploy --refresh (-want +got):\n%s", diff)
+	}
+	checkInSync(t, ctx, w, b, files(), "after deploy --refresh the grants still differ")
+}
