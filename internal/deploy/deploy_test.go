@@ -136,9 +136,16 @@ func demoBundle(dir string) *bundle.Bundle {
 // a deploy uploads them (call it again after changing a file).
 func demoCheckout(t testing.TB) (*bundle.Bundle, string, func() []localFile) {
 	t.Helper()
+	return checkoutOf(t, demoBundle)
+}
+
+// checkoutOf is demoCheckout with the bundle newBundle makes of the
+// directory (dataBundle, mlopsBundle, ...).
+func checkoutOf(t testing.TB, newBundle func(dir string) *bundle.Bundle) (*bundle.Bundle, string, func() []localFile) {
+	t.Helper()
 	dir := t.TempDir()
 	writeTree(t, dir, demoFiles)
-	b := demoBundle(dir)
+	b := newBundle(dir)
 	return b, dir, func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
 }
 

@@ -192,10 +192,7 @@ func TestDataBundleLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, dataBundle)
 
 	first, err := applyFiles(ctx, w, b, files(), testOptions())
 	if err != nil {
@@ -466,10 +463,7 @@ func TestMLOpsBundleLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := mlopsServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := mlopsBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, mlopsBundle)
 
 	if _, err := applyFiles(ctx, w, b, files(), fastOptions()); err != nil {
 		t.Fatal(err)
@@ -728,10 +722,7 @@ func TestDataBundleRefresh(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, dataBundle)
 	first, err := applyFiles(ctx, w, b, files(), testOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -796,15 +787,12 @@ func TestUnityCatalogNamesIgnoreCase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
+	b, _, files := checkoutOf(t, dataBundle)
 	b.Jobs = nil
 	dropResource(b, "pipelines", "etl")
 	schema, vol := resourceOf(t, b, "schemas", "data"), resourceOf(t, b, "volumes", "landing")
 	schema.Config["catalog_name"], schema.Config["name"] = "Main", "Demo_Data"
 	vol.Config["catalog_name"], vol.Config["schema_name"], vol.Config["name"] = "MAIN", "demo_DATA", "Landing"
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
@@ -842,10 +830,7 @@ func TestReplacedSchemaTakesItsVolumes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, dataBundle)
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
@@ -883,15 +868,12 @@ func TestPipelineRefreshReadsWhatTheSpecLacks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
+	b, _, files := checkoutOf(t, dataBundle)
 	b.Jobs = nil
 	p := resourceOf(t, b, "pipelines", "etl")
 	p.Config["run_as"] = map[string]any{"service_principal_name": servingSP}
 	p.Config["parameters"] = map[string]any{"day": "2026-12-01"}
 	p.Config["allow_duplicate_names"] = true
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
@@ -925,10 +907,7 @@ func TestRenamedSchemaKeepsItsVolumes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, dataBundle)
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
@@ -964,10 +943,7 @@ func TestGrantsRefresh(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, w := newServer(t, nil)
-	dir := t.TempDir()
-	writeTree(t, dir, demoFiles)
-	b := dataBundle(dir)
-	files := func() []localFile { return listFiles(t, dir, b.Workspace.FilePath) }
+	b, _, files := checkoutOf(t, dataBundle)
 	if _, err := applyFiles(ctx, w, b, files(), testOptions()); err != nil {
 		t.Fatal(err)
 	}
